@@ -25,8 +25,8 @@ export const commonConfigSchema = z.strictObject({
   /** $myhostname: the host name in events, sysName and DSNs. */
   myhostname: z.string().min(1).default('localhost'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-  /** Log destination: stdout, stderr or syslog (facility mail, ident amavis). */
-  log_to: z.enum(['stdout', 'stderr', 'syslog']).default('stdout'),
+  /** Log destination of service logs and the one-line amavis message log. */
+  log_to: z.enum(['stdout', 'stderr']).default('stdout'),
   zmq: z
     .strictObject({
       /** @zmq_sockets: endpoints children connect to; default ipc://<home>/amavisd-zmq.sock. */
