@@ -43,6 +43,6 @@ const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '2'
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', TZ: 'UTC' } },
 )
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
