@@ -1,0 +1,66 @@
+// Temporary directories owned by a test (or a scope) and removed when it ends.
+import { mkdtemp, rm, chmod } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * Anything that can run cleanup code at its end: node:test's TestContext (`t`), or a scope from
+ * createScope() for describe-level fixtures. Cleanups run in reverse registration order
+ * (node:test runs `t.after` hooks in registration order, so starters register exactly one hook).
+ */
+export interface Owner {
+  after(fn: () => unknown): unknown
+}
+
+export interface Scope extends Owner {
+  /** Runs every registered cleanup, newest first; errors are collected and rethrown at the end. */
+  close(): Promise<void>
+}
+
+/**
+ * A cleanup scope for fixtures shared by several tests:
+ *   const scope = createScope()
+ *   before(async () => { redis = await startRedis(scope) })
+ *   after(() => scope.close())
+ */
+export function createScope(): Scope {
+  const fns: Array<() => unknown> = []
+  return {
+    after(fn) {
+      fns.push(fn)
+    },
+    async close() {
+      const errors: unknown[] = []
+      while (fns.length) {
+        const fn = fns.pop()!
+        try {
+          await fn()
+        } catch (err) {
+          errors.push(err)
+        }
+      }
+      if (errors.length === 1) throw errors[0]
+      if (errors.length > 1) throw new AggregateError(errors, 'scope cleanup failed')
+    },
+  }
+}
+
+/** Creates `$TMPDIR/vigil-<prefix>-XXXXXX`, removed (recursively) when `t` ends. */
+export async function tmpDir(t: Owner | null, prefix: string): Promise<string> {
+  const safe = prefix.replace(/[^A-Za-z0-9_.-]/g, '_')
+  const dir = await mkdtemp(join(tmpdir(), `vigil-${safe}-`))
+  // Services that drop privileges (smtp-sink -u nobody, spamd -u) must be able to reach it.
+  await chmod(dir, 0o755)
+  t?.after(() => rm(dir, { recursive: true, force: true, maxRetries: 3 }))
+  return dir
+}
+
+/**
+ * A scope that closes when `t` ends (when `t` is given). Starters put their temp dir and process
+ * in one: cleanups run newest first, so the process stops before its directory is removed.
+ */
+export function childScope(t: Owner | null): Scope {
+  const scope = createScope()
+  t?.after(() => scope.close())
+  return scope
+}
