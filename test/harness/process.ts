@@ -2,10 +2,11 @@
 //
 // Every service is a plain child of the test process (not detached), stopped by PID with SIGTERM
 // and then SIGKILL after a grace period, from `t.after`. Two safety nets cover crashed runs:
-//   1. process.on('exit') (and SIGINT/SIGTERM/SIGHUP) SIGKILLs every child still running;
+//   1. process.on('exit') (and SIGINT/SIGTERM/SIGHUP) SIGTERMs every child still running;
 //   2. each child is recorded in $TMPDIR/vigil-harness-pids/; when the harness is loaded, records
 //      whose owning test process is gone are swept: the child is killed if (and only if) the PID
-//      still belongs to the very process we started (same /proc start time).
+//      still belongs to the very process we started (same /proc start time): SIGTERM, then
+//      SIGKILL after 3 s.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -135,6 +136,7 @@ function removeRecord(pid: number): void {
 /** Kills services left behind by test processes that died without cleaning up. */
 export function sweepOrphans(): number {
   let killed = 0
+  const victims: PidRecord[] = []
   let names: string[]
   try {
     names = readdirSync(REGISTRY)
@@ -155,7 +157,9 @@ export function sweepOrphans(): number {
     const childStart = procStartTime(rec.pid)
     if (childStart !== null && childStart === rec.start) {
       try {
-        process.kill(rec.pid, 'SIGKILL')
+        // SIGTERM first so forking services (spamd) take their children down with them.
+        process.kill(rec.pid, 'SIGTERM')
+        victims.push(rec)
         killed++
       } catch {}
     }
@@ -163,15 +167,31 @@ export function sweepOrphans(): number {
       rmSync(file, { force: true })
     } catch {}
   }
+  if (victims.length) {
+    const deadline = Date.now() + 3000
+    const pause = new Int32Array(new SharedArrayBuffer(4))
+    while (Date.now() < deadline && victims.some((v) => procStartTime(v.pid) === v.start)) Atomics.wait(pause, 0, 0, 50)
+    for (const v of victims) {
+      if (procStartTime(v.pid) === v.start) {
+        try {
+          process.kill(v.pid, 'SIGKILL')
+        } catch {}
+      }
+    }
+  }
   return killed
 }
 
+/**
+ * Last-chance cleanup when the test process exits with services still running. SIGTERM (not
+ * SIGKILL): every service here exits on it promptly, and forking ones (spamd) reap their children.
+ * The PID record is kept, so the next harness load SIGKILLs anything that ignored the SIGTERM.
+ */
 function killAllNow(): void {
   for (const c of live) {
     try {
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM')
     } catch {}
-    if (c.pid) removeRecord(c.pid)
   }
   live.clear()
 }
