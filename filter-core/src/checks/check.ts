@@ -22,6 +22,10 @@ export interface MimePart {
   readonly undecodable?: boolean
   /** Reason for `undecodable`, e.g. `encrypted`, `corrupt zip`, `too deep`. */
   readonly undecodableReason?: string
+  /** Amavis placement path (`L=` in banned reasons): `1` for the root, `1/2` for its second child, … */
+  readonly placement?: string
+  /** True for a member extracted from an archive (zip) rather than a MIME part. */
+  readonly archiveMember?: boolean
 }
 
 export interface ParsedMessage {
@@ -37,6 +41,8 @@ export interface ParsedMessage {
   readonly messageId?: string
   /** MD5 hex of the body (everything after the header block). */
   readonly bodyDigest: string
+  /** MIME structure problems found while parsing (missing boundary, bad base64, …); used by checkHeaders. */
+  readonly mimeProblems?: readonly string[]
 }
 
 export interface VirusResult {

@@ -1,0 +1,53 @@
+// Content-Transfer-Encoding decoders. Tolerant like MIME-tools: garbage is skipped, never thrown.
+
+/** Decodes base64, ignoring characters outside the alphabet (line breaks, spaces, stray junk). */
+export function decodeBase64(buf: Buffer): { bytes: Buffer; junk: boolean } {
+  const s = buf.toString('latin1')
+  const clean = s.replace(/[^A-Za-z0-9+/=]/g, '')
+  const junk = /[^A-Za-z0-9+/=\s]/.test(s) || clean.replace(/=+$/, '').length % 4 === 1
+  return { bytes: Buffer.from(clean.replace(/=+$/, ''), 'base64'), junk }
+}
+
+/** Decodes quoted-printable: `=XX` escapes and soft line breaks; malformed escapes are kept literally. */
+export function decodeQuotedPrintable(buf: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(buf.length)
+  let o = 0
+  const n = buf.length
+  for (let i = 0; i < n; i++) {
+    const c = buf[i]
+    if (c !== 0x3d) {
+      out[o++] = c
+      continue
+    }
+    // Soft line break: '=' followed by optional trailing whitespace then (CR)LF, or at the very end.
+    let j = i + 1
+    while (j < n && (buf[j] === 0x20 || buf[j] === 0x09)) j++
+    if (j >= n) {
+      i = n
+      continue
+    }
+    if (buf[j] === 0x0a) {
+      i = j
+      continue
+    }
+    if (buf[j] === 0x0d && buf[j + 1] === 0x0a) {
+      i = j + 1
+      continue
+    }
+    const h1 = hexVal(buf[i + 1])
+    const h2 = hexVal(buf[i + 2])
+    if (h1 >= 0 && h2 >= 0) {
+      out[o++] = (h1 << 4) | h2
+      i += 2
+    } else out[o++] = c
+  }
+  return out.subarray(0, o)
+}
+
+function hexVal(c: number | undefined): number {
+  if (c === undefined) return -1
+  if (c >= 0x30 && c <= 0x39) return c - 0x30
+  if (c >= 0x41 && c <= 0x46) return c - 0x37
+  if (c >= 0x61 && c <= 0x66) return c - 0x57
+  return -1
+}

@@ -1,0 +1,152 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { deflateRawSync, crc32 } from 'node:zlib'
+import { readZip, DEFAULT_ZIP_LIMITS } from '../../src/mime/zip.ts'
+
+interface Entry {
+  name: string
+  data: Buffer
+  deflate?: boolean
+  flags?: number
+  /** Size written into the headers instead of the real one (a lying archive). */
+  declaredSize?: number
+}
+
+/** Writes a minimal zip archive (local headers, central directory, end record). */
+function buildZip(entries: Entry[], opts: { zip64Eocd?: boolean } = {}): Buffer {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const e of entries) {
+    const name = Buffer.from(e.name, 'utf8')
+    const body = e.deflate ? deflateRawSync(e.data) : e.data
+    const size = e.declaredSize ?? e.data.length
+    const crc = crc32(e.data)
+    const loc = Buffer.alloc(30)
+    loc.writeUInt32LE(0x04034b50, 0)
+    loc.writeUInt16LE(20, 4)
+    loc.writeUInt16LE(e.flags ?? 0x800, 6)
+    loc.writeUInt16LE(e.deflate ? 8 : 0, 8)
+    loc.writeUInt32LE(crc, 14)
+    loc.writeUInt32LE(body.length, 18)
+    loc.writeUInt32LE(size, 22)
+    loc.writeUInt16LE(name.length, 26)
+    const cen = Buffer.alloc(46)
+    cen.writeUInt32LE(0x02014b50, 0)
+    cen.writeUInt16LE(20, 4)
+    cen.writeUInt16LE(20, 6)
+    cen.writeUInt16LE(e.flags ?? 0x800, 8)
+    cen.writeUInt16LE(e.deflate ? 8 : 0, 10)
+    cen.writeUInt32LE(crc, 16)
+    cen.writeUInt32LE(body.length, 20)
+    cen.writeUInt32LE(size, 24)
+    cen.writeUInt16LE(name.length, 28)
+    cen.writeUInt32LE(offset, 42)
+    locals.push(loc, name, body)
+    centrals.push(cen, name)
+    offset += loc.length + name.length + body.length
+  }
+  const cd = Buffer.concat(centrals)
+  const eocd = Buffer.alloc(22)
+  eocd.writeUInt32LE(0x06054b50, 0)
+  eocd.writeUInt16LE(entries.length, 8)
+  eocd.writeUInt16LE(opts.zip64Eocd ? 0xffff : entries.length, 10)
+  eocd.writeUInt32LE(cd.length, 12)
+  eocd.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, cd, eocd])
+}
+
+describe('readZip', () => {
+  it('extracts stored and deflated members with their paths', () => {
+    const z = readZip(
+      buildZip([
+        { name: 'a.txt', data: Buffer.from('stored text') },
+        { name: 'dir/b.txt', data: Buffer.from('deflated '.repeat(50)), deflate: true },
+      ]),
+    )
+    assert.equal(z.error, undefined)
+    assert.deepEqual(
+      z.members.map((m) => [m.path, m.content?.toString()]),
+      [
+        ['a.txt', 'stored text'],
+        ['dir/b.txt', 'deflated '.repeat(50)],
+      ],
+    )
+  })
+
+  it('skips directory entries', () => {
+    const z = readZip(
+      buildZip([
+        { name: 'dir/', data: Buffer.alloc(0) },
+        { name: 'dir/x', data: Buffer.from('x') },
+      ]),
+    )
+    assert.deepEqual(
+      z.members.map((m) => m.path),
+      ['dir/x'],
+    )
+  })
+
+  const rejects: Array<[what: string, zip: () => Buffer, reason: RegExp, limits?: typeof DEFAULT_ZIP_LIMITS]> = [
+    ['an encrypted member', () => buildZip([{ name: 's.txt', data: Buffer.from('x'), flags: 0x801 }]), /^encrypted$/],
+    [
+      'a member whose compression ratio is a zip bomb',
+      () => buildZip([{ name: 'zeros', data: Buffer.alloc(2 * 1024 * 1024), deflate: true }]),
+      /compression ratio/,
+    ],
+    [
+      'a member bigger than the member limit',
+      () => buildZip([{ name: 'big', data: Buffer.alloc(4096, 1) }]),
+      /size limit/,
+      { ...DEFAULT_ZIP_LIMITS, maxMemberBytes: 1024 },
+    ],
+    [
+      'a member whose declared size understates its real size',
+      () => buildZip([{ name: 'liar', data: Buffer.alloc(100_000, 7), deflate: true, declaredSize: 10 }]),
+      /corrupt/,
+    ],
+    [
+      'a member with an unknown compression method',
+      () => {
+        const z = buildZip([{ name: 'm', data: Buffer.from('abc') }])
+        const cen = z.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))
+        z.writeUInt16LE(14, cen + 10) // LZMA
+        return z
+      },
+      /unsupported compression method 14/,
+    ],
+  ]
+  for (const [what, zip, reason, limits] of rejects) {
+    it(`flags ${what} without content`, () => {
+      const z = readZip(zip(), limits)
+      assert.equal(z.members.length, 1)
+      assert.equal(z.members[0].content, undefined)
+      assert.match(z.members[0].undecodableReason!, reason)
+    })
+  }
+
+  const broken: Array<[what: string, zip: () => Buffer, error: RegExp]> = [
+    ['a zip64 archive', () => buildZip([{ name: 'a', data: Buffer.from('a') }], { zip64Eocd: true }), /zip64/],
+    ['bytes without an end record', () => Buffer.from('PK\x03\x04 truncated'), /no end of central directory/],
+    [
+      'a central directory pointing past the end',
+      () => {
+        const z = buildZip([{ name: 'a', data: Buffer.from('a') }])
+        z.writeUInt32LE(0x7fffffff, z.length - 6)
+        return z
+      },
+      /out of range/,
+    ],
+    [
+      'more members than allowed',
+      () => buildZip(Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, data: Buffer.from('x') }))),
+      /too many zip members/,
+    ],
+  ]
+  for (const [what, zip, error] of broken) {
+    it(`reports ${what} as an archive error instead of throwing`, () => {
+      const z = readZip(zip(), { ...DEFAULT_ZIP_LIMITS, maxMembers: 4 })
+      assert.match(z.error!, error)
+    })
+  }
+})
