@@ -1,0 +1,76 @@
+// amavis-status command line: amavisd-status's `-c <count>` and `-w <wait-interval>` (spec §3.4)
+// plus Vigil's long options. Pure: returns the options or a usage error, never exits.
+
+export interface StatusArgs {
+  /** Redraws before exiting; undefined = forever; 0 or negative = header only. */
+  readonly count?: number
+  readonly waitSecs?: number
+  readonly connect?: string
+  readonly mode?: 'plain' | 'tui'
+  readonly config?: string
+  /** Append every received message to this `.frames` file (see replay.ts). */
+  readonly record?: string
+}
+
+export type ParsedArgs = { ok: true; args: StatusArgs } | { ok: false; problem: string }
+
+const COUNT_RE = /^[+-]?\d+$/
+const WAIT_RE = /^\+?\d+(\.\d*)?$/
+
+/** The extra line printed after amavisd-status's usage line. */
+export const VIGIL_USAGE =
+  '       [--connect <zmq-url>] [--plain | --tui] [--config <vigil.yaml>] [--record <file.frames>]\n'
+
+/**
+ * Parses argv (without node and script). Every option needs a value; `-c`/`-w` values must match
+ * amavisd-status's patterns; anything else is a usage error.
+ */
+export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
+  const out: { -readonly [K in keyof StatusArgs]: StatusArgs[K] } = {}
+  const fail = (problem: string): ParsedArgs => ({ ok: false, problem })
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    let name: string
+    let value: string | undefined
+    const short = /^-([cw])(.*)$/.exec(a)
+    const long = /^--([a-z-]+)(?:=(.*))?$/.exec(a)
+    if (short) {
+      name = short[1]
+      value = short[2] !== '' ? short[2] : undefined
+    } else if (long) {
+      name = long[1]
+      value = long[2]
+    } else return fail(`unexpected argument ${JSON.stringify(a)}`)
+    if (name === 'plain' || name === 'tui') {
+      if (value !== undefined) return fail(`--${name} takes no value`)
+      out.mode = name
+      continue
+    }
+    if (!['c', 'w', 'connect', 'config', 'record'].includes(name)) return fail(`unknown option ${a}`)
+    if (value === undefined) {
+      if (i + 1 >= argv.length) return fail(`option ${a} needs a value`)
+      value = argv[++i]
+    }
+    switch (name) {
+      case 'c':
+        if (!COUNT_RE.test(value)) return fail(`bad count ${JSON.stringify(value)}`)
+        out.count = Number(value)
+        break
+      case 'w':
+        if (!WAIT_RE.test(value)) return fail(`bad wait interval ${JSON.stringify(value)}`)
+        out.waitSecs = Number(value)
+        break
+      case 'connect':
+        if (!/^(tcp|ipc|inproc):\/\/.+/.test(value)) return fail(`bad endpoint ${JSON.stringify(value)}`)
+        out.connect = value
+        break
+      case 'config':
+        out.config = value
+        break
+      case 'record':
+        out.record = value
+        break
+    }
+  }
+  return { ok: true, args: out }
+}

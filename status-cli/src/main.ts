@@ -1,0 +1,116 @@
+// amavis-status entry point, the only module with side effects: argv → config → plain or full
+// screen → signals. Exit codes: 0 done, 1 usage (as amavisd-status), 78 bad configuration.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { basename } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { commonConfigSchema, EX_CONFIG } from '@vigil/protocol'
+import { parseStatusArgs, VIGIL_USAGE, type StatusArgs } from './args.ts'
+import { statusConfigSchema, type StatusConfig } from './config.ts'
+import { formatUsage } from './render/format.ts'
+import { formatRecordedMessage } from './replay.ts'
+import { runPlain, type LiveRun } from './run-plain.ts'
+
+const fileSchema = commonConfigSchema.extend({
+  status: statusConfigSchema.prefault({}),
+  filter: z.unknown().optional(),
+  collector: z.unknown().optional(),
+  snmp_agent: z.unknown().optional(),
+})
+
+/** Reads the common keys and the `status` section; returns the problems instead on failure. */
+export function loadStatusConfig(file: string | undefined): { outer: string; snmp: string; status: StatusConfig } | string[] {
+  let raw: unknown = {}
+  if (file !== undefined) {
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8')) ?? {}
+    } catch (err) {
+      return [`${file}: ${(err as Error).message.split('\n')[0]}`]
+    }
+  }
+  const r = fileSchema.safeParse(raw)
+  if (!r.success) return r.error.issues.map((i) => `${file ?? '(defaults)'}: ${i.path.join('.') || '(top level)'}: ${i.message}`)
+  return { outer: r.data.zmq.outer, snmp: r.data.zmq.snmp, status: r.data.status }
+}
+
+/**
+ * Runs amavis-status with `argv` (without node and script). Resolves the exit code (also set
+ * as process.exitCode).
+ */
+export async function main(argv: readonly string[], prog = 'amavis-status'): Promise<number> {
+  const exit = (code: number): number => {
+    process.exitCode = code
+    return code
+  }
+  const parsed = parseStatusArgs(argv)
+  if (!parsed.ok) {
+    process.stdout.write(formatUsage(basename(prog)) + VIGIL_USAGE)
+    return exit(1)
+  }
+  const args: StatusArgs = parsed.args
+  const cfg = loadStatusConfig(args.config ?? (process.env.VIGIL_CONFIG || undefined))
+  if (Array.isArray(cfg)) {
+    process.stderr.write(`amavis-status: invalid configuration:\n${cfg.map((p) => '  ' + p + '\n').join('')}`)
+    return exit(EX_CONFIG)
+  }
+  const endpoint = args.connect ?? (cfg.status.connect || cfg.outer)
+  const count = args.count ?? cfg.status.count
+  const waitSecs = args.waitSecs ?? cfg.status.wait_secs
+  const mode = args.mode ?? (cfg.status.mode === 'auto' ? (process.stdout.isTTY ? 'tui' : 'plain') : cfg.status.mode)
+
+  let recordFd: number | undefined
+  let recordStart = 0
+  const onMessage = args.record
+    ? (parts: Buffer[], nowMs: number): void => {
+        if (recordFd === undefined) return
+        const tMs = Math.max(0, Math.round(nowMs - recordStart))
+        writeSync(recordFd, formatRecordedMessage({ tMs, parts: parts.map((p) => p.toString('utf8')) }))
+      }
+    : undefined
+  if (args.record) {
+    try {
+      recordFd = openSync(args.record, 'a')
+      recordStart = Date.now()
+    } catch (err) {
+      process.stderr.write(`amavis-status: cannot open ${args.record}: ${(err as Error).message}\n`)
+      return exit(1)
+    }
+  }
+
+  let run: LiveRun
+  if (mode === 'tui') {
+    const { runTui } = await import('./run-tui.ts')
+    run = runTui({
+      endpoint,
+      responder: cfg.status.responder || cfg.snmp,
+      count,
+      waitSecs,
+      countersIntervalSecs: cfg.status.counters_interval_secs,
+      quietWarnSecs: cfg.status.no_messages_warn_secs,
+      onMessage,
+    })
+  } else {
+    run = runPlain({
+      endpoint,
+      count,
+      waitSecs,
+      quietWarnSecs: cfg.status.no_messages_warn_secs,
+      write: (fd, text) => (fd === 1 ? process.stdout : process.stderr).write(text),
+      onMessage,
+    })
+  }
+  let signalled = false
+  const onSignal = (): void => {
+    if (signalled) return
+    signalled = true
+    process.stdout.write('exited\n')
+    void run.stop()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  await run.finished
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  if (recordFd !== undefined) closeSync(recordFd)
+  return exit(0)
+}
