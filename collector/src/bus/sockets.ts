@@ -1,0 +1,26 @@
+// Socket option helpers shared by the bus, the responder and the events receiver (spec §1.3).
+import type { Socket } from 'zeromq'
+
+/** amavis's rule (`/:[0-9a-f]*:/i`) plus bracketed literals: the endpoint needs ZMQ_IPV6. */
+export function needsIpv6(endpoint: string): boolean {
+  return /:[0-9a-f]*:/i.test(endpoint.replace(/^[a-z]+:\/\//, '')) || /\[[0-9a-fA-F:.]+\]/.test(endpoint)
+}
+
+export function isTcp(endpoint: string): boolean {
+  return endpoint.startsWith('tcp://')
+}
+
+export function ipcPath(endpoint: string): string | undefined {
+  return endpoint.startsWith('ipc://') ? endpoint.slice('ipc://'.length) : undefined
+}
+
+/** Sets LINGER 0 and closes, ignoring a socket that is already closed. */
+export function closeNow(sock: Socket | undefined): void {
+  if (!sock || sock.closed) return
+  try {
+    sock.linger = 0
+  } catch {}
+  try {
+    sock.close()
+  } catch {}
+}

@@ -1,0 +1,45 @@
+// Bus health counters, exported on /metrics as vigil_bus_* and vigil_responder_*.
+export interface BusStats {
+  messagesIn: number
+  framesIn: number
+  messagesOut: number
+  framesOut: number
+  /** Frames that did not parse (bad syntax, invalid UTF-8, oversize, unknown topic). */
+  malformed: number
+  /** Messages not forwarded because a frame was malformed. */
+  droppedMalformed: number
+  /** Messages refused by the outer XPUB at its HWM (only with outer_nodrop). */
+  droppedHwm: number
+  sendErrors: number
+  receiveErrors: number
+  eventsReceived: number
+  eventsMalformed: number
+  eventsStoreErrors: number
+  responderRequests: number
+  responderMalformed: number
+  nannyRounds: number
+  purged: number
+  signalsSent: number
+}
+
+export function createBusStats(): BusStats {
+  return {
+    messagesIn: 0,
+    framesIn: 0,
+    messagesOut: 0,
+    framesOut: 0,
+    malformed: 0,
+    droppedMalformed: 0,
+    droppedHwm: 0,
+    sendErrors: 0,
+    receiveErrors: 0,
+    eventsReceived: 0,
+    eventsMalformed: 0,
+    eventsStoreErrors: 0,
+    responderRequests: 0,
+    responderMalformed: 0,
+    nannyRounds: 0,
+    purged: 0,
+    signalsSent: 0,
+  }
+}

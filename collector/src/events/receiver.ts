@@ -1,0 +1,140 @@
+// The events channel (ADR 0001): a PULL socket bound at common.zmq.events receiving one
+// amavis-JSON event per frame from filter workers. Accepted events go to every sink in batches;
+// malformed ones are counted and dead-lettered, never dropped silently.
+import { Pull } from 'zeromq'
+import { isUtf8 } from 'node:buffer'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { ErrorCode, VigilError, type Logger } from '@vigil/protocol'
+import { closeNow, ipcPath, needsIpv6 } from '../bus/sockets.ts'
+import type { BusStats } from '../bus/stats.ts'
+import type { DeadLetter } from '../sinks/dead-letter.ts'
+import type { EventSink, StoredEvent } from '../sinks/sink.ts'
+
+/** Largest accepted event; amavis events are a few kB. */
+export const MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+/** Parses one frame into an event, or returns the reason it is malformed. Never throws. */
+export function parseEvent(raw: Uint8Array, receivedAt: number): StoredEvent | { error: string } {
+  if (raw.length === 0) return { error: 'empty frame' }
+  if (raw.length > MAX_EVENT_BYTES) return { error: `event of ${raw.length} bytes exceeds ${MAX_EVENT_BYTES}` }
+  if (!isUtf8(raw)) return { error: 'not valid UTF-8' }
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch (err) {
+    return { error: `invalid JSON: ${(err as Error).message}` }
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return { error: 'event is not a JSON object' }
+  return { raw: text, event: v as Record<string, unknown>, receivedAt }
+}
+
+export interface EventsReceiver {
+  start(): Promise<void>
+  stop(): Promise<void>
+  readonly endpoint: string
+}
+
+export function createEventsReceiver(o: {
+  endpoint: string
+  sinks: readonly EventSink[]
+  deadLetter: DeadLetter
+  stats: BusStats
+  log: Logger
+  onEvent?(e: StoredEvent): void
+  now?: () => number
+}): EventsReceiver {
+  const now = o.now ?? (() => Date.now() / 1000)
+  const sock = new Pull({})
+  sock.linger = 2000
+  sock.receiveHighWaterMark = 10000
+  sock.receiveTimeout = 200
+  if (needsIpv6(o.endpoint)) sock.ipv6 = true
+  let stopped = false
+  let loop: Promise<void> | undefined
+  let pending: StoredEvent[] = []
+  let flushing: Promise<void> | undefined
+
+  async function flush(): Promise<void> {
+    while (pending.length > 0) {
+      const batch = pending
+      pending = []
+      for (const s of o.sinks) {
+        try {
+          await s.write(batch)
+        } catch (err) {
+          o.stats.eventsStoreErrors++
+          o.log.error('Event sink failed; batch not stored there.', { sink: s.name, events: batch.length, err })
+        }
+      }
+    }
+    flushing = undefined
+  }
+
+  function handle(parts: Buffer[]): void {
+    const at = now()
+    for (const raw of parts) {
+      const r = parseEvent(raw, at)
+      if ('error' in r) {
+        o.stats.eventsMalformed++
+        o.log.warn('Malformed event dead-lettered.', { error: r.error, bytes: raw.length })
+        o.deadLetter.add(raw, r.error, at).catch((err) => o.log.error('Dead-letter write failed.', { err }))
+        continue
+      }
+      o.stats.eventsReceived++
+      pending.push(r)
+      try {
+        o.onEvent?.(r)
+      } catch (err) {
+        o.log.error('Event observer failed.', { err })
+      }
+    }
+    flushing ??= flush()
+  }
+
+  // The loop wakes every 200 ms (receiveTimeout) so that stop() can drain what libzmq already
+  // queued before closing: events the filter handed over are stored, not lost at shutdown.
+  async function run(): Promise<void> {
+    for (;;) {
+      let parts: Buffer[]
+      try {
+        parts = await sock.receive()
+      } catch (err) {
+        if ((err as { code?: string }).code === 'EAGAIN' && !sock.closed) {
+          if (stopped) return
+          continue
+        }
+        if (stopped || sock.closed) return
+        o.log.warn('Events receive failed.', { err })
+        continue
+      }
+      handle(parts)
+      // Back-pressure: let the sinks catch up when a large backlog builds.
+      if (pending.length > 5000 && flushing) await flushing
+    }
+  }
+
+  return {
+    endpoint: o.endpoint,
+    async start() {
+      const p = ipcPath(o.endpoint)
+      if (p) mkdirSync(dirname(p), { recursive: true })
+      try {
+        await sock.bind(o.endpoint)
+      } catch (err) {
+        closeNow(sock)
+        throw new VigilError(ErrorCode.ZMQ_BIND_FAILED, `Cannot bind the events socket ${o.endpoint}: ${(err as Error).message}.`, { cause: err })
+      }
+      loop = run()
+    },
+    async stop() {
+      stopped = true
+      if (!sock.closed) sock.receiveTimeout = 0
+      await loop
+      closeNow(sock)
+      while (flushing) await flushing
+      for (const s of o.sinks) await s.close().catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,107 @@
+// msg-forwarder behaviour against real zeromq peers: an amavis-style child PUB on the inner
+// socket, a SUB on the outer socket, multi-part boundaries and bytes preserved.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { tmpDir, freePort } from '../../../test/harness/index.ts'
+import { amavisChild, outerSubscriber, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
+
+const COLD_START = [
+  'am.snmp sysDescr STR amavis-2.13.0 (20230106)',
+  'am.snmp sysObjectID OID 1.3.6.1.4.1.15312.2',
+  'am.snmp sysUpTime INT 1700000000',
+  'am.snmp sysContact STR ',
+  'am.snmp sysName STR mx1.example.net',
+  'am.snmp sysLocation STR ',
+  'am.snmp sysServices INT 64',
+]
+
+test('republishes every inner message unchanged, multi-part boundaries included', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus')
+  const env = testConfig(dir)
+  const c = await startCollector(t, env)
+  const pub = amavisChild(t, env.common.zmq.inner[0])
+  const sub = outerSubscriber(t, env.common.zmq.outer)
+  await syncBus(pub, sub)
+
+  const sent: string[][] = [
+    ['am.st 4321 1700000100.000 A'],
+    ['am.st 4321 1 b'],
+    ['am.st 4321 1700000100.004 m 04321-01'],
+    COLD_START,
+    ['am.snmp InMsgs C32 1', 'am.snmp InMsgsSize C64 2345', 'am.snmp TimeElapsedTotal C32 1954'],
+    ['am.st 4321 2110 .'],
+    ['am.log.** 4321 1700000100.500 not emitted by 2.13 but forwarded'],
+  ]
+  for (const m of sent) await pub.send(m)
+  const got: string[][] = []
+  while (got.length < sent.length) got.push(text(await sub.receive()))
+  assert.deepEqual(got, sent)
+  assert.equal(c.internals.stats.malformed, 0)
+  // the forwarder path also fed the minder and the responder
+  assert.equal(c.internals.table.rows().find((r) => r.pid === 4321)?.state, '.')
+  assert.equal(c.internals.totals.get('InMsgs')?.value, '1')
+})
+
+test('a subscriber to am.st sees only am.st messages, as amavisd-status subscribes', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus')
+  const env = testConfig(dir)
+  await startCollector(t, env)
+  const pub = amavisChild(t, env.common.zmq.inner[0])
+  const all = outerSubscriber(t, env.common.zmq.outer)
+  await syncBus(pub, all)
+  const st = outerSubscriber(t, env.common.zmq.outer, ['am.st ', 'am.proc.'])
+  // give the second subscription time to propagate, then send
+  await new Promise((r) => setTimeout(r, 300))
+  await pub.send(['am.snmp InMsgs C32 1'])
+  await pub.send(['am.st 77 1700000100.000 A'])
+  assert.deepEqual(text(await st.receive()), ['am.st 77 1700000100.000 A'])
+})
+
+test('binds tcp inner and outer endpoints on IPv6 loopback', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus6')
+  const [pi, po] = [await freePort(), await freePort()]
+  const env = testConfig(dir, {
+    zmq: {
+      inner: [`tcp://[::1]:${pi}`],
+      outer: `tcp://[::1]:${po}`,
+      snmp: `ipc://${join(dir, 'snmp.sock')}`,
+      events: `ipc://${join(dir, 'events.sock')}`,
+    },
+  })
+  await startCollector(t, env)
+  const pub = amavisChild(t, `tcp://[::1]:${pi}`)
+  const sub = outerSubscriber(t, `tcp://[::1]:${po}`)
+  await syncBus(pub, sub)
+  await pub.send(['am.snmp InMsgs C32 1', 'am.snmp InMsgsRecips C32 2'])
+  assert.deepEqual(text(await sub.receive()), ['am.snmp InMsgs C32 1', 'am.snmp InMsgsRecips C32 2'])
+})
+
+test('the minder announces itself with am.st <pid> <abs> FLUSH one second after start', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus')
+  const env = testConfig(dir)
+  // connected before the collector binds, as a long-running amavisd-status would be
+  const sub = outerSubscriber(t, env.common.zmq.outer)
+  await startCollector(t, env)
+  const flush = text(await sub.receive())
+  assert.equal(flush.length, 1)
+  assert.match(flush[0], new RegExp(`^am\\.st ${process.pid} \\d{10}\\.\\d{3} FLUSH$`))
+})
+
+test('publishes each minder round on the outer bus: one am.nanny message, then the two PID lists', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus')
+  const env = testConfig(dir)
+  const c = await startCollector(t, env)
+  const sub = outerSubscriber(t, env.common.zmq.outer, ['am.nanny ', 'am.proc.'])
+  const pub = amavisChild(t, env.common.zmq.inner[0])
+  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  await new Promise((r) => setTimeout(r, 200))
+  await c.internals.minderRound()
+  const nanny = text(await sub.receive())
+  assert.equal(nanny.length, 30)
+  assert.ok(nanny.every((f) => f.startsWith('am.nanny ')))
+  assert.deepEqual(text(await sub.receive()), ['am.proc.busy '])
+  assert.deepEqual(text(await sub.receive()), ['am.proc.idle '])
+  await waitFor(() => c.internals.totals.get('ProcAll')?.value === '0', 'ProcAll in totals')
+  assert.match(env.logs.join('\n'), /Collector started/)
+})
