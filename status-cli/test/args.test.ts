@@ -1,0 +1,34 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { parseStatusArgs } from '../src/args.ts'
+
+describe('parseStatusArgs', () => {
+  const good: Array<[string[], object]> = [
+    [[], {}],
+    [['-c', '3'], { count: 3 }],
+    [['-c', '-2'], { count: -2 }],
+    [['-c', '+4', '-w', '0.5'], { count: 4, waitSecs: 0.5 }],
+    [['-c5', '-w2.'], { count: 5, waitSecs: 2 }],
+    [['-w', '+3'], { waitSecs: 3 }],
+    [['--connect', 'tcp://127.0.0.1:5555', '--plain'], { connect: 'tcp://127.0.0.1:5555', mode: 'plain' }],
+    [['--connect=ipc:///tmp/x.sock', '--tui'], { connect: 'ipc:///tmp/x.sock', mode: 'tui' }],
+  ]
+  for (const [argv, exp] of good)
+    it(`accepts ${JSON.stringify(argv)}`, () => assert.deepEqual(parseStatusArgs(argv), { ok: true, args: exp }))
+
+  const bad: string[][] = [
+    ['-c'],
+    ['-w'],
+    ['-c', 'x'],
+    ['-c', '1.5'],
+    ['-w', '-1'],
+    ['-w', '.5'],
+    ['-x'],
+    ['extra'],
+    ['--connect', 'localhost:1'],
+    ['--plain=yes'],
+    ['-h'],
+  ]
+  for (const argv of bad)
+    it(`rejects ${JSON.stringify(argv)}`, () => assert.equal(parseStatusArgs(argv).ok, false))
+})
