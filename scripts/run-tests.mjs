@@ -24,7 +24,7 @@ function walk(dir, out) {
   return out
 }
 
-const roots = ['protocol', 'filter-core', 'collector', 'status-cli', 'snmp-agent', 'dashboard', 'test']
+const roots = ['protocol', 'filter-core', 'collector', 'status-cli', 'snmp-agent', 'cli', 'dashboard', 'test']
 let files = []
 for (const r of roots) {
   try {

@@ -1,0 +1,81 @@
+// Dispatch of `vigil <command>`. Commands get their process (output, env, signals) through CliIo,
+// so everything except main.ts runs in tests without spawning.
+import { parseArgs, UsageError, type GlobalOptions } from './args.ts'
+import { componentByName } from './components.ts'
+import { ConfigError, loadConfig, type LoadedConfig } from './config/load.ts'
+import { formatEffectiveConfig } from './config/print.ts'
+import { EXIT } from './exit-codes.ts'
+import type { CliIo } from './io.ts'
+import { formatUsage, formatVersion } from './usage.ts'
+import { runComponent } from './commands/component.ts'
+import { runStart } from './commands/start.ts'
+import { runDelegated } from './commands/delegated.ts'
+
+async function load(global: GlobalOptions, io: CliIo): Promise<LoadedConfig | number> {
+  try {
+    const loaded = await loadConfig(global, io.env, { cwd: io.cwd })
+    for (const w of loaded.warnings) io.stderr(`vigil: warning: ${w}\n`)
+    return loaded
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`vigil: ${err.message}\n`)
+      return EXIT.CONFIG
+    }
+    throw err
+  }
+}
+
+/** Runs one `vigil` invocation; resolves with the process exit code. Never rejects. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`vigil: ${err.message}\n${formatUsage(err.command)}`)
+      return EXIT.USAGE
+    }
+    const e = err as Error
+    io.stderr(`vigil: internal error: ${e?.message ?? String(err)}\n`)
+    if (io.env.VIGIL_DEBUG) io.stderr(`${e?.stack}\n`)
+    return EXIT.SOFTWARE
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(argv)
+  if (parsed.kind === 'help') {
+    io.stdout(formatUsage(parsed.topic))
+    return EXIT.OK
+  }
+  if (parsed.kind === 'version') {
+    io.stdout(formatVersion())
+    return EXIT.OK
+  }
+  const loaded = await load(parsed.global, io)
+  if (typeof loaded === 'number') return loaded
+  switch (parsed.command) {
+    case 'print-config':
+      io.stdout(formatEffectiveConfig(loaded))
+      return EXIT.OK
+    case 'check-config':
+      io.stdout(`vigil: configuration OK (${loaded.source.file ?? 'built-in defaults'})\n`)
+      return EXIT.OK
+    case 'start':
+      return runStart(loaded, { only: parsed.options.only as string | undefined }, io)
+    case 'test-component':
+      return runComponent('test-component', loaded, io)
+    case 'filter':
+    case 'collector':
+    case 'snmp-agent': {
+      const info = componentByName(parsed.command)
+      if (!info) throw new Error(`component ${parsed.command} missing from the registry`)
+      return runComponent(info, loaded, io)
+    }
+    case 'release':
+    case 'demo':
+      return runDelegated(parsed.command, loaded, parsed.args, parsed.options, io)
+    case 'help':
+      io.stdout(formatUsage())
+      return EXIT.OK
+  }
+}

@@ -1,0 +1,120 @@
+// `vigil filter|collector|snmp-agent`: runs one component in the foreground, the way the
+// supervisor's children run. Prints `listening: …` lines after start, stops cleanly on
+// SIGTERM/SIGINT or when the supervisor that started it goes away (IPC disconnect).
+import { mkdirSync } from 'node:fs'
+import { createLogger, type LogLevel, type Logger } from '@vigil/protocol'
+import { importPackageFile, type Component, type ComponentInfo } from '../components.ts'
+import { commonPart, type LoadedConfig } from '../config/load.ts'
+import { EXIT } from '../exit-codes.ts'
+import type { CliIo } from '../io.ts'
+import { createTestComponent, testComponentOptions } from '../test-component.ts'
+
+/** How long stop() may take before the process gives up on a clean stop. */
+const STOP_TIMEOUT_MS = 10_000
+
+export function componentLogger(name: string, loaded: LoadedConfig, io: CliIo): Logger {
+  const { log_level, log_to } = loaded.config
+  const sink = log_to === 'stderr' ? io.stderr : io.stdout
+  return createLogger({ name, level: log_level as LogLevel, write: (line) => sink(line + '\n') })
+}
+
+/** Creates the home directory; returns an error line when it cannot. */
+export function ensureHome(home: string): string | undefined {
+  try {
+    mkdirSync(home, { recursive: true })
+    return undefined
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    return `vigil: cannot create home directory ${home}: ${e.code ?? e.message} (set --home, VIGIL_HOME or \`home\`)\n`
+  }
+}
+
+async function buildComponent(
+  info: ComponentInfo | 'test-component',
+  loaded: LoadedConfig,
+  io: CliIo,
+  log: Logger,
+): Promise<Component | number> {
+  if (info === 'test-component') return createTestComponent(testComponentOptions(io.env), { log })
+  let mod: Record<string, unknown> | undefined
+  try {
+    mod = await importPackageFile(info.dir, 'app.ts')
+  } catch (err) {
+    io.stderr(`vigil: component '${info.name}' failed to load: ${(err as Error).message.split('\n')[0]}\n`)
+    return EXIT.SOFTWARE
+  }
+  const factory = mod?.[info.factory ?? '']
+  if (typeof factory !== 'function') {
+    io.stderr(
+      mod === undefined
+        ? `vigil: component '${info.name}' is not available in this build (${info.dir}/src/app.ts is missing)\n`
+        : `vigil: component '${info.name}' is not available: ${info.dir}/src/app.ts does not export ${info.factory}()\n`,
+    )
+    return EXIT.UNAVAILABLE
+  }
+  const section = (loaded.config as unknown as Record<string, unknown>)[info.section]
+  return (factory as (...a: unknown[]) => Component)(commonPart(loaded.config), section, { log })
+}
+
+/** Runs one component until a stop request; resolves with the exit code. */
+export async function runComponent(info: ComponentInfo | 'test-component', loaded: LoadedConfig, io: CliIo): Promise<number> {
+  const name = info === 'test-component' ? info : info.name
+  const homeProblem = ensureHome(loaded.config.home)
+  if (homeProblem) {
+    io.stderr(homeProblem)
+    return EXIT.CANT_CREATE
+  }
+  const log = componentLogger(name, loaded, io)
+  let component: Component | number
+  try {
+    component = await buildComponent(info, loaded, io, log)
+  } catch (err) {
+    log.fatal('Component could not be created.', { err })
+    return EXIT.FAILURE
+  }
+  if (typeof component === 'number') return component
+  const comp = component
+  try {
+    await comp.start()
+  } catch (err) {
+    log.fatal('Component failed to start.', { err })
+    await comp.stop().catch(() => {})
+    return EXIT.FAILURE
+  }
+  for (const line of comp.describe()) io.stdout(`listening: ${line}\n`)
+  log.info('Component started.')
+
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (why: string) => {
+      if (stopping) return
+      stopping = true
+      io.proc.removeListener('SIGTERM', onTerm)
+      io.proc.removeListener('SIGINT', onInt)
+      io.proc.removeListener('disconnect', onDisconnect)
+      log.info(`Stopping (${why}).`)
+      const timer = setTimeout(() => {
+        log.error('Stop timed out; exiting anyway.', { timeout_ms: STOP_TIMEOUT_MS })
+        resolve(EXIT.FAILURE)
+      }, STOP_TIMEOUT_MS)
+      comp.stop().then(
+        () => {
+          clearTimeout(timer)
+          log.info('Component stopped.')
+          resolve(EXIT.OK)
+        },
+        (err: unknown) => {
+          clearTimeout(timer)
+          log.error('Component failed to stop cleanly.', { err })
+          resolve(EXIT.FAILURE)
+        },
+      )
+    }
+    const onTerm = () => stop('SIGTERM')
+    const onInt = () => stop('SIGINT')
+    const onDisconnect = () => stop('supervisor went away')
+    io.proc.once('SIGTERM', onTerm)
+    io.proc.once('SIGINT', onInt)
+    if (io.proc.connected) io.proc.once('disconnect', onDisconnect)
+  })
+}

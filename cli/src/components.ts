@@ -1,0 +1,71 @@
+// The component registry: which package provides each `vigil` component, its config section and
+// its factory. Components are imported lazily, one at a time, so a missing or broken component
+// never breaks the others (or `vigil check-config`).
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { CommonConfig, Logger } from '@vigil/protocol'
+
+/** The contract every component's src/app.ts factory returns. */
+export interface Component {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Human lines saying where it listens, printed by `vigil start` as `listening: …`. */
+  describe(): string[]
+}
+export type ComponentFactory = (common: CommonConfig, section: never, deps: { log: Logger }) => Component
+
+export interface ComponentInfo {
+  /** Command name and child name in the supervisor. */
+  readonly name: string
+  /** Workspace directory (and package `@vigil/<dir>`). */
+  readonly dir: string
+  /** Key of its section in vigil.yaml. */
+  readonly section: string
+  /** Export of `<dir>/src/app.ts`; undefined for config-only packages. */
+  readonly factory?: string
+  /** Export of `<dir>/src/config.ts` holding the section's zod schema. */
+  readonly schema: string
+}
+
+/** In start-up order: the bus first (it binds the sockets the others connect to), as amavis-mc does. */
+export const COMPONENTS: readonly ComponentInfo[] = [
+  { name: 'collector', dir: 'collector', section: 'collector', factory: 'createCollector', schema: 'collectorConfigSchema' },
+  { name: 'filter', dir: 'filter-core', section: 'filter', factory: 'createFilter', schema: 'filterConfigSchema' },
+  {
+    name: 'snmp-agent',
+    dir: 'snmp-agent',
+    section: 'snmp_agent',
+    factory: 'createSnmpAgent',
+    schema: 'snmpAgentConfigSchema',
+  },
+  { name: 'status', dir: 'status-cli', section: 'status', schema: 'statusConfigSchema' },
+]
+
+export const RUNNABLE = COMPONENTS.filter((c) => c.factory !== undefined)
+
+export function componentByName(name: string): ComponentInfo | undefined {
+  return COMPONENTS.find((c) => c.name === name)
+}
+
+const REPO_ROOT = new URL('../../', import.meta.url)
+
+/** Absolute path of a file in a workspace package, e.g. `filter-core/src/app.ts`. */
+export function packageFile(dir: string, file: string): string {
+  return fileURLToPath(new URL(`${dir}/src/${file}`, REPO_ROOT))
+}
+
+/** True when the package file exists (the component is part of this checkout). */
+export function hasPackageFile(dir: string, file: string): boolean {
+  return existsSync(packageFile(dir, file))
+}
+
+/**
+ * Imports `@vigil/<dir>/<file>` by a computed specifier (so the type checker does not require the
+ * file to exist yet). Resolves undefined when the file does not exist; rejects when it exists but
+ * fails to load, so a broken component is reported, not mistaken for an absent one.
+ */
+export async function importPackageFile(dir: string, file: string): Promise<Record<string, unknown> | undefined> {
+  if (!hasPackageFile(dir, file)) return undefined
+  const specifier = `@vigil/${dir}/${file}`
+  return (await import(specifier)) as Record<string, unknown>
+}

@@ -1,0 +1,52 @@
+// The root schema of vigil.yaml: @vigil/protocol's common keys plus one section per component,
+// each owned by its package's src/config.ts. Sections are imported lazily: a package whose
+// config.ts does not exist yet gets an empty strict section (any key in it is reported), and a
+// package whose config.ts fails to load gets an unchecked section plus a warning, so one broken
+// package never stops the others from starting.
+import { z } from 'zod'
+import { commonConfigSchema } from '@vigil/protocol'
+import { COMPONENTS, importPackageFile } from '../components.ts'
+
+export interface RootSchema {
+  readonly schema: z.ZodType<Record<string, unknown>>
+  /** Human lines about sections that could not be checked (printed on stderr, not fatal). */
+  readonly warnings: readonly string[]
+}
+
+function isZodSchema(x: unknown): x is z.ZodType {
+  return typeof x === 'object' && x !== null && typeof (x as { safeParse?: unknown }).safeParse === 'function'
+}
+
+async function sectionSchema(dir: string, exportName: string, section: string, warnings: string[]): Promise<z.ZodType> {
+  let mod: Record<string, unknown> | undefined
+  try {
+    mod = await importPackageFile(dir, 'config.ts')
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    warnings.push(`${section}: not checked, ${dir}/src/config.ts failed to load: ${why}`)
+    return z.record(z.string(), z.unknown())
+  }
+  if (mod === undefined) return z.strictObject({})
+  const schema = mod[exportName]
+  if (!isZodSchema(schema)) {
+    warnings.push(`${section}: not checked, ${dir}/src/config.ts does not export a zod schema '${exportName}'`)
+    return z.record(z.string(), z.unknown())
+  }
+  return schema
+}
+
+let cached: Promise<RootSchema> | undefined
+
+/** Builds (once per process) the root schema from every package's section schema. Never rejects. */
+export function loadRootSchema(): Promise<RootSchema> {
+  cached ??= (async () => {
+    const warnings: string[] = []
+    const shape: Record<string, z.ZodType> = {}
+    for (const c of COMPONENTS) {
+      const s = await sectionSchema(c.dir, c.schema, c.section, warnings)
+      shape[c.section] = s.prefault({})
+    }
+    return { schema: commonConfigSchema.extend(shape) as unknown as z.ZodType<Record<string, unknown>>, warnings }
+  })()
+  return cached
+}

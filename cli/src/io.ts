@@ -1,0 +1,15 @@
+// What the CLI needs from its process, passed in explicitly so commands are testable in-process.
+export interface CliIo {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly cwd: string
+  /** Signal and IPC events of the running process (`process` in main.ts). */
+  readonly proc: {
+    once(event: 'SIGTERM' | 'SIGINT' | 'disconnect', listener: () => void): unknown
+    on(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown
+    removeListener(event: 'SIGTERM' | 'SIGINT' | 'disconnect', listener: () => void): unknown
+    /** Present when started by the supervisor with an IPC channel. */
+    readonly connected?: boolean
+  }
+}

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, it, type TestContext } from 'node:test'
+import { runCli } from '../src/cli.ts'
+
+const BIN = fileURLToPath(new URL('../../bin/vigil.mjs', import.meta.url))
+
+async function run(argv: string[], env: Record<string, string> = {}) {
+  let stdout = ''
+  let stderr = ''
+  const code = await runCli(argv, {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    env,
+    cwd: process.cwd(),
+    proc: new EventEmitter(),
+  })
+  return { code, stdout, stderr }
+}
+
+function scratch(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+describe('vigil usage', () => {
+  const usageErrors: Array<[argv: string[], message: string]> = [
+    [[], 'vigil: missing command'],
+    [['frobnicate'], "vigil: unknown command 'frobnicate'"],
+    [['check-config', '--frob'], "vigil: unknown option '--frob'"],
+    [['release'], "vigil: 'release' needs MAIL_ID"],
+  ]
+  for (const [argv, message] of usageErrors)
+    it(`exits 64 with the usage on stderr for: vigil ${argv.join(' ')}`, async () => {
+      const r = await run(argv)
+      assert.equal(r.code, 64)
+      assert.equal(r.stdout, '')
+      assert.ok(r.stderr.startsWith(message + '\n'), r.stderr)
+      assert.match(r.stderr, /Usage: vigil \[options\]/)
+    })
+
+  it('prints the help on stdout and exits 0', async () => {
+    const r = await run(['--help'])
+    assert.equal(r.code, 0)
+    for (const cmd of ['start', 'filter', 'collector', 'snmp-agent', 'print-config', 'check-config', 'release', 'demo'])
+      assert.match(r.stdout, new RegExp(`^  ${cmd} `, 'm'))
+    assert.doesNotMatch(r.stdout, /test-component/)
+  })
+
+  it('prints the version', async () => {
+    const r = await run(['--version'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^vigil \d+\.\d+\.\d+ \(compatible with amavis-2\.13\.0 \(20230106\)\)\n$/)
+  })
+})
+
+describe('vigil check-config and print-config', () => {
+  it('exits 0 for a valid file', async (t) => {
+    const file = join(scratch(t), 'ok.yaml')
+    writeFileSync(file, 'myhostname: mx.example\n')
+    const r = await run(['check-config', '--config', file])
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, `vigil: configuration OK (${file})\n`, ''])
+  })
+
+  it('exits 78 and lists the problems for an invalid file', async (t) => {
+    const file = join(scratch(t), 'bad.yaml')
+    writeFileSync(file, 'log_level: loud\nbogus: 1\n')
+    const r = await run(['check-config', '--config', file])
+    assert.equal(r.code, 78)
+    assert.equal(
+      r.stderr,
+      `vigil: Invalid configuration ${file} (2 problems):\n` +
+        '  log_level: expected one of fatal, error, warn, info, debug, trace, got "loud" (line 1)\n' +
+        '  bogus: unknown key (line 2)\n',
+    )
+  })
+
+  it('prints the effective configuration with the flag overrides applied', async () => {
+    const r = await run(['print-config', '--home', '/srv/v', '--log-level', 'debug'], { VIGIL_HOME: '/ignored' })
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^# Overridden by: --home, --log-level$/m)
+    assert.match(r.stdout, /^home: \/srv\/v$/m)
+    assert.match(r.stdout, /^log_level: debug$/m)
+    assert.match(r.stdout, /^    - ipc:\/\/\/srv\/v\/amavisd-zmq\.sock$/m)
+  })
+
+  it('reports a missing delegate instead of failing silently', async () => {
+    const r = await run(['demo', '--home', '/tmp/vigil-demo-none'])
+    if (r.code === 69) assert.match(r.stderr, /^vigil: demo is not available in this build \(needs filter-core\/src\/tools\/demo\.ts/)
+    else assert.notEqual(r.code, 70, r.stderr)
+  })
+
+  it('as a process: exits 78 with every problem on stderr and no stack trace', async (t) => {
+    const file = join(scratch(t), 'bad.yaml')
+    writeFileSync(file, 'home: /tmp\nmyhostname: ""\nzmq:\n  outer: "tcp://127.0.0.1"\nfilter:\n  nope: 1\n')
+    const r = spawnSync(process.execPath, [BIN, 'check-config', '--config', file], { encoding: 'utf8', timeout: 60_000 })
+    assert.equal(r.status, 78, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^vigil: Invalid configuration .* \(3 problems\):\n/)
+    assert.match(r.stderr, /^  myhostname: expected a non-empty string, got "" \(line 2\)$/m)
+    assert.match(r.stderr, /^  zmq\.outer: expected ipc:\/\/PATH or tcp:\/\/HOST:PORT, got "tcp:\/\/127\.0\.0\.1" \(line 4\)$/m)
+    assert.match(r.stderr, /^  filter\.nope: unknown key \(line 6\)$/m)
+    assert.doesNotMatch(r.stderr, /^\s+at /m)
+  })
+})

@@ -1,0 +1,63 @@
+// `vigil start` as a process, with the hidden test component (so it does not depend on the real
+// components): pid file, `[name]` output, refusal of a second supervisor, clean SIGINT shutdown.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { it } from 'node:test'
+
+const BIN = fileURLToPath(new URL('../../bin/vigil.mjs', import.meta.url))
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+it('vigil start supervises its components and stops them all on SIGINT', async (t) => {
+  const home = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'home')
+  t.after(() => rmSync(join(home, '..'), { recursive: true, force: true }))
+  const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
+  const sup = spawn(process.execPath, [BIN, 'start', '--home', home, '--only', 'test-component'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => {
+    if (sup.exitCode === null) sup.kill('SIGKILL')
+  })
+  let out = ''
+  sup.stdout.on('data', (d) => (out += d))
+  sup.stderr.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((resolve) => sup.on('exit', (code) => resolve(code)))
+
+  const deadline = Date.now() + 60_000
+  while (!/\[test-component\] listening: test-component on 127\.0\.0\.1:\d+/.test(out)) {
+    assert.ok(Date.now() < deadline, `no listening line from the child:\n${out}`)
+    assert.equal(sup.exitCode, null, `supervisor exited early:\n${out}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.equal(readFileSync(join(home, 'vigil.pid'), 'utf8'), `${sup.pid}\n`)
+  const childPid = Number(/Process \[(\d+)\] started \(vigil test-component\)/.exec(out)?.[1])
+  assert.ok(childPid > 0 && !isGone(childPid))
+
+  const second = spawnSync(process.execPath, [BIN, 'start', '--home', home, '--only', 'test-component'], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  assert.equal(second.status, 75, second.stderr)
+  assert.equal(second.stderr, `vigil: already running with pid ${sup.pid} (${join(home, 'vigil.pid')})\n`)
+
+  sup.kill('SIGINT')
+  assert.equal(await exited, 0, out)
+  assert.ok(isGone(childPid), 'the component is gone')
+  assert.ok(!existsSync(join(home, 'vigil.pid')), 'the pid file is removed')
+  assert.match(out, /Received SIGINT; stopping every component\./)
+  assert.match(out, new RegExp(`Process \\[${childPid}\\] exited \\(vigil test-component\\) after [\\d.]+ s: exit 0`))
+  assert.match(out, /Supervisor stopped\./)
+})
