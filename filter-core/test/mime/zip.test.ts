@@ -1,60 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { deflateRawSync, crc32 } from 'node:zlib'
 import { readZip, DEFAULT_ZIP_LIMITS } from '../../src/mime/zip.ts'
-
-interface Entry {
-  name: string
-  data: Buffer
-  deflate?: boolean
-  flags?: number
-  /** Size written into the headers instead of the real one (a lying archive). */
-  declaredSize?: number
-}
-
-/** Writes a minimal zip archive (local headers, central directory, end record). */
-function buildZip(entries: Entry[], opts: { zip64Eocd?: boolean } = {}): Buffer {
-  const locals: Buffer[] = []
-  const centrals: Buffer[] = []
-  let offset = 0
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8')
-    const body = e.deflate ? deflateRawSync(e.data) : e.data
-    const size = e.declaredSize ?? e.data.length
-    const crc = crc32(e.data)
-    const loc = Buffer.alloc(30)
-    loc.writeUInt32LE(0x04034b50, 0)
-    loc.writeUInt16LE(20, 4)
-    loc.writeUInt16LE(e.flags ?? 0x800, 6)
-    loc.writeUInt16LE(e.deflate ? 8 : 0, 8)
-    loc.writeUInt32LE(crc, 14)
-    loc.writeUInt32LE(body.length, 18)
-    loc.writeUInt32LE(size, 22)
-    loc.writeUInt16LE(name.length, 26)
-    const cen = Buffer.alloc(46)
-    cen.writeUInt32LE(0x02014b50, 0)
-    cen.writeUInt16LE(20, 4)
-    cen.writeUInt16LE(20, 6)
-    cen.writeUInt16LE(e.flags ?? 0x800, 8)
-    cen.writeUInt16LE(e.deflate ? 8 : 0, 10)
-    cen.writeUInt32LE(crc, 16)
-    cen.writeUInt32LE(body.length, 20)
-    cen.writeUInt32LE(size, 24)
-    cen.writeUInt16LE(name.length, 28)
-    cen.writeUInt32LE(offset, 42)
-    locals.push(loc, name, body)
-    centrals.push(cen, name)
-    offset += loc.length + name.length + body.length
-  }
-  const cd = Buffer.concat(centrals)
-  const eocd = Buffer.alloc(22)
-  eocd.writeUInt32LE(0x06054b50, 0)
-  eocd.writeUInt16LE(entries.length, 8)
-  eocd.writeUInt16LE(opts.zip64Eocd ? 0xffff : entries.length, 10)
-  eocd.writeUInt32LE(cd.length, 12)
-  eocd.writeUInt32LE(offset, 16)
-  return Buffer.concat([...locals, cd, eocd])
-}
+import { buildZip } from '../fixtures/zip.ts'
 
 describe('readZip', () => {
   it('extracts stored and deflated members with their paths', () => {
