@@ -1,0 +1,129 @@
+// The real bin/amavis-status.mjs as a process against a zeromq PUB in the test: stdout/stderr
+// split, counts, usage, the quiet-bus notice and SIGTERM. No service beyond zeromq is needed.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Publisher } from 'zeromq'
+import { formatAbsTime } from '@vigil/protocol'
+import { freePort, tmpDir, waitFor } from '../../../test/harness/index.ts'
+import { HEADER } from '../../src/render/format.ts'
+
+const BIN = fileURLToPath(new URL('../../../bin/amavis-status.mjs', import.meta.url))
+
+interface Run {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+function runStatus(t: TestContext, args: string[]): Run {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIGIL_CONFIG: '' } })
+  let out = ''
+  let err = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  )
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+/** Publishes a busy child (4321) and an idle one (4322) every 25 ms until stopped. */
+async function startPublisher(t: TestContext): Promise<{ endpoint: string; sent: () => number }> {
+  const port = await freePort()
+  const endpoint = `tcp://127.0.0.1:${port}`
+  const pub = new Publisher({ linger: 0 })
+  await pub.bind(endpoint)
+  const base = Date.now() / 1000 - 3.6
+  let sent = 0
+  let busy = false
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    void (async () => {
+      await pub.send(`am.st 4321 ${formatAbsTime(base)} m 04321-01`)
+      await pub.send('am.st 4321 1500 S 04321-01')
+      await pub.send(`am.st 4322 ${formatAbsTime(base)} -`)
+      await pub.send('am.proc.busy 4321')
+      await pub.send(['am.snmp InMsgs C32 1'])
+      sent++
+      busy = false
+    })()
+  }, 25)
+  t.after(() => {
+    clearInterval(timer)
+    pub.close()
+  })
+  return { endpoint, sent: () => sent }
+}
+
+test('prints the header and blank lines on stdout and the busy processes on stderr (-c 2 -w 0.3)', async (t) => {
+  const { endpoint } = await startPublisher(t)
+  const r = runStatus(t, ['-c', '2', '-w', '0.3', '--connect', endpoint])
+  const { code } = await r.exit
+  assert.equal(code, 0, r.stderr())
+  assert.equal(r.stdout(), HEADER + '\n\n')
+  const lines = r.stderr().trimEnd().split('\n')
+  // The last cycle, whatever the machine's load did to the first one.
+  assert.match(lines.at(-3)!, /^PID {2}4321: 04321-01 {6}0:00:0\d [=S:]+$/)
+  assert.equal(lines.at(-2), '1 active, 1 idling processes')
+  assert.equal(lines.at(-1), '*.')
+  assert.ok(!r.stderr().includes('PID  4322'), 'idle processes are not listed')
+  assert.equal(lines.filter((l) => / active, \d+ idling processes$/.test(l)).length, 2, 'exactly two redraws')
+  assert.ok(!r.stderr().includes('am.snmp'), 'am.snmp is not subscribed to')
+})
+
+test('prints the legend and usage on stdout and exits 1 on a bad option', async (t) => {
+  for (const args of [['-x'], ['-c'], ['-w', 'soon']]) {
+    const r = runStatus(t, args)
+    const { code } = await r.exit
+    assert.equal(code, 1)
+    assert.match(r.stdout(), /^States legend:\n {2}A {2}accepted a connection\n/)
+    assert.match(r.stdout(), /\nUsage: amavis-status \[-c <count>\] \[-w <wait-interval>\]\n/)
+    assert.equal(r.stderr(), '')
+  }
+})
+
+test('prints only the header for -c 0', async (t) => {
+  const r = runStatus(t, ['-c', '0', '--connect', 'tcp://127.0.0.1:9'])
+  assert.equal((await r.exit).code, 0)
+  assert.equal(r.stdout(), HEADER)
+  assert.equal(r.stderr(), '')
+})
+
+test('says so on stderr when nothing answers, keeps waiting, and prints `exited` on SIGTERM', async (t) => {
+  const port = await freePort()
+  const dir = await tmpDir(t, 'status-quiet')
+  const cfg = join(dir, 'vigil.yaml')
+  writeFileSync(cfg, `status:\n  no_messages_warn_secs: 0.3\n  wait_secs: 0.2\n`)
+  const r = runStatus(t, ['--config', cfg, '--connect', `tcp://127.0.0.1:${port}`, '--plain'])
+  await waitFor(() => r.stderr().includes('yet (is the collector'), { timeoutMs: 20_000 })
+  assert.match(
+    r.stderr(),
+    new RegExp(`amavis-status: no messages from tcp://127\\.0\\.0\\.1:${port} yet \\(is the collector / amavis-services msg-forwarder running\\?\\)\n`),
+  )
+  await waitFor(() => r.stderr().split('0 active, 0 idling processes').length > 3, { timeoutMs: 20_000 })
+  assert.equal(r.child.exitCode, null, 'still running')
+  r.child.kill('SIGTERM')
+  const { code } = await r.exit
+  assert.equal(code, 0)
+  assert.ok(r.stdout().startsWith(HEADER))
+  assert.ok(r.stdout().endsWith('exited\n'), JSON.stringify(r.stdout().slice(-40)))
+})
+
+test('exits 78 listing the problems of a bad configuration', async (t) => {
+  const dir = await tmpDir(t, 'status-badcfg')
+  const cfg = join(dir, 'vigil.yaml')
+  writeFileSync(cfg, `status:\n  wait_secs: -1\n  colour: yes\n`)
+  const r = runStatus(t, ['--config', cfg, '-c', '1'])
+  assert.equal((await r.exit).code, 78)
+  assert.match(r.stderr(), /status\.wait_secs/)
+  assert.match(r.stderr(), /colour/)
+})
