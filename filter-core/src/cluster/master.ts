@@ -1,0 +1,243 @@
+// The filter master (amavisd's parent process): owns the listening sockets, pre-forks
+// max_servers workers, hands each accepted connection to an idle worker (one connection per
+// worker at a time, as Net::Server::PreFork children), replaces workers that retire after
+// max_requests or die (immediately, with a crash-loop backoff), and sends the cold-start
+// `am.snmp FLUSH` / sys* / `am.st FLUSH` burst before the first worker starts.
+import { fork, type ChildProcess } from 'node:child_process'
+import { createServer, type Server, type Socket } from 'node:net'
+import { mkdirSync, rmSync, existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { AMAVIS_VERSION, formatSnmpFrame, type CommonConfig, type Logger, type LogLevel } from '@vigil/protocol'
+import { normalizeListeners, type FilterConfig, type Listener } from '../config.ts'
+import { createBusPublisher } from '../telemetry/publisher.ts'
+import { resolveHome } from './worker.ts'
+import type { MasterToWorker, WorkerToMaster } from './protocol.ts'
+
+const WORKER_MAIN = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
+
+interface WorkerSlot {
+  child: ChildProcess
+  state: 'starting' | 'idle' | 'busy' | 'retiring'
+  startedAt: number
+}
+
+export interface BoundListener {
+  listener: Listener
+  /** Where it actually listens (the real port when 0 was configured). */
+  address: string
+}
+
+export interface FilterMaster {
+  start(): Promise<void>
+  stop(): Promise<void>
+  describe(): string[]
+  /** Listening addresses after start(). */
+  listeners(): BoundListener[]
+  /** PIDs of the live workers. */
+  workerPids(): number[]
+}
+
+/** The cold-start burst (spec §2.3.1): `am.snmp FLUSH`, the 7 sys* frames, then `am.st <pid> <abs> FLUSH`. */
+export function coldStartFrames(common: CommonConfig, startSecs: number): string[][] {
+  return [
+    [formatSnmpFrame('am.snmp', 'FLUSH', '', '').trimEnd()],
+    [
+      formatSnmpFrame('am.snmp', 'sysDescr', 'STR', AMAVIS_VERSION),
+      formatSnmpFrame('am.snmp', 'sysObjectID', 'OID', '1.3.6.1.4.1.15312.2'),
+      formatSnmpFrame('am.snmp', 'sysUpTime', 'INT', Math.floor(startSecs)),
+      formatSnmpFrame('am.snmp', 'sysContact', 'STR', common.snmp_contact),
+      formatSnmpFrame('am.snmp', 'sysName', 'STR', common.myhostname),
+      formatSnmpFrame('am.snmp', 'sysLocation', 'STR', common.snmp_location),
+      formatSnmpFrame('am.snmp', 'sysServices', 'INT', 64),
+    ],
+  ]
+}
+
+function parseListen(address: string): { path: string } | { host: string; port: number } {
+  if (address.startsWith('unix:')) return { path: address.slice(5) }
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address)
+  if (!m) throw new Error(`bad listen address ${address}`)
+  return { host: m[1], port: Number(m[2]) }
+}
+
+export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps: { log: Logger }): FilterMaster {
+  const log = deps.log
+  const wlog = log.child('worker')
+  const paths = resolveHome(common, cfg)
+  const listeners = normalizeListeners(cfg)
+  const servers: { server: Server; listener: Listener; address: string }[] = []
+  const workers = new Map<number, WorkerSlot>()
+  const pending: { socket: Socket; listener: Listener }[] = []
+  let stopping = false
+  let started = false
+  const crashTimes: number[] = []
+  let respawnTimer: NodeJS.Timeout | undefined
+  let backoffMs = 0
+
+  const dispatch = () => {
+    while (pending.length) {
+      const idle = [...workers.entries()].find(([, w]) => w.state === 'idle')
+      if (!idle) return
+      const { socket, listener } = pending.shift()!
+      if (socket.destroyed) continue
+      const [, slot] = idle
+      slot.state = 'busy'
+      const msg: MasterToWorker = { type: 'conn', listener }
+      try {
+        slot.child.send(msg, socket, { keepOpen: false }, (err) => {
+          if (err) {
+            log.warn('Could not hand a connection to a worker; closing it.', { err })
+            socket.destroy()
+          }
+        })
+      } catch (err) {
+        log.warn('Could not hand a connection to a worker; closing it.', { err: err as Error })
+        socket.destroy()
+      }
+    }
+  }
+
+  const spawn = () => {
+    if (stopping) return
+    const child = fork(WORKER_MAIN, [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    })
+    const slot: WorkerSlot = { child, state: 'starting', startedAt: Date.now() }
+    const pid = child.pid!
+    workers.set(pid, slot)
+    child.on('message', (m: WorkerToMaster) => {
+      switch (m.type) {
+        case 'ready':
+        case 'idle':
+          slot.state = 'idle'
+          dispatch()
+          break
+        case 'retiring':
+          slot.state = 'retiring'
+          break
+        case 'log':
+          wlog[m.level](m.msg, { ...(m.fields ?? {}), pid })
+          break
+      }
+    })
+    child.on('error', (err) => log.warn('Worker process error.', { pid, err }))
+    child.on('exit', (code, signal) => {
+      workers.delete(pid)
+      if (stopping) return
+      const ranMs = Date.now() - slot.startedAt
+      const normal = code === 0 && slot.state === 'retiring'
+      if (normal) {
+        log.debug('Worker retired after max_requests; starting a replacement.', { pid })
+        backoffMs = 0
+        spawn()
+        return
+      }
+      log.warn('Worker died; starting a replacement.', { pid, code, signal })
+      const now = Date.now()
+      crashTimes.push(now)
+      while (crashTimes.length && crashTimes[0] < now - 10_000) crashTimes.shift()
+      if (ranMs < 2000 && crashTimes.length >= 3) {
+        backoffMs = Math.min(Math.max(backoffMs * 2, 250), cfg.respawn_backoff_max_secs * 1000)
+        log.warn('Workers keep crashing; backing off before the next start.', { delay_ms: backoffMs })
+        respawnTimer = setTimeout(() => {
+          respawnTimer = undefined
+          while (workers.size < cfg.max_servers && !stopping) spawn()
+        }, backoffMs)
+        return
+      }
+      if (!respawnTimer) spawn()
+    })
+    const init: MasterToWorker = { type: 'init', common, cfg, logLevel: common.log_level as LogLevel }
+    child.send(init)
+  }
+
+  const listen = async (l: Listener): Promise<void> => {
+    const server = createServer({ pauseOnConnect: true })
+    server.on('connection', (socket) => {
+      if (stopping) return void socket.destroy()
+      pending.push({ socket, listener: l })
+      socket.once('close', () => {
+        const i = pending.findIndex((p) => p.socket === socket)
+        if (i >= 0) pending.splice(i, 1)
+      })
+      dispatch()
+    })
+    const target = parseListen(l.address)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      if ('path' in target) {
+        if (existsSync(target.path)) rmSync(target.path, { force: true })
+        server.listen({ path: target.path }, () => resolve())
+      } else server.listen({ host: target.host, port: target.port, ipv6Only: target.host.includes(':') }, () => resolve())
+    })
+    server.on('error', (err) => log.error('Listener error.', { address: l.address, err }))
+    const a = server.address()
+    const address =
+      typeof a === 'string' || !a ? l.address : a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+    servers.push({ server, listener: l, address: 'path' in target ? l.address : address })
+  }
+
+  return {
+    async start() {
+      if (started) return
+      started = true
+      mkdirSync(paths.tmp, { recursive: true })
+      if (cfg.enable_zmq) {
+        // Cold start: the master announces itself, then drops its socket before forking (as amavisd).
+        const startSecs = Date.now() / 1000
+        const pub = await createBusPublisher({ endpoints: paths.inner, slowJoinerMs: cfg.zmq_slow_joiner_ms })
+        for (const frames of coldStartFrames(common, startSecs)) pub.send(frames)
+        pub.state('FLUSH')
+        await pub.close()
+      }
+      try {
+        for (const l of listeners) await listen(l)
+      } catch (err) {
+        for (const s of servers) s.server.close()
+        servers.length = 0
+        throw err
+      }
+      for (let i = 0; i < cfg.max_servers; i++) spawn()
+      log.info('Filter listening.', { listen: servers.map((s) => `${s.listener.protocol}:${s.address}`).join(','), workers: cfg.max_servers })
+    },
+    async stop() {
+      if (stopping) return
+      stopping = true
+      if (respawnTimer) clearTimeout(respawnTimer)
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.server.close(() => r()))))
+      for (const p of pending.splice(0)) p.socket.destroy()
+      const exits = [...workers.values()].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve()
+            const t = setTimeout(() => {
+              w.child.kill('SIGKILL')
+            }, 5000)
+            w.child.once('exit', () => {
+              clearTimeout(t)
+              resolve()
+            })
+            try {
+              w.child.send({ type: 'shutdown' } satisfies MasterToWorker)
+            } catch {
+              w.child.kill('SIGTERM')
+            }
+          }),
+      )
+      await Promise.all(exits)
+      workers.clear()
+      for (const l of listeners) if (l.address.startsWith('unix:')) rmSync(l.address.slice(5), { force: true })
+    },
+    describe() {
+      const where = servers.length ? servers.map((s) => `${s.listener.protocol}://${s.address}`) : listeners.map((l) => `${l.protocol}://${l.address}`)
+      return [
+        `filter: ${where.join(', ')} (${cfg.mode}, ${cfg.max_servers} workers) -> ${cfg.forward_method}`,
+      ]
+    },
+    listeners: () => servers.map((s) => ({ listener: s.listener, address: s.address })),
+    workerPids: () => [...workers.keys()],
+  }
+}

@@ -1,0 +1,149 @@
+// One pre-forked filter worker (an amavisd child): serves one connection at a time, publishes its
+// process states and per-message counters over ZMQ, and exits after max_requests connections.
+// The master hands it accepted sockets; this module holds the logic, worker-main.ts the process glue.
+import type { Socket } from 'node:net'
+import { join } from 'node:path'
+import { eventsSocket, innerSocket, type CommonConfig, type Logger } from '@vigil/protocol'
+import type { FilterConfig, Listener } from '../config.ts'
+import { runSmtpSession, type ProtocolErrorKind } from '../smtp/session.ts'
+import { SmtpClient } from '../forward/client.ts'
+import { createBusPublisher, createNullPublisher, type BusPublisher } from '../telemetry/publisher.ts'
+import { createEventSink, type EventSink } from '../telemetry/events.ts'
+import { processMessage, type ConnInfo } from '../pipeline/process.ts'
+import { createSettingsLookup } from '../pipeline/settings.ts'
+import type { Analyzers } from '../pipeline/analyzers.ts'
+import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
+
+export interface WorkerConnection {
+  socket: Socket
+  listener: Listener
+}
+
+export interface Worker {
+  /** Serves one connection to its end. */
+  serve(conn: WorkerConnection): Promise<void>
+  /** Connections served so far. */
+  readonly served: number
+  /** Publishes `exiting` and closes sockets. */
+  close(): Promise<void>
+}
+
+export function resolveHome(common: CommonConfig, cfg: FilterConfig) {
+  return {
+    inner: common.zmq.inner.length ? common.zmq.inner : [innerSocket(common.home)],
+    events: common.zmq.events ?? eventsSocket(common.home),
+    tmp: cfg.tempbase || join(common.home, 'tmp'),
+    quarantine: cfg.quarantine_dir || join(common.home, 'quarantine'),
+    deadLetter: join(common.home, 'events-deadletter.ndjson'),
+  }
+}
+
+const pad = (n: number, w: number) => String(n).padStart(w, '0')
+
+export async function createWorker(
+  common: CommonConfig,
+  cfg: FilterConfig,
+  deps: { log: Logger; analyzers?: Analyzers; publisher?: BusPublisher; events?: EventSink; pid?: number },
+): Promise<Worker> {
+  const pid = deps.pid ?? process.pid
+  const paths = resolveHome(common, cfg)
+  const log = deps.log
+  const publisher =
+    deps.publisher ??
+    (cfg.enable_zmq
+      ? await createBusPublisher({ endpoints: paths.inner, slowJoinerMs: cfg.zmq_slow_joiner_ms, pid, onError: (e) => log.debug('ZMQ send failed.', { err: e as Error }) })
+      : createNullPublisher())
+  const events =
+    deps.events ??
+    createEventSink({ common, eventsEndpoint: paths.events, deadLetterPath: paths.deadLetter, queueLimit: cfg.events_queue_limit, log })
+  const analyzers = deps.analyzers ?? buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
+  const settings = createSettingsLookup(cfg)
+  publisher.state('-')
+  let served = 0
+  const errorCounts: Partial<Record<ProtocolErrorKind, number>> = {}
+
+  const serve = async ({ socket, listener }: WorkerConnection): Promise<void> => {
+    served++
+    const base = `${pad(pid, 5)}-${pad(served, 2)}`
+    publisher.state('A')
+    publisher.state('b')
+    const conn: ConnInfo = {
+      srcIp: socket.remoteAddress,
+      srcPort: socket.remotePort,
+      dstIp: socket.localAddress,
+      dstPort: socket.localPort,
+      listener,
+    }
+    let forwarder: SmtpClient | undefined
+    let notifier: SmtpClient | undefined
+    const sessionErrors: Partial<Record<ProtocolErrorKind, number>> = {}
+    const pipelineDeps = {
+      cfg,
+      common,
+      log,
+      analyzers,
+      settings,
+      publisher,
+      events,
+      forwarder: () => (forwarder ??= new SmtpClient(cfg.forward_method, { heloName: common.myhostname })),
+      notifier: () => (notifier ??= new SmtpClient(cfg.notify_method, { heloName: common.myhostname })),
+    }
+    await runSmtpSession(
+      socket,
+      {
+        protocol: listener.protocol,
+        hostname: common.myhostname,
+        maxSizeBytes: cfg.smtpd_message_size_limit,
+        spoolThresholdBytes: cfg.spool_threshold_bytes,
+        spoolDir: paths.tmp,
+        maxLineBytes: cfg.smtp_max_command_line_bytes,
+        maxErrors: cfg.smtp_max_errors,
+        timeoutSecs: cfg.smtpd_timeout_secs,
+      },
+      {
+        onMail(seq) {
+          const id = seq === 1 ? base : `${base}-${seq}`
+          publisher.state('m', id)
+          return id
+        },
+        onData(id) {
+          publisher.state('d', id)
+        },
+        async onMessage(tx) {
+          try {
+            const out = await processMessage(tx, conn, pipelineDeps)
+            return out.replies
+          } catch (e) {
+            log.error(`(${tx.taskId}) TROUBLE in check_mail; message tempfailed.`, { err: e as Error })
+            publisher.state('.', tx.taskId)
+            return [`451 4.5.0 Error in processing, id=${tx.taskId}, ${(e as Error).message}`.slice(0, 500)]
+          }
+        },
+        onProtocolError(kind, detail) {
+          sessionErrors[kind] = (sessionErrors[kind] ?? 0) + 1
+          errorCounts[kind] = (errorCounts[kind] ?? 0) + 1
+          log.debug(`(${base}) SMTP protocol error.`, { kind, detail })
+        },
+      },
+    )
+    await Promise.all([forwarder?.close(), notifier?.close()])
+    if (Object.keys(sessionErrors).length) {
+      // Vigil-only counts (not amavis wire names) on Vigil's own topic; amavis peers never subscribe to it.
+      publisher.send(`vigil.stats ${JSON.stringify({ pid, smtp_protocol_errors: sessionErrors })}`)
+      log.info(`(${base}) Session had SMTP protocol errors.`, { smtp_protocol_errors: sessionErrors })
+    }
+    publisher.state('-')
+  }
+
+  return {
+    serve,
+    get served() {
+      return served
+    },
+    async close() {
+      publisher.state('exiting')
+      await events.close()
+      await publisher.close()
+    },
+  }
+}

@@ -1,0 +1,126 @@
+// The `filter:` section of vigil.yaml. Keys are amavisd.conf names in snake_case where amavis
+// has the setting; Vigil-only keys carry their unit. Every key has a default so an empty
+// section gives a working post-queue filter on 127.0.0.1:10024 → smtp:[127.0.0.1]:10025.
+import { z } from 'zod'
+import { DEFAULT_BANNED_RULES } from './checks/banned.ts'
+import { DEFAULT_FORWARD_METHOD, DEFAULT_NOTIFY_METHOD, DEFAULT_SMTP_LISTEN } from '@vigil/protocol'
+
+const destiny = z.enum(['D_PASS', 'D_DISCARD', 'D_BOUNCE', 'D_REJECT', 'D_TEMPFAIL'])
+const onFailure = z.enum(['tempfail', 'pass'])
+/** `smtp:[host]:port`, `smtp:host:port`, `lmtp:[host]:port`, `lmtp:unix:/path` or `smtp:unix:/path`. */
+export const deliveryMethod = z
+  .string()
+  .regex(/^(smtp|lmtp):(\[[^\]]+\]:\d{1,5}|[A-Za-z0-9.-]+:\d{1,5}|unix:\/.+)$/, 'expected smtp:[HOST]:PORT, lmtp:[HOST]:PORT or lmtp:unix:/PATH')
+
+/** One listener: `127.0.0.1:10024`, `[::1]:10024` or `unix:/path/amavisd.sock`. */
+const listenAddress = z
+  .string()
+  .regex(/^(unix:\/.+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[0-9A-Za-z.-]+:\d{1,5})$/, 'expected HOST:PORT, [V6]:PORT or unix:/PATH')
+const listener = z.union([
+  listenAddress,
+  z.strictObject({
+    address: listenAddress,
+    protocol: z.enum(['smtp', 'lmtp']).default('smtp'),
+    /** Policy bank applied to sessions on this listener (amavis $interface_policy). */
+    policy_bank: z.string().optional(),
+  }),
+])
+
+const bannedRule = z.strictObject({ pattern: z.string(), allow: z.boolean().optional() })
+
+export const filterConfigSchema = z.strictObject({
+  /** Listeners (amavis $inet_socket_port / $unix_socketname / $inet_socket_bind). */
+  listen: z.array(listener).min(1).default([DEFAULT_SMTP_LISTEN]),
+  /** post_queue: Postfix content_filter. pre_queue: smtpd_proxy_filter, replies mirror the next hop. */
+  mode: z.enum(['post_queue', 'pre_queue']).default('post_queue'),
+  forward_method: deliveryMethod.default(DEFAULT_FORWARD_METHOD),
+  notify_method: deliveryMethod.default(DEFAULT_NOTIFY_METHOD),
+  /** Number of pre-forked worker processes ($max_servers). */
+  max_servers: z.number().int().min(1).max(256).default(2),
+  /** Connections a worker serves before it exits and is replaced ($max_requests). */
+  max_requests: z.number().int().min(1).default(20),
+  /** Idle/command timeout of an SMTP session ($smtpd_timeout). */
+  smtpd_timeout_secs: z.number().positive().default(300),
+  /** Largest message accepted ($smtpd_message_size_limit, bytes; 0 = no limit). */
+  smtpd_message_size_limit: z.number().int().min(0).default(50 * 1024 * 1024),
+  /** Messages larger than this are spooled to <home>/tmp instead of being held in memory. */
+  spool_threshold_bytes: z.number().int().min(0).default(100 * 1024),
+  /** Longest accepted command line; longer ones get 500 5.5.2 and are discarded as they arrive. */
+  smtp_max_command_line_bytes: z.number().int().min(512).default(4096),
+  /** Protocol errors in one session after which the filter says 421 and closes. */
+  smtp_max_errors: z.number().int().min(1).default(10),
+  /** Pause after a ZMQ PUB socket is connected, before the first record (amavis sleeps 1 s). */
+  zmq_slow_joiner_ms: z.number().int().min(0).default(1000),
+  /** Longest delay between respawns of a worker that keeps crashing. */
+  respawn_backoff_max_secs: z.number().positive().default(30),
+  /** Directory below which spooled messages live; '' means <home>/tmp. */
+  tempbase: z.string().default(''),
+  /** $QUARANTINEDIR; '' means <home>/quarantine. */
+  quarantine_dir: z.string().default(''),
+
+  // Checkers. An empty address means "not configured": the check is not performed.
+  /** clamd: `HOST:PORT`, `[V6]:PORT` or a unix socket path. */
+  clamd_address: z.string().default(''),
+  /** spamd: `HOST:PORT`, `[V6]:PORT` or a unix socket path. */
+  spamd_address: z.string().default(''),
+  virus_check_timeout_secs: z.number().positive().default(60),
+  spam_check_timeout_secs: z.number().positive().default(60),
+  /** What a failing/slow checker does to the message (amavis virus_scanner_failure_is_fatal). */
+  virus_check_on_failure: onFailure.default('tempfail'),
+  spam_check_on_failure: onFailure.default('tempfail'),
+  bypass_virus_checks: z.boolean().default(false),
+  bypass_spam_checks: z.boolean().default(false),
+  bypass_banned_checks: z.boolean().default(false),
+  bypass_header_checks: z.boolean().default(false),
+  /** spamd messages larger than this are not spam-checked ($sa_mail_body_size_limit style). */
+  sa_mail_body_size_limit: z.number().int().min(0).default(512 * 1024),
+  /** $banned_filename_re rules, tried in order (default: the content checks' amavis-like set). */
+  banned_filename_re: z.array(bannedRule).default(() => DEFAULT_BANNED_RULES.rules.map((r) => ({ ...r }))),
+
+  // Spam levels and tagging.
+  sa_tag_level_deflt: z.number().default(2.0),
+  sa_tag2_level_deflt: z.number().default(6.2),
+  sa_kill_level_deflt: z.number().default(6.9),
+  sa_dsn_cutoff_level: z.number().default(10),
+  sa_spam_subject_tag: z.string().default('***Spam*** '),
+
+  // Destinies (Debian defaults).
+  final_virus_destiny: destiny.default('D_DISCARD'),
+  final_banned_destiny: destiny.default('D_BOUNCE'),
+  final_spam_destiny: destiny.default('D_BOUNCE'),
+  final_bad_header_destiny: destiny.default('D_PASS'),
+  final_unchecked_destiny: destiny.default('D_PASS'),
+
+  // Quarantine and notifications ('' disables).
+  virus_quarantine_to: z.string().default('virus-quarantine'),
+  banned_quarantine_to: z.string().default('banned-quarantine'),
+  spam_quarantine_to: z.string().default('spam-quarantine'),
+  bad_header_quarantine_to: z.string().default(''),
+  virus_admin: z.string().default(''),
+  /** Envelope sender of notifications to admins. */
+  mailfrom_notify_admin: z.string().default(''),
+  /** $hdrfrom_notify_sender: From: of DSNs. */
+  hdrfrom_notify_sender: z.string().default(''),
+  /** Header name/value that marks checked mail ($X_HEADER_TAG / $X_HEADER_LINE; '' = 'amavis at <myhostname>'). */
+  x_header_tag: z.string().default('X-Virus-Scanned'),
+  x_header_line: z.string().default(''),
+
+  // Addresses and networks.
+  /** @mynetworks: clients (by XFORWARD ADDR) in these networks make mail "originating". */
+  mynetworks: z
+    .array(z.string())
+    .default(['127.0.0.0/8', '::1/128', '169.254.0.0/16', 'fe80::/10', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+  /** @local_domains_maps: `example.com` (exact), `.example.com` (and subdomains), `.` (everything). */
+  local_domains_maps: z.array(z.string()).default([]),
+
+  /** Events waiting for the collector (PUSH) beyond this go to <home>/events-deadletter.ndjson. */
+  events_queue_limit: z.number().int().min(1).default(10000),
+  /** Publish am.st/am.snmp (turn off only to measure the monitoring overhead). */
+  enable_zmq: z.boolean().default(true),
+})
+export type FilterConfig = z.infer<typeof filterConfigSchema>
+
+export type Listener = { address: string; protocol: 'smtp' | 'lmtp'; policy_bank?: string }
+export function normalizeListeners(cfg: FilterConfig): Listener[] {
+  return cfg.listen.map((l) => (typeof l === 'string' ? { address: l, protocol: 'smtp' as const } : l))
+}

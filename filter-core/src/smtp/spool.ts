@@ -1,0 +1,220 @@
+// The body of one received message: held in memory while small, spooled to a temp file under
+// <home>/tmp once it crosses the threshold, so a large message is never held in memory twice.
+// The SMTP DATA decoder (dot-unstuffing, bare-LF tolerance, end-of-data detection) writes into it.
+import { closeSync, createReadStream, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+
+export interface MessageBody {
+  /** Size in bytes after dot-unstuffing, lines ending in CRLF. */
+  readonly size: number
+  /** Byte offset of the first body byte (just after the empty line ending the header), or size when none. */
+  readonly headerEnd: number
+  /** Path of the spool file when the message was spooled. */
+  readonly path?: string
+  /** The header block (up to headerEnd). */
+  header(): Buffer
+  /** The whole message. Reads the spool file for a spooled message. */
+  readAll(): Promise<Buffer>
+  /** Streams bytes [start, size). */
+  stream(start?: number): Readable
+  /** Removes the spool file. Idempotent. */
+  dispose(): void
+}
+
+export function memoryBody(raw: Buffer): MessageBody {
+  return {
+    size: raw.length,
+    headerEnd: findHeaderEnd(raw),
+    header() {
+      return raw.subarray(0, this.headerEnd)
+    },
+    readAll: async () => raw,
+    stream: (start = 0) => Readable.from([raw.subarray(start)]),
+    dispose() {},
+  }
+}
+
+/** Offset just after the first empty line (CRLF CRLF or LF LF), or the length when there is none. */
+export function findHeaderEnd(raw: Buffer): number {
+  if (raw.length >= 2 && raw[0] === 0x0d && raw[1] === 0x0a) return 2
+  if (raw.length >= 1 && raw[0] === 0x0a) return 1
+  const a = raw.indexOf('\r\n\r\n')
+  const b = raw.indexOf('\n\n')
+  if (a < 0 && b < 0) return raw.length
+  if (a >= 0 && (b < 0 || a + 1 <= b)) return a + 4
+  return b + 2
+}
+
+const CRLF = Buffer.from('\r\n')
+
+/**
+ * Decodes the DATA phase of an SMTP session into a MessageBody. Feed it raw socket chunks;
+ * `push` returns the number of bytes consumed when the terminating `.` line was seen (the
+ * rest belongs to the next command), or -1 when more data is needed.
+ */
+export class DataReceiver {
+  size = 0
+  headerEnd = -1
+  oversize = false
+  private readonly chunks: Buffer[] = []
+  private memBytes = 0
+  private fd: number | undefined
+  private path: string | undefined
+  private partial: Buffer | undefined
+  private readonly maxSize: number
+  private readonly threshold: number
+  private readonly spoolDir: string
+  private inHeader = true
+
+  constructor(opts: { maxSizeBytes: number; spoolThresholdBytes: number; spoolDir: string }) {
+    this.maxSize = opts.maxSizeBytes
+    this.threshold = opts.spoolThresholdBytes
+    this.spoolDir = opts.spoolDir
+  }
+
+  private append(line: Buffer) {
+    // line excludes its terminator; we store it with CRLF.
+    const len = line.length + 2
+    if (this.inHeader && line.length === 0) {
+      this.inHeader = false
+      this.headerEnd = this.size + 2
+    }
+    this.size += len
+    if (this.maxSize > 0 && this.size > this.maxSize) {
+      this.oversize = true
+      return
+    }
+    if (this.fd === undefined && this.memBytes + len > this.threshold) this.openSpool()
+    if (this.fd !== undefined) {
+      if (line.length) writeSync(this.fd, line)
+      writeSync(this.fd, CRLF)
+    } else {
+      if (line.length) this.chunks.push(line)
+      this.chunks.push(CRLF)
+      this.memBytes += len
+    }
+  }
+
+  private openSpool() {
+    mkdirSync(this.spoolDir, { recursive: true })
+    this.path = join(this.spoolDir, `vigil-${process.pid}-${randomBytes(6).toString('hex')}.eml`)
+    this.fd = openSync(this.path, 'wx', 0o600)
+    if (this.chunks.length) writeSync(this.fd, Buffer.concat(this.chunks))
+    this.chunks.length = 0
+    this.memBytes = 0
+  }
+
+  /** Consumes `chunk`. Returns the number of bytes used up to and including the end-of-data line, or -1. */
+  push(chunk: Buffer): number {
+    let buf = chunk
+    let offsetBase = 0
+    if (this.partial) {
+      offsetBase = -this.partial.length
+      buf = Buffer.concat([this.partial, chunk])
+      this.partial = undefined
+    }
+    let pos = 0
+    for (;;) {
+      const lf = buf.indexOf(0x0a, pos)
+      if (lf < 0) break
+      let end = lf
+      if (end > pos && buf[end - 1] === 0x0d) end--
+      const line = buf.subarray(pos, end)
+      pos = lf + 1
+      if (line.length === 1 && line[0] === 0x2e) {
+        if (this.headerEnd < 0) this.headerEnd = this.size
+        return pos + offsetBase
+      }
+      this.append(line.length > 0 && line[0] === 0x2e ? line.subarray(1) : line)
+    }
+    if (pos < buf.length) {
+      const rest = buf.subarray(pos)
+      // Bound a line without LF: flush its head as data (a long body line is legal for us).
+      if (rest.length > 65536) {
+        const keep = rest.subarray(rest.length - 1)
+        this.appendRaw(rest.subarray(0, rest.length - 1))
+        this.partial = Buffer.from(keep)
+      } else this.partial = Buffer.from(rest)
+    }
+    return -1
+  }
+
+  private appendRaw(bytes: Buffer) {
+    // Part of an overlong line: stored without a terminator (the line continues).
+    this.size += bytes.length
+    if (this.maxSize > 0 && this.size > this.maxSize) {
+      this.oversize = true
+      return
+    }
+    if (this.fd === undefined && this.memBytes + bytes.length > this.threshold) this.openSpool()
+    if (this.fd !== undefined) writeSync(this.fd, bytes)
+    else {
+      this.chunks.push(Buffer.from(bytes))
+      this.memBytes += bytes.length
+    }
+  }
+
+  /** Turns what was received into a MessageBody (call once, after push returned ≥ 0). */
+  finish(): MessageBody {
+    const size = this.size
+    const headerEnd = this.headerEnd < 0 ? size : this.headerEnd
+    if (this.fd !== undefined) {
+      closeSync(this.fd)
+      this.fd = undefined
+      const path = this.path!
+      let headerCache: Buffer | undefined
+      let disposed = false
+      return {
+        size,
+        headerEnd,
+        path,
+        header() {
+          if (!headerCache) {
+            const fd = openSync(path, 'r')
+            try {
+              const b = Buffer.alloc(headerEnd)
+              let off = 0
+              while (off < headerEnd) {
+                const n = readSync(fd, b, off, headerEnd - off, off)
+                if (n <= 0) break
+                off += n
+              }
+              headerCache = b.subarray(0, off)
+            } finally {
+              closeSync(fd)
+            }
+          }
+          return headerCache
+        },
+        readAll: () => readFile(path),
+        stream: (start = 0) => (start >= size ? Readable.from([]) : createReadStream(path, { start, highWaterMark: 256 * 1024 })),
+        dispose() {
+          if (disposed) return
+          disposed = true
+          rmSync(path, { force: true })
+        },
+      }
+    }
+    const raw = Buffer.concat(this.chunks)
+    this.chunks.length = 0
+    const body = memoryBody(raw)
+    return { ...body, headerEnd, header: () => raw.subarray(0, headerEnd) }
+  }
+
+  /** Drops any spool file (aborted transaction). */
+  abort() {
+    if (this.fd !== undefined) {
+      closeSync(this.fd)
+      this.fd = undefined
+    }
+    if (this.path) rmSync(this.path, { force: true })
+    this.chunks.length = 0
+  }
+
+  get spooled(): boolean {
+    return this.path !== undefined
+  }
+}

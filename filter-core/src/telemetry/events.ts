@@ -1,0 +1,177 @@
+// Delivery of the per-message JSON events (spec §5.1): to Redis (`RPUSH key json` + `LTRIM key
+// -limit -1`, pipelined, exactly as amavis) when storage_redis_dsn is set, otherwise to the
+// collector over Vigil's PUSH channel. Nothing is dropped silently: an event that cannot be
+// delivered (Redis down, collector away and the bounded queue full, shutdown with a backlog) is
+// appended to <home>/events-deadletter.ndjson and counted.
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { Push } from 'zeromq'
+import { Redis } from 'ioredis'
+import type { CommonConfig, Logger } from '@vigil/protocol'
+
+export interface EventSinkStats {
+  delivered: number
+  deadLettered: number
+  queued: number
+  /** Events the Redis LTRIM pushed out of the list (oldest), as far as the list length tells. */
+  trimmed: number
+}
+
+export interface EventSink {
+  deliver(json: string): void
+  stats(): EventSinkStats
+  close(): Promise<void>
+}
+
+export interface EventSinkOptions {
+  common: CommonConfig
+  eventsEndpoint: string
+  deadLetterPath: string
+  queueLimit: number
+  log: Logger
+}
+
+function parseRedisServer(server: string): { host?: string; port?: number; path?: string } {
+  if (server.startsWith('/')) return { path: server }
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(server) ?? /^([^:]+):(\d+)$/.exec(server)
+  if (m) return { host: m[1], port: Number(m[2]) }
+  return { host: server, port: 6379 }
+}
+
+export function createEventSink(opts: EventSinkOptions): EventSink {
+  const st: EventSinkStats = { delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }
+  const deadLetter = (json: string, why: string) => {
+    try {
+      mkdirSync(dirname(opts.deadLetterPath), { recursive: true })
+      appendFileSync(opts.deadLetterPath, json + '\n')
+      st.deadLettered++
+      opts.log.warn('Event not delivered; written to the dead-letter file.', { reason: why, file: opts.deadLetterPath })
+    } catch (e) {
+      opts.log.error('Event lost: dead-letter file not writable.', { err: e as Error, file: opts.deadLetterPath })
+    }
+  }
+  if (opts.common.storage_redis_dsn.length) return createRedisSink(opts, st, deadLetter)
+  return createPushSink(opts, st, deadLetter)
+}
+
+function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter: (j: string, why: string) => void): EventSink {
+  const dsns = opts.common.storage_redis_dsn
+  const key = opts.common.redis_logging_key
+  const limit = opts.common.redis_logging_queue_size_limit
+  let idx = 0
+  let client: Redis | undefined
+  let pending = 0
+  let closing: Promise<void> | undefined
+  const connectTo = (i: number) => {
+    const d = dsns[i]
+    const s = parseRedisServer(d.server)
+    const c = new Redis({
+      ...(s.path ? { path: s.path } : { host: s.host, port: s.port }),
+      db: d.db_id,
+      password: d.password,
+      connectionName: `amavis[${process.pid}]`,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    })
+    c.on('error', () => {})
+    return c
+  }
+  client = connectTo(0)
+  let idle: (() => void) | undefined
+  const deliver = (json: string) => {
+    if (closing || !client) return deadLetter(json, 'shutting down')
+    pending++
+    const c = client
+    c.pipeline()
+      .rpush(key, json)
+      .ltrim(key, -limit, -1)
+      .exec()
+      .then((res) => {
+        const err = res?.find((r) => r[0])?.[0]
+        if (err) throw err
+        const len = Number(res?.[0]?.[1] ?? 0)
+        if (len > limit) st.trimmed += len - limit
+        st.delivered++
+      })
+      .catch((e: Error) => {
+        deadLetter(json, `redis: ${e.message}`)
+        // Fail over to the next DSN for later events, as amavis tries the next server.
+        if (dsns.length > 1 && c === client) {
+          idx = (idx + 1) % dsns.length
+          client.disconnect()
+          client = connectTo(idx)
+        }
+      })
+      .finally(() => {
+        pending--
+        if (pending === 0) idle?.()
+      })
+  }
+  return {
+    deliver,
+    stats: () => ({ ...st, queued: pending }),
+    close() {
+      closing ??= (async () => {
+        if (pending > 0) await new Promise<void>((r) => ((idle = r), setTimeout(r, 3000).unref()))
+        client?.disconnect()
+        client = undefined
+      })()
+      return closing
+    },
+  }
+}
+
+function createPushSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter: (j: string, why: string) => void): EventSink {
+  const push = new Push({ immediate: true, sendTimeout: 0, sendHighWaterMark: 1000, linger: 500 })
+  if (/:[0-9a-f]*:/i.test(opts.eventsEndpoint)) push.ipv6 = true
+  push.connect(opts.eventsEndpoint)
+  const queue: string[] = []
+  let pumping = false
+  let retry: NodeJS.Timeout | undefined
+  let closed = false
+  const pump = async () => {
+    if (pumping || closed) return
+    pumping = true
+    try {
+      while (queue.length && !closed) {
+        try {
+          await push.send(queue[0])
+          queue.shift()
+          st.delivered++
+        } catch {
+          // No collector connected (or its queue is full): keep the event, try again shortly.
+          if (!retry && !closed) retry = setTimeout(() => ((retry = undefined), void pump()), 200)
+          break
+        }
+      }
+    } finally {
+      pumping = false
+    }
+  }
+  return {
+    deliver(json) {
+      if (closed) return deadLetter(json, 'shutting down')
+      if (queue.length >= opts.queueLimit) return deadLetter(json, 'event queue full; collector away')
+      queue.push(json)
+      void pump()
+    },
+    stats: () => ({ ...st, queued: queue.length }),
+    async close() {
+      if (closed) return
+      // Try for a short while to hand over the backlog, then dead-letter what is left.
+      const until = Date.now() + 500
+      while (queue.length && Date.now() < until) {
+        await pump()
+        if (queue.length) await new Promise((r) => setTimeout(r, 50))
+      }
+      closed = true
+      if (retry) clearTimeout(retry)
+      for (const j of queue.splice(0)) deadLetter(j, 'collector away at shutdown')
+      push.linger = 200
+      push.close()
+    },
+  }
+}

@@ -1,0 +1,64 @@
+// The ZMQ PUB socket of an amavis process (spec §1.3): connected to every endpoint of
+// @zmq_sockets, LINGER 2000 (0 at shutdown), SNDHWM 1000, IPv6 enabled for v6 endpoints, a
+// slow-joiner pause after connecting. Sends are serialised (zeromq.js allows one at a time) and
+// never block the caller: PUB drops at the high-water mark, as amavis's does.
+import { Publisher } from 'zeromq'
+import { createStateEncoder, type StateEncoder } from '@vigil/protocol'
+
+export interface BusPublisher {
+  /** Sends one record or one multi-part message (every frame must carry the same topic). */
+  send(frames: string | string[]): void
+  /** `am.st <pid> <time> <state> [<task_id>]` through this process's state encoder. */
+  state(state: string, taskId?: string): void
+  /** Resolves when every queued send was handed to libzmq. */
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+const V6 = /:[0-9a-f]*:/i
+
+export async function createBusPublisher(opts: {
+  endpoints: string[]
+  slowJoinerMs: number
+  pid?: number
+  now?: () => number
+  onError?: (e: unknown) => void
+}): Promise<BusPublisher> {
+  const pid = opts.pid ?? process.pid
+  const now = opts.now ?? (() => Date.now() / 1000)
+  const enc: StateEncoder = createStateEncoder(pid)
+  const pub = new Publisher({ linger: 2000, sendHighWaterMark: 1000 })
+  if (opts.endpoints.some((e) => V6.test(e))) pub.ipv6 = true
+  for (const ep of opts.endpoints) pub.connect(ep)
+  if (opts.slowJoinerMs > 0) await new Promise((r) => setTimeout(r, opts.slowJoinerMs))
+  let chain: Promise<void> = Promise.resolve()
+  let closed = false
+  const send = (frames: string | string[]) => {
+    if (closed) return
+    chain = chain.then(
+      () => pub.send(frames).catch((e) => opts.onError?.(e)),
+      () => undefined,
+    )
+  }
+  return {
+    send,
+    state(state, taskId) {
+      send(enc.encode(state, taskId, now()))
+    },
+    flush: () => chain,
+    async close() {
+      if (closed) return
+      await chain
+      closed = true
+      // Give the I/O thread a moment to write the last records (e.g. `exiting`), then drop the rest.
+      await new Promise((r) => setTimeout(r, 30))
+      pub.linger = 0
+      pub.close()
+    },
+  }
+}
+
+/** A publisher that sends nothing (enable_zmq: false, or no endpoints). */
+export function createNullPublisher(): BusPublisher {
+  return { send() {}, state() {}, flush: async () => {}, close: async () => {} }
+}

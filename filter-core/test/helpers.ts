@@ -1,0 +1,166 @@
+// Test helpers for filter-core: a filter on free loopback ports with a private home, a ZMQ SUB
+// bound at its inner endpoint (standing in for msg-forwarder), and frame collection.
+import { join } from 'node:path'
+import { Subscriber, Pull } from 'zeromq'
+import {
+  commonConfigSchema,
+  createLogger,
+  parseMessage,
+  type CommonConfig,
+  type Frame,
+  type Logger,
+} from '@vigil/protocol'
+import { filterConfigSchema, type FilterConfig } from '../src/config.ts'
+import { createFilter, type Filter } from '../src/app.ts'
+import { freePort, tmpDir, type Owner } from '../../test/harness/index.ts'
+
+export interface Bus {
+  endpoint: string
+  /** Every message received so far: its frames as strings. */
+  messages: string[][]
+  frames(): Frame[]
+  /** Resolves when pred holds for the messages (polling), or rejects after timeoutMs. */
+  waitFor(pred: (msgs: string[][]) => boolean, timeoutMs?: number, what?: string): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startBus(t: Owner & { after(fn: () => unknown): void }, endpoint: string): Promise<Bus> {
+  const sub = new Subscriber({ linger: 0, receiveHighWaterMark: 0 })
+  await sub.bind(endpoint)
+  sub.subscribe()
+  const messages: string[][] = []
+  let closed = false
+  const loop = (async () => {
+    try {
+      for await (const parts of sub) messages.push(parts.map((p) => p.toString('utf8')))
+    } catch {
+      /* closed */
+    }
+  })()
+  const bus: Bus = {
+    endpoint,
+    messages,
+    frames: () => messages.flatMap((m) => parseMessage(m).frames),
+    async waitFor(pred, timeoutMs = 15000, what = 'bus messages') {
+      const until = Date.now() + timeoutMs
+      while (!pred(messages)) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${what}; got ${messages.length} messages`)
+        await new Promise((r) => setTimeout(r, 25))
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      sub.close()
+      await loop
+    },
+  }
+  t.after(() => bus.close())
+  return bus
+}
+
+export interface EventsPull {
+  events: Record<string, unknown>[]
+  raw: string[]
+  waitFor(n: number, timeoutMs?: number): Promise<Record<string, unknown>[]>
+  close(): Promise<void>
+}
+
+export async function startEventsPull(t: { after(fn: () => unknown): void }, endpoint: string): Promise<EventsPull> {
+  const pull = new Pull({ linger: 0 })
+  await pull.bind(endpoint)
+  const raw: string[] = []
+  const events: Record<string, unknown>[] = []
+  const loop = (async () => {
+    try {
+      for await (const [m] of pull) {
+        raw.push(m.toString('utf8'))
+        events.push(JSON.parse(m.toString('utf8')))
+      }
+    } catch {
+      /* closed */
+    }
+  })()
+  let closed = false
+  const p: EventsPull = {
+    raw,
+    events,
+    async waitFor(n, timeoutMs = 15000) {
+      const until = Date.now() + timeoutMs
+      while (events.length < n) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${n} events; got ${events.length}`)
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      return events
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      pull.close()
+      await loop
+    },
+  }
+  t.after(() => p.close())
+  return p
+}
+
+export interface TestFilter {
+  filter: Filter
+  common: CommonConfig
+  cfg: FilterConfig
+  home: string
+  port: number
+  logs: string[]
+  log: Logger
+}
+
+/** Starts a filter (master + workers) with a private home; stopped after the test. */
+export async function startTestFilter(
+  t: Owner & { after(fn: () => unknown): void },
+  opts: {
+    home?: string
+    filter?: Record<string, unknown>
+    common?: Record<string, unknown>
+    forwardPort?: number
+    listen?: unknown[]
+  } = {},
+): Promise<TestFilter> {
+  const home = opts.home ?? (await tmpDir(t, 'vigil-filter-'))
+  const port = await freePort()
+  const common = commonConfigSchema.parse({
+    home,
+    myhostname: 'filter.test',
+    log_level: 'info',
+    ...(opts.common ?? {}),
+  })
+  const cfg = filterConfigSchema.parse({
+    listen: opts.listen ?? [`127.0.0.1:${port}`],
+    forward_method: `smtp:[127.0.0.1]:${opts.forwardPort ?? 9}`,
+    notify_method: `smtp:[127.0.0.1]:${opts.forwardPort ?? 9}`,
+    zmq_slow_joiner_ms: 150,
+    max_servers: 2,
+    ...(opts.filter ?? {}),
+  })
+  const logs: string[] = []
+  const log = createLogger({ name: 'filter', level: 'debug', write: (l) => logs.push(l) })
+  const filter = createFilter(common, cfg, { log })
+  t.after(() => filter.stop())
+  await filter.start()
+  return { filter, common, cfg, home, port, logs, log }
+}
+
+export function innerEndpoint(home: string): string {
+  return `ipc://${join(home, 'amavisd-zmq.sock')}`
+}
+export function eventsEndpoint(home: string): string {
+  return `ipc://${join(home, 'vigil-events.sock')}`
+}
+
+/** Waits until every worker has published its start-up `-` state (workers are ready). */
+export async function waitWorkersReady(bus: Bus, n: number): Promise<void> {
+  await bus.waitFor(
+    (msgs) => new Set(msgs.filter((m) => /^am\.st \d+ \S+ -$/.test(m[0])).map((m) => m[0].split(' ')[1])).size >= n,
+    20000,
+    `${n} workers ready`,
+  )
+}
