@@ -1,0 +1,113 @@
+// `vigil start` end to end: the supervisor starts the real collector and filter as child
+// processes; one message sent to the filter arrives at a real Postfix smtp-sink; SIGINT stops the
+// supervisor, every component and every worker they forked.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { it } from 'node:test'
+import { freePorts, sendMail, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const BIN = join(ROOT, 'bin/vigil.mjs')
+
+/** Every live process whose process group is one of `groups` (the supervisor's children lead their own). */
+function processesInGroups(groups: ReadonlySet<number>): number[] {
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // fields[0] is the state, fields[2] the process group; zombies are already gone for our purpose.
+      if (fields[0] !== 'Z' && groups.has(Number(fields[2]))) out.push(Number(name))
+    } catch {}
+  }
+  return out
+}
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+it('vigil start runs the filter and collector; a message reaches the next hop; SIGINT stops every process', async (t) => {
+  const missing = ['filter-core', 'collector'].filter((dir) => !existsSync(join(ROOT, dir, 'src/app.ts')))
+  if (missing.length > 0) {
+    t.skip(`component not built yet: ${missing.map((d) => `${d}/src/app.ts`).join(', ')} missing`)
+    return
+  }
+  const dir = await tmpDir(t, 'e2e-start')
+  const sink = await startSmtpSink(t)
+  const [filterPort, outerPort, snmpPort, httpPort] = await freePorts(4)
+  const configFile = join(dir, 'vigil.yaml')
+  writeFileSync(
+    configFile,
+    [
+      `home: ${join(dir, 'home')}`,
+      'myhostname: e2e.vigil.test',
+      'zmq:',
+      `  outer: tcp://127.0.0.1:${outerPort}`,
+      `  snmp: tcp://127.0.0.1:${snmpPort}`,
+      'filter:',
+      `  listen: ['127.0.0.1:${filterPort}']`,
+      `  forward_method: 'smtp:[127.0.0.1]:${sink.port}'`,
+      '  max_servers: 1',
+      'collector:',
+      `  http_listen: 127.0.0.1:${httpPort}`,
+      '',
+    ].join('\n'),
+  )
+
+  const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
+  const sup = spawn(process.execPath, [BIN, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  sup.stdout.on('data', (d) => (out += d))
+  sup.stderr.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((resolve) => sup.on('exit', (code) => resolve(code)))
+  t.after(() => {
+    if (sup.exitCode === null && sup.signalCode === null) sup.kill('SIGKILL')
+  })
+
+  await waitFor(
+    () => {
+      assert.equal(sup.exitCode, null, `vigil start exited early:\n${out}`)
+      return /^\[filter\] listening: /m.test(out) && /^\[collector\] listening: /m.test(out)
+    },
+    { timeoutMs: 90_000, what: `both components listening; output so far:\n${out}` },
+  ).catch((err: Error) => assert.fail(`${err.message}\n${out}`))
+  assert.match(out, /Component not started: snmp-agent: disabled/)
+
+  const sent = await sendMail({
+    port: filterPort,
+    from: 'sender@example.org',
+    to: ['rcpt@example.com'],
+    data: 'From: sender@example.org\r\nTo: rcpt@example.com\r\nSubject: vigil e2e start\r\nMessage-ID: <e2e-start@example.org>\r\n\r\nHello through vigil start.\r\n',
+  })
+  assert.ok(sent.accepted, `the filter did not accept the message: ${sent.finalReply?.raw ?? sent.error}\n${out}`)
+  const [mail] = await sink.waitForMessages(1, 60_000)
+  assert.equal(mail.mailFrom, 'sender@example.org')
+  assert.deepEqual(mail.rcpts, ['rcpt@example.com'])
+  assert.equal(mail.header('subject'), 'vigil e2e start')
+  assert.match(mail.body.toString('utf8'), /Hello through vigil start\./)
+
+  const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`)
+  assert.equal(metrics.status, 200)
+  await metrics.body?.cancel()
+
+  const children = new Set([...out.matchAll(/Process \[(\d+)\] started \(vigil (?:filter|collector)\)/g)].map((m) => Number(m[1])))
+  assert.equal(children.size, 2, out)
+  const everyPid = processesInGroups(children)
+  assert.ok(everyPid.length >= 2, `expected the components and their workers, found ${everyPid}`)
+
+  sup.kill('SIGINT')
+  assert.equal(await exited, 0, out)
+  await waitFor(() => everyPid.every(isGone), { timeoutMs: 10_000, what: `processes ${everyPid} to be gone` })
+  assert.match(out, /Supervisor stopped\./)
+  assert.ok(!existsSync(join(dir, 'home', 'vigil.pid')), 'the pid file is removed')
+})
