@@ -1,6 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { clamdRequest, EICAR, EICAR_SIGNATURE_NAME, instreamPayload, makeZip, mimeWithAttachment, startClamd } from './index.ts'
+import {
+  clamdRequest,
+  EICAR,
+  EICAR_SIGNATURE_NAME,
+  instreamPayload,
+  makeZip,
+  mimeWithAttachment,
+  startClamd,
+} from './index.ts'
 
 test('startClamd runs a real clamd that finds EICAR in a stream, in a zip and in a MIME mail, and passes clean data', async (t) => {
   const clamd = await startClamd(t)
@@ -17,5 +25,8 @@ test('startClamd runs a real clamd that finds EICAR in a stream, in a zip and in
   assert.equal(await clamd.scan('Just a clean text file.\n'), 'stream: OK')
   assert.equal(await clamd.scan(makeZip([{ name: 'a.txt', data: 'clean' }])), 'stream: OK')
   // The unix LocalSocket answers too.
-  assert.equal(await clamdRequest({ path: clamd.socketPath }, instreamPayload(Buffer.from(EICAR))), `stream: ${EICAR_SIGNATURE_NAME} FOUND`)
+  assert.equal(
+    await clamdRequest({ path: clamd.socketPath }, instreamPayload(Buffer.from(EICAR))),
+    `stream: ${EICAR_SIGNATURE_NAME} FOUND`,
+  )
 })

@@ -70,7 +70,10 @@ export async function startClamd(t: Owner | null, opts: StartClamdOptions = {}):
     await mkdir(dbDir)
     await mkdir(tmp)
     const hex = Buffer.from(EICAR, 'latin1').toString('hex')
-    await writeFile(join(dbDir, 'eicar.ndb'), [`Eicar-Test-Signature:0:*:${hex}`, ...(opts.ndbSignatures ?? [])].join('\n') + '\n')
+    await writeFile(
+      join(dbDir, 'eicar.ndb'),
+      [`Eicar-Test-Signature:0:*:${hex}`, ...(opts.ndbSignatures ?? [])].join('\n') + '\n',
+    )
     const host = '127.0.0.1'
     const port = await freePort(host)
     const socketPath = join(dir, 'clamd.sock')
@@ -119,7 +122,8 @@ export async function startClamd(t: Owner | null, opts: StartClamdOptions = {}):
       dbDir,
       pid: proc.pid,
       process: proc,
-      scan: (data) => clamdRequest({ host, port }, instreamPayload(Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1'))),
+      scan: (data) =>
+        clamdRequest({ host, port }, instreamPayload(Buffer.isBuffer(data) ? data : Buffer.from(data, 'latin1'))),
       command,
       stop: () => scope.close(),
     }

@@ -69,7 +69,8 @@ test('a service that never becomes ready is killed and reported with VIGIL_ERR_H
         return false
       },
     }),
-    (e: unknown) => e instanceof VigilError && e.code === ErrorCode.HARNESS_START && /within 300 ms[\s\S]*starting/.test(e.message),
+    (e: unknown) =>
+      e instanceof VigilError && e.code === ErrorCode.HARNESS_START && /within 300 ms[\s\S]*starting/.test(e.message),
   )
   assert.ok(pid > 0)
   assert.equal(alive(pid), false)
@@ -98,7 +99,14 @@ test('a scope stops its services newest first when closed', async () => {
   const scope = createScope()
   const dir = await tmpDir(scope, 'proc')
   const order: string[] = []
-  const svc = await spawnService({ t: scope, name: 'sleeper', cmd: 'sleep', args: ['30'], logFile: join(dir, 'l'), ready: async () => true })
+  const svc = await spawnService({
+    t: scope,
+    name: 'sleeper',
+    cmd: 'sleep',
+    args: ['30'],
+    logFile: join(dir, 'l'),
+    ready: async () => true,
+  })
   scope.after(() => order.push('last-registered'))
   await scope.close()
   assert.deepEqual(order, ['last-registered'])

@@ -8,7 +8,17 @@
 //      still belongs to the very process we started (same /proc start time): SIGTERM, then
 //      SIGKILL after 3 s.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  accessSync,
+  constants,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -45,10 +55,7 @@ export function resolveBinary(cmd: string, pkg = DEBIAN_PACKAGE[cmd] ?? cmd): st
     } catch {}
   }
   const base = cmd.split('/').pop()
-  throw new VigilError(
-    ErrorCode.HARNESS_MISSING,
-    `${base} not found: run scripts/provision.sh (Debian package ${pkg})`,
-  )
+  throw new VigilError(ErrorCode.HARNESS_MISSING, `${base} not found: run scripts/provision.sh (Debian package ${pkg})`)
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -83,7 +90,11 @@ export async function waitFor<T>(
 export async function tailFile(path: string, lines = 30): Promise<string> {
   try {
     const text = await readFile(path, 'utf8')
-    return text.split('\n').slice(-lines - 1).join('\n').trimEnd()
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd()
   } catch {
     return ''
   }
@@ -122,7 +133,13 @@ function recordPath(pid: number): string {
 function writeRecord(child: ChildProcess, name: string): void {
   try {
     mkdirSync(REGISTRY, { recursive: true, mode: 0o1777 })
-    const rec: PidRecord = { owner: process.pid, ownerStart: selfStart, pid: child.pid!, start: procStartTime(child.pid!), name }
+    const rec: PidRecord = {
+      owner: process.pid,
+      ownerStart: selfStart,
+      pid: child.pid!,
+      start: procStartTime(child.pid!),
+      name,
+    }
     writeFileSync(recordPath(child.pid!), JSON.stringify(rec))
   } catch {}
 }

@@ -103,7 +103,11 @@ export function openSmtp(opts: OpenSmtpOptions): Promise<SmtpConnection> {
         const timer = setTimeout(() => {
           const i = waiters.indexOf(w)
           if (i >= 0) waiters.splice(i, 1)
-          reject(new Error(`SMTP ${host}:${opts.port}: no reply within ${timeoutMs} ms\n${transcript.slice(-10).join('\n')}`))
+          reject(
+            new Error(
+              `SMTP ${host}:${opts.port}: no reply within ${timeoutMs} ms\n${transcript.slice(-10).join('\n')}`,
+            ),
+          )
         }, timeoutMs)
         const w = {
           resolve: (r: SmtpReply) => {
@@ -278,7 +282,7 @@ export async function sendMail(opts: SendMailOptions): Promise<SendMailResult> {
     r = note(await conn.command('DATA'))
     if (r.code !== 354) return res
     res.stage = 'dot'
-    const bytes = opts.raw ? Buffer.isBuffer(opts.data) ? opts.data : Buffer.from(opts.data) : encodeData(opts.data)
+    const bytes = opts.raw ? (Buffer.isBuffer(opts.data) ? opts.data : Buffer.from(opts.data)) : encodeData(opts.data)
     conn.transcript.push(`C: <message, ${bytes.length} bytes>`)
     conn.write(bytes)
     const n = opts.lmtp ? res.acceptedRcpts.length : 1

@@ -273,7 +273,9 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
         const ms = await accepted()
         if (ms.length >= n) return ms
         if (Date.now() > deadline)
-          throw new Error(`smtp-sink on ${host}:${port}: expected ${n} message(s), got ${ms.length} within ${timeoutMs} ms`)
+          throw new Error(
+            `smtp-sink on ${host}:${port}: expected ${n} message(s), got ${ms.length} within ${timeoutMs} ms`,
+          )
         await new Promise((r) => setTimeout(r, 50))
       }
     }

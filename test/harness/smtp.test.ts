@@ -80,7 +80,13 @@ test('a sink told to reject RCPT answers 5xx and sendMail stops before DATA', as
 
 test('an LMTP sink gives one end-of-data reply per recipient', async (t) => {
   const sink = await startSmtpSink(t, { lmtp: true })
-  const r = await sendMail({ port: sink.port, lmtp: true, from: '', to: ['b@y.test', 'c@y.test'], data: 'Subject: l\n\nx\n' })
+  const r = await sendMail({
+    port: sink.port,
+    lmtp: true,
+    from: '',
+    to: ['b@y.test', 'c@y.test'],
+    data: 'Subject: l\n\nx\n',
+  })
   assert.equal(r.accepted, true, r.transcript.join('\n'))
   assert.equal(r.dataReplies.length, 2)
   const [m] = await sink.waitForMessages(1)

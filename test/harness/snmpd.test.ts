@@ -26,7 +26,17 @@ test('startSnmpd runs a real snmpd whose walk returns the SNMPv2-MIB system grou
   assert.match(await snmpd.v3.snmpget(['1.3.6.1.2.1.1.5.0']), /STRING: "vigil-harness"/)
   // An unknown OID answers noSuchObject, and a wrong community gets no answer at all.
   assert.match(await snmpd.snmpget(['1.3.6.1.4.1.15312.2.1.1.1.0']), /No Such Object/)
-  const bad = await snmpd.run('snmpget', ['-v2c', '-c', 'wrong', '-t', '0.5', '-r', '0', `127.0.0.1:${snmpd.udpPort}`, '1.3.6.1.2.1.1.5.0'])
+  const bad = await snmpd.run('snmpget', [
+    '-v2c',
+    '-c',
+    'wrong',
+    '-t',
+    '0.5',
+    '-r',
+    '0',
+    `127.0.0.1:${snmpd.udpPort}`,
+    '1.3.6.1.2.1.1.5.0',
+  ])
   assert.notEqual(bad.code, 0)
   // The AgentX master socket accepts connections.
   assert.equal(snmpd.agentxAddress, `tcp:127.0.0.1:${snmpd.agentxPort}`)
@@ -47,7 +57,17 @@ test('restart() brings snmpd back on the same ports; a unix AgentX socket is sup
   assert.equal(snmpd.agentxAddress, `unix:${snmpd.agentxSocketPath}`)
   const firstPid = snmpd.pid
   await snmpd.kill()
-  const down = await snmpd.run('snmpget', ['-v2c', '-c', 'public', '-t', '0.5', '-r', '0', `127.0.0.1:${snmpd.udpPort}`, '1.3.6.1.2.1.1.5.0'])
+  const down = await snmpd.run('snmpget', [
+    '-v2c',
+    '-c',
+    'public',
+    '-t',
+    '0.5',
+    '-r',
+    '0',
+    `127.0.0.1:${snmpd.udpPort}`,
+    '1.3.6.1.2.1.1.5.0',
+  ])
   assert.notEqual(down.code, 0)
   assert.match(down.stderr, /Timeout/)
   await snmpd.restart()

@@ -10,7 +10,13 @@ import { childScope, tmpDir, type Owner } from './tmp.ts'
 
 export const SNMP_COMMUNITY = 'public'
 /** SNMPv3 user created in every private snmpd (authPriv, SHA + AES). */
-export const SNMP_V3_USER = { name: 'vigil', authProto: 'SHA', authPass: 'vigil-auth-pass', privProto: 'AES', privPass: 'vigil-priv-pass' } as const
+export const SNMP_V3_USER = {
+  name: 'vigil',
+  authProto: 'SHA',
+  authPass: 'vigil-auth-pass',
+  privProto: 'AES',
+  privPass: 'vigil-priv-pass',
+} as const
 
 export interface StartSnmpdOptions {
   /** AgentX master socket: TCP on a free loopback port (default) or a unix socket in the temp dir. */
@@ -108,14 +114,35 @@ export async function startSnmpd(t: Owner | null, opts: StartSnmpdOptions = {}):
     const env = { ...baseEnv, SNMP_PERSISTENT_DIR: clientPersist }
     const target = `${host}:${udpPort}`
 
-    const run = (tool: string, args: string[]): Promise<SnmpCommandResult> => runCommand(tool, args, { env, timeoutMs: 60_000 })
+    const run = (tool: string, args: string[]): Promise<SnmpCommandResult> =>
+      runCommand(tool, args, { env, timeoutMs: 60_000 })
     const strict = async (tool: string, args: string[]): Promise<string> => {
       const r = await run(tool, args)
-      if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`)
+      if (r.code !== 0)
+        throw new Error(`${tool} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`)
       return r.stdout
     }
     const v2 = ['-v2c', '-c', SNMP_COMMUNITY, '-On', '-t', '3', '-r', '1']
-    const v3 = ['-v3', '-l', 'authPriv', '-u', user.name, '-a', 'SHA', '-A', user.authPass, '-x', 'AES', '-X', user.privPass, '-On', '-t', '3', '-r', '1']
+    const v3 = [
+      '-v3',
+      '-l',
+      'authPriv',
+      '-u',
+      user.name,
+      '-a',
+      'SHA',
+      '-A',
+      user.authPass,
+      '-x',
+      'AES',
+      '-X',
+      user.privPass,
+      '-On',
+      '-t',
+      '3',
+      '-r',
+      '1',
+    ]
     const client = (base: string[]): SnmpClient => ({
       snmpget: (args) => strict('snmpget', [...base, target, ...args]),
       snmpwalk: (args) => strict('snmpwalk', [...base, target, ...args]),
@@ -135,10 +162,14 @@ export async function startSnmpd(t: Owner | null, opts: StartSnmpdOptions = {}):
         extraLogFiles: [join(dir, 'snmpd.log')],
         readyTimeoutMs: 30_000,
         ready: async () => {
-          const r = await runCommand('snmpget', ['-v2c', '-c', SNMP_COMMUNITY, '-On', '-t', '1', '-r', '0', target, '1.3.6.1.2.1.1.3.0'], {
-            env,
-            timeoutMs: 5000,
-          })
+          const r = await runCommand(
+            'snmpget',
+            ['-v2c', '-c', SNMP_COMMUNITY, '-On', '-t', '1', '-r', '0', target, '1.3.6.1.2.1.1.3.0'],
+            {
+              env,
+              timeoutMs: 5000,
+            },
+          )
           return r.code === 0 && r.stdout.includes('.1.3.6.1.2.1.1.3.0 = Timeticks')
         },
       })

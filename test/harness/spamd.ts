@@ -81,7 +81,12 @@ export function parseSpamdResponse(raw: string): SpamdCheckResult {
     isSpam: /^(true|yes)$/i.test(m[1]),
     score: Number(m[2]),
     threshold: Number(m[3]),
-    symbols: body ? body.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    symbols: body
+      ? body
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     raw,
   }
 }
