@@ -47,9 +47,9 @@ export function perlNumber(v: string | number | undefined): number {
   return m ? Number(m[1]) : 0
 }
 
-/** Perl's default number formatting (`%.15g`, integers without exponent below 1e15). */
+/** Perl's number formatting: integers (IV/UV) in full, other numbers as `%.15g`. */
 export function formatPerlNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n)
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 64) return BigInt(n).toString()
   if (!Number.isFinite(n)) return n > 0 ? 'Inf' : n < 0 ? '-Inf' : 'NaN'
   let s = n.toPrecision(15)
   if (s.includes('e')) {
