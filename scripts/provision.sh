@@ -1,50 +1,114 @@
 #!/usr/bin/env bash
-# Installs the real services the test suites talk to (Debian packages), once.
-# Idempotent: when every needed binary is present it exits within milliseconds.
-# It never starts or enables a system service: a private policy-rc.d blocks
-# the packages' init scripts during the install, and Postfix is installed only
-# for smtp-source and smtp-sink (its MTA is never started).
+# Installs the real services the test suites talk to (Debian 12 packages), once.
+#
+# Idempotent and fast: when every needed binary (and the accounts the harness runs services as)
+# is present it exits in milliseconds without touching apt. It never starts or enables a system
+# service: a private policy-rc.d blocks the packages' init scripts during the install, and Postfix
+# is installed only for smtp-source and smtp-sink (its MTA is never started). Nothing under /etc is
+# edited by the harness; tests run every service from a private config in a temp dir.
+#
+# Environment:
+#   VIGIL_PROVISION_BROWSER=1   also install chromium (browser suites)
+#   VIGIL_PROVISION_COMPOSE=1   also install Debian's docker-compose (v1, ~46 packages incl. docker.io)
+#                               so test/e2e/compose.test.ts can run `docker-compose config -q`
+#   VIGIL_PROVISION_EXTRA="pkg ..."  extra Debian packages (e.g. swaks)
+#   VIGIL_PROVISION_DRY_RUN=1   report what is missing and what would be installed, change nothing
 set -euo pipefail
 
-need_bins=(redis-server snmpd snmpget snmpwalk snmpbulkwalk clamd spamd spamc
-           /usr/sbin/smtp-source /usr/sbin/smtp-sink tmux)
-pkgs=(redis-server snmpd snmp postfix clamav-daemon clamav spamd spamc spamassassin tmux)
-# Optional for later suites (browser tests); installed when asked.
-if [[ "${VIGIL_PROVISION_BROWSER:-0}" == 1 ]]; then need_bins+=(chromium); pkgs+=(chromium); fi
+say() { printf 'provision: %s\n' "$*"; }
+die() { printf 'provision: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# binary -> Debian package
+declare -A pkg_of=(
+  [redis-server]=redis-server [redis-cli]=redis-tools
+  [snmpd]=snmpd [snmpget]=snmp [snmpwalk]=snmp [snmpbulkwalk]=snmp [snmpgetnext]=snmp
+  [clamd]=clamav-daemon [clamscan]=clamav
+  [spamd]=spamd [spamc]=spamc [spamassassin]=spamassassin
+  [smtp-source]=postfix [smtp-sink]=postfix
+  [tmux]=tmux
+)
+need_bins=(redis-server redis-cli snmpd snmpget snmpwalk snmpbulkwalk snmpgetnext clamd clamscan spamd spamc spamassassin
+           smtp-source smtp-sink tmux)
+extra_pkgs=()
+if [[ "${VIGIL_PROVISION_BROWSER:-0}" == 1 ]]; then need_bins+=(chromium); pkg_of[chromium]=chromium; fi
+if [[ "${VIGIL_PROVISION_COMPOSE:-0}" == 1 ]]; then need_bins+=(docker-compose); pkg_of[docker-compose]=docker-compose; fi
+if [[ -n "${VIGIL_PROVISION_EXTRA:-}" ]]; then read -r -a extra_pkgs <<<"$VIGIL_PROVISION_EXTRA"; fi
+
+have() {
+  local b=$1 d
+  command -v "$b" >/dev/null 2>&1 && return 0
+  for d in /usr/sbin /usr/local/sbin /sbin; do [[ -x "$d/$b" ]] && return 0; done
+  return 1
+}
 
 missing=()
+pkgs=()
 for b in "${need_bins[@]}"; do
-  if [[ "$b" == /* ]]; then [[ -x "$b" ]] || missing+=("$b"); else command -v "$b" >/dev/null 2>&1 || [[ -x "/usr/sbin/$b" ]] || missing+=("$b"); fi
+  if ! have "$b"; then
+    missing+=("$b")
+    p=${pkg_of[$b]}
+    [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
+  fi
 done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "provision: all test services present"
+for p in "${extra_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
+done
+# spamd drops to debian-spamd when run as root, smtp-sink to nobody: both come with the packages.
+if [[ ${#missing[@]} -eq 0 ]] && ! getent passwd debian-spamd >/dev/null; then missing+=(user:debian-spamd); pkgs+=(spamd); fi
+
+if [[ ${#pkgs[@]} -eq 0 ]]; then
+  say "all test services present"
   exit 0
 fi
-echo "provision: missing ${missing[*]}; installing Debian packages"
+say "missing: ${missing[*]:-none}${extra_pkgs[*]:+ (extra: ${extra_pkgs[*]})}"
+say "Debian packages to install: ${pkgs[*]}"
+if [[ "${VIGIL_PROVISION_DRY_RUN:-0}" == 1 ]]; then
+  say "dry run: nothing installed"
+  exit 0
+fi
 
+command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script supports Debian/Ubuntu only; install the packages above by hand"
 if [[ $(id -u) -ne 0 ]]; then
-  SUDO=sudo
+  command -v sudo >/dev/null 2>&1 || die "not root and no sudo: run as root, or install: ${pkgs[*]}"
+  SUDO=(sudo)
 else
-  SUDO=
+  SUDO=()
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Block service start-up from maintainer scripts while we install.
+
+# Block service start-up from maintainer scripts while we install (and only while we install).
 policy=/usr/sbin/policy-rc.d
 had_policy=0
 if [[ -e $policy ]]; then had_policy=1; else
-  printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
-  $SUDO chmod 755 $policy
+  printf '#!/bin/sh\n# vigil provision: keep package services stopped\nexit 101\n' | "${SUDO[@]}" tee $policy >/dev/null
+  "${SUDO[@]}" chmod 755 $policy
 fi
-cleanup() { if [[ $had_policy -eq 0 ]]; then $SUDO rm -f $policy; fi; }
+cleanup() { if [[ $had_policy -eq 0 ]]; then "${SUDO[@]}" rm -f $policy; fi; }
 trap cleanup EXIT
 
-echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
-echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
+if [[ " ${pkgs[*]} " == *" postfix "* ]]; then
+  # Postfix without an MTA configuration: we only want smtp-source and smtp-sink.
+  echo "postfix postfix/main_mailer_type select No configuration" | "${SUDO[@]}" debconf-set-selections
+  echo "postfix postfix/mailname string localhost" | "${SUDO[@]}" debconf-set-selections
+fi
 
+apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 apt_update_stamp=/var/lib/apt/periodic/vigil-update-stamp
 if [[ ! -e $apt_update_stamp ]] || [[ -n $(find $apt_update_stamp -mmin +1440 2>/dev/null) ]]; then
-  $SUDO apt-get update -q
-  $SUDO mkdir -p "$(dirname $apt_update_stamp)" && $SUDO touch $apt_update_stamp
+  say "apt-get update"
+  "${SUDO[@]}" apt-get "${apt_opts[@]}" update
+  "${SUDO[@]}" mkdir -p "$(dirname $apt_update_stamp)" && "${SUDO[@]}" touch $apt_update_stamp
 fi
-$SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
-echo "provision: done"
+say "apt-get install ${pkgs[*]}"
+if ! "${SUDO[@]}" apt-get "${apt_opts[@]}" install --no-install-recommends "${pkgs[@]}"; then
+  say "install failed; refreshing the package lists once and retrying"
+  "${SUDO[@]}" apt-get "${apt_opts[@]}" update
+  "${SUDO[@]}" apt-get "${apt_opts[@]}" install --no-install-recommends "${pkgs[@]}"
+fi
+
+still=()
+for b in "${missing[@]}"; do
+  if [[ $b == user:* ]]; then getent passwd "${b#user:}" >/dev/null || still+=("$b"); else have "$b" || still+=("$b"); fi
+done
+[[ ${#still[@]} -eq 0 ]] || die "still missing after install: ${still[*]}"
+say "done"
