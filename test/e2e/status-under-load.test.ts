@@ -1,0 +1,104 @@
+// Acceptance: under smtp-source load, `amavis-status` (the real bin, plain mode) shows the busy
+// filter workers with sensible state letters. Real collector (bus + minder) and filter in this
+// process, a real Postfix smtp-sink that answers DATA slowly, and real smtp-source.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { commonConfigSchema, createLogger, eventsSocket, innerSocket, STATE_LETTERS } from '@vigil/protocol'
+import { freePorts, runSmtpSource, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const BIN = join(ROOT, 'bin/amavis-status.mjs')
+const HEADER = 'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n           or state   idle or busy\n'
+
+test('under smtp-source load, amavis-status -c shows the busy filter workers with sensible letters', async (t) => {
+  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts'].filter((f) => !existsSync(join(ROOT, f)))
+  if (missing.length > 0) {
+    t.skip(`needs ${missing.join(' and ')}`)
+    return
+  }
+  const { createCollector } = await import('@vigil/collector/app.ts')
+  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
+  const { createFilter } = await import('@vigil/filter-core/app.ts')
+  const { filterConfigSchema } = await import('@vigil/filter-core/config.ts')
+
+  const home = await tmpDir(t, 'e2e-status')
+  const sink = await startSmtpSink(t, { dataDelaySecs: 1 })
+  const [filterPort, outerPort, snmpPort] = await freePorts(3)
+  const outer = `tcp://127.0.0.1:${outerPort}`
+  const common = commonConfigSchema.parse({
+    home,
+    myhostname: 'status.e2e.test',
+    log_level: 'warn',
+    zmq: { inner: [innerSocket(home)], outer, snmp: `tcp://127.0.0.1:${snmpPort}`, events: eventsSocket(home) },
+  })
+  let logs = ''
+  const log = createLogger({ name: 'e2e', level: 'warn', write: (l) => (logs += l + '\n') })
+  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: '', nanny_interval_secs: 1 }), {
+    log,
+  })
+  await collector.start()
+  t.after(() => collector.stop())
+  const filter = createFilter(
+    common,
+    filterConfigSchema.parse({
+      listen: [`127.0.0.1:${filterPort}`],
+      forward_method: `smtp:[127.0.0.1]:${sink.port}`,
+      max_servers: 3,
+      zmq_slow_joiner_ms: 200,
+    }),
+    { log },
+  )
+  await filter.start()
+  t.after(() => filter.stop())
+
+  const child = spawn(process.execPath, [BIN, '-c', '12', '-w', '1', '--connect', outer], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VIGIL_CONFIG: '' },
+  })
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d))
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  // The viewer is up once its first cycle is drawn; then the load starts.
+  await waitFor(() => / idling processes\n/.test(err), { timeoutMs: 60_000, what: 'the first amavis-status cycle' })
+
+  const load = runSmtpSource({ port: filterPort, count: 9, sessions: 3, sizeBytes: 2000, timeoutMs: 120_000 })
+  assert.equal(await exited, 0, err)
+  const src = await load
+  assert.equal(src.code, 0, src.stderr)
+  await sink.waitForMessages(9, 60_000)
+
+  if (process.env.VIGIL_SHOW_OUTPUT) process.stderr.write(err)
+  assert.equal(out, HEADER + '\n'.repeat(12), 'stdout carries only the header and the cycle separators')
+  const busy = err.split('\n').filter((l) => l.startsWith('PID '))
+  assert.ok(busy.length > 0, `no busy worker was ever shown:\n${err}\n${logs}`)
+  const letters = new Set<string>(STATE_LETTERS)
+  const pids = new Set<number>()
+  for (const line of busy) {
+    const m = /^PID +(\d+): (\S+) +(?:\d+d|  )\d+:\d\d:\d\d (\S+)$/.exec(line)
+    assert.ok(m, `malformed line ${JSON.stringify(line)}`)
+    pids.add(Number(m[1]))
+    const [, , label, bar] = m
+    assert.ok(/^\d{5}-\d+(-\d+)?$/.test(label) || letters.has(label), `label ${label} is neither a task id nor a state letter`)
+    assert.match(bar, /^[AbmdGDVSPrQF=.:?]*>?$/, `bar ${bar}`)
+    if (/^\d{5}-/.test(label)) assert.equal(Number(label.slice(0, 5)), Number(m[1]) % 100000, 'task id starts with the pid')
+  }
+  assert.ok(pids.size <= 3, `more busy PIDs than workers: ${[...pids]}`)
+  assert.ok(!pids.has(process.pid), 'the busy PIDs are worker processes')
+  assert.ok(
+    busy.some((l) => /[dF]/.test(l.slice(l.lastIndexOf(' ') + 1))),
+    `a worker waiting on the slow next hop shows d or F in its bar:\n${busy.join('\n')}`,
+  )
+  const counts = [...err.matchAll(/^(\d+) active, (\d+) idling processes$/gm)].map((m) => [Number(m[1]), Number(m[2])])
+  assert.equal(counts.length, 12)
+  assert.ok(counts.some(([a]) => a >= 2), `two or more workers busy at once under 3 parallel sessions: ${JSON.stringify(counts)}`)
+  assert.ok(counts.every(([a, i]) => a + i <= 3 + 1), `never more processes than workers: ${JSON.stringify(counts)}`)
+})
