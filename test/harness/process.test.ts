@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -85,7 +85,7 @@ test('stop() sends SIGTERM, escalates to SIGKILL after the grace period, and is 
     args: ['-c', `trap '' TERM; touch ${join(dir, 'up')}; while :; do sleep 0.1; done`],
     logFile: join(dir, 'svc.log'),
     graceMs: 300,
-    ready: async () => readFileSyncSafe(join(dir, 'up')) === '',
+    ready: async () => existsSync(join(dir, 'up')),
   })
   assert.equal(svc.running(), true)
   const started = Date.now()
