@@ -8,7 +8,7 @@
 # edited by the harness; tests run every service from a private config in a temp dir.
 #
 # Environment:
-#   VIGIL_PROVISION_BROWSER=1   also install chromium (browser suites)
+#   VIGIL_PROVISION_BROWSER=0   skip chromium (needed by the dashboard's page tests, renderPage)
 #   VIGIL_PROVISION_COMPOSE=1   also install Debian's docker-compose (v1, ~46 packages incl. docker.io)
 #                               so test/e2e/compose.test.ts can run `docker-compose config -q`
 #   VIGIL_PROVISION_EXTRA="pkg ..."  extra Debian packages (e.g. swaks)
@@ -30,7 +30,7 @@ declare -A pkg_of=(
 need_bins=(redis-server redis-cli snmpd snmpget snmpwalk snmpbulkwalk snmpgetnext clamd clamscan spamd spamc spamassassin
            smtp-source smtp-sink tmux)
 extra_pkgs=()
-if [[ "${VIGIL_PROVISION_BROWSER:-0}" == 1 ]]; then need_bins+=(chromium); pkg_of[chromium]=chromium; fi
+if [[ "${VIGIL_PROVISION_BROWSER:-1}" == 1 ]]; then need_bins+=(chromium); pkg_of[chromium]=chromium; fi
 if [[ "${VIGIL_PROVISION_COMPOSE:-0}" == 1 ]]; then need_bins+=(docker-compose); pkg_of[docker-compose]=docker-compose; fi
 if [[ -n "${VIGIL_PROVISION_EXTRA:-}" ]]; then read -r -a extra_pkgs <<<"$VIGIL_PROVISION_EXTRA"; fi
 
