@@ -30,9 +30,9 @@ export const COMMANDS = {
     maxArgs: 0,
   },
   filter: {
-    summary: 'Run the SMTP content filter in the foreground.',
-    synopsis: '',
-    valueOptions: [],
+    summary: 'Run the SMTP content filter in the foreground (or check one message offline).',
+    synopsis: '[--test-message FILE.eml]',
+    valueOptions: ['test-message'],
     flagOptions: [],
     minArgs: 0,
     maxArgs: 0,

@@ -9,7 +9,7 @@ import type { CliIo } from './io.ts'
 import { formatUsage, formatVersion } from './usage.ts'
 import { runComponent } from './commands/component.ts'
 import { runStart } from './commands/start.ts'
-import { runDelegated } from './commands/delegated.ts'
+import { runDemo, runRelease, runTestMessage } from './commands/delegated.ts'
 
 async function load(global: GlobalOptions, io: CliIo): Promise<LoadedConfig | number> {
   try {
@@ -65,6 +65,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'test-component':
       return runComponent('test-component', loaded, io)
     case 'filter':
+      if (typeof parsed.options['test-message'] === 'string') return runTestMessage(loaded, parsed.options['test-message'], io)
+      return runComponent(componentByName('filter')!, loaded, io)
     case 'collector':
     case 'snmp-agent': {
       const info = componentByName(parsed.command)
@@ -72,8 +74,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return runComponent(info, loaded, io)
     }
     case 'release':
+      return runRelease(loaded, parsed.args, io)
     case 'demo':
-      return runDelegated(parsed.command, loaded, parsed.args, parsed.options, io)
+      return runDemo(loaded, parsed.args, parsed.options, io)
     case 'help':
       io.stdout(formatUsage())
       return EXIT.OK

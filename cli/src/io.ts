@@ -9,7 +9,9 @@ export interface CliIo {
     once(event: 'SIGTERM' | 'SIGINT' | 'disconnect', listener: () => void): unknown
     on(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown
     removeListener(event: 'SIGTERM' | 'SIGINT' | 'disconnect', listener: () => void): unknown
-    /** Present when started by the supervisor with an IPC channel. */
+    /** Present when started with an IPC channel (by the supervisor). */
+    readonly send?: unknown
+    /** Whether that IPC channel is still open. */
     readonly connected?: boolean
   }
 }

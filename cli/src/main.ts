@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { runCli } from './cli.ts'
 
 export async function main(argv: readonly string[]): Promise<never> {
+  // A supervised component whose supervisor died has no reader on its pipes; losing that output is
+  // fine, crashing on EPIPE before the clean stop (triggered by the IPC disconnect) is not.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
   const code = await runCli(argv, {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

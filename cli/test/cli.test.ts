@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -88,6 +88,28 @@ describe('vigil check-config and print-config', () => {
     assert.match(r.stdout, /^home: \/srv\/v$/m)
     assert.match(r.stdout, /^log_level: debug$/m)
     assert.match(r.stdout, /^    - ipc:\/\/\/srv\/v\/amavisd-zmq\.sock$/m)
+  })
+
+  it('releases nothing and says why for an unknown mail id', async (t) => {
+    if (!existsSync(new URL('../../filter-core/src/tools/release.ts', import.meta.url))) return t.skip('filter-core release not built yet')
+    const r = await run(['release', 'AAAAAAAAAAAA', '--home', scratch(t)])
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /^vigil: release: .* \(VIGIL_ERR_RELEASE_NOT_FOUND\)\n$/)
+  })
+
+  it('runs one message through the filter checks offline with --test-message', async (t) => {
+    if (!existsSync(new URL('../../filter-core/src/tools/test-message.ts', import.meta.url)))
+      return t.skip('filter-core test-message not built yet')
+    const dir = scratch(t)
+    const eml = join(dir, 'm.eml')
+    writeFileSync(eml, 'From: a@example.org\nTo: b@example.com\nSubject: hi\nDate: Wed, 25 Nov 2026 01:00:00 +0000\nMessage-ID: <x@example.org>\n\nhello\n')
+    const r = await run(['filter', '--test-message', eml, '--home', dir])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, new RegExp(`^message: ${eml}$`, 'm'))
+    assert.match(r.stdout, /^  <b@example\.com>: /m)
+    const missing = await run(['filter', '--test-message', join(dir, 'none.eml'), '--home', dir])
+    assert.deepEqual([missing.code, missing.stderr], [1, `vigil: filter --test-message: cannot read ${join(dir, 'none.eml')}: ENOENT\n`])
   })
 
   it('reports a missing delegate instead of failing silently', async () => {

@@ -61,3 +61,38 @@ it('vigil start supervises its components and stops them all on SIGINT', async (
   assert.match(out, new RegExp(`Process \\[${childPid}\\] exited \\(vigil test-component\\) after [\\d.]+ s: exit 0`))
   assert.match(out, /Supervisor stopped\./)
 })
+
+it('a component stops by itself when its supervisor is killed', async (t) => {
+  const home = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'home')
+  t.after(() => rmSync(join(home, '..'), { recursive: true, force: true }))
+  const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
+  const sup = spawn(process.execPath, [BIN, 'start', '--home', home, '--only', 'test-component'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  sup.stdout.on('data', (d) => (out += d))
+  sup.stderr.on('data', (d) => (out += d))
+  const exited = new Promise<void>((resolve) => sup.on('exit', () => resolve()))
+  t.after(() => {
+    if (sup.exitCode === null && sup.signalCode === null) sup.kill('SIGKILL')
+  })
+  const deadline = Date.now() + 60_000
+  let childPid = 0
+  // Killed as soon as the child exists, typically while it is still loading: the stop request
+  // must not be lost in that window.
+  while (!(childPid = Number(/Process \[(\d+)\] started/.exec(out)?.[1] ?? 0))) {
+    assert.ok(Date.now() < deadline, `the component did not start:\n${out}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  t.after(() => {
+    if (!isGone(childPid)) process.kill(childPid, 'SIGKILL')
+  })
+  sup.kill('SIGKILL')
+  await exited
+  const gone = Date.now() + 15_000
+  while (!isGone(childPid)) {
+    assert.ok(Date.now() < gone, `component ${childPid} outlived its supervisor`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+})

@@ -56,9 +56,51 @@ async function buildComponent(
   return (factory as (...a: unknown[]) => Component)(commonPart(loaded.config), section, { log })
 }
 
-/** Runs one component until a stop request; resolves with the exit code. */
+/**
+ * Runs one component until a stop request; resolves with the exit code. Stop requests (SIGTERM,
+ * SIGINT, loss of the supervisor's IPC channel) are watched from the very beginning, so one that
+ * arrives while the component is still starting stops it as soon as start() is done.
+ */
 export async function runComponent(info: ComponentInfo | 'test-component', loaded: LoadedConfig, io: CliIo): Promise<number> {
   const name = info === 'test-component' ? info : info.name
+  let requested: string | undefined
+  let onRequest: ((why: string) => void) | undefined
+  const request = (why: string) => {
+    requested ??= why
+    onRequest?.(why)
+  }
+  const onTerm = () => request('SIGTERM')
+  const onInt = () => request('SIGINT')
+  const onDisconnect = () => request('supervisor went away')
+  io.proc.on('SIGTERM', onTerm)
+  io.proc.on('SIGINT', onInt)
+  const supervised = typeof io.proc.send === 'function'
+  if (supervised) {
+    if (io.proc.connected) io.proc.once('disconnect', onDisconnect)
+    else request('supervisor went away')
+  }
+  const unwatch = () => {
+    io.proc.removeListener('SIGTERM', onTerm)
+    io.proc.removeListener('SIGINT', onInt)
+    io.proc.removeListener('disconnect', onDisconnect)
+  }
+  try {
+    return await runUntilStopped(name, info, loaded, io, (handler) => {
+      onRequest = handler
+      if (requested !== undefined) handler(requested)
+    })
+  } finally {
+    unwatch()
+  }
+}
+
+async function runUntilStopped(
+  name: string,
+  info: ComponentInfo | 'test-component',
+  loaded: LoadedConfig,
+  io: CliIo,
+  onStopRequest: (handler: (why: string) => void) => void,
+): Promise<number> {
   const homeProblem = ensureHome(loaded.config.home)
   if (homeProblem) {
     io.stderr(homeProblem)
@@ -86,12 +128,9 @@ export async function runComponent(info: ComponentInfo | 'test-component', loade
 
   return new Promise<number>((resolve) => {
     let stopping = false
-    const stop = (why: string) => {
+    onStopRequest((why) => {
       if (stopping) return
       stopping = true
-      io.proc.removeListener('SIGTERM', onTerm)
-      io.proc.removeListener('SIGINT', onInt)
-      io.proc.removeListener('disconnect', onDisconnect)
       log.info(`Stopping (${why}).`)
       const timer = setTimeout(() => {
         log.error('Stop timed out; exiting anyway.', { timeout_ms: STOP_TIMEOUT_MS })
@@ -109,12 +148,6 @@ export async function runComponent(info: ComponentInfo | 'test-component', loade
           resolve(EXIT.FAILURE)
         },
       )
-    }
-    const onTerm = () => stop('SIGTERM')
-    const onInt = () => stop('SIGINT')
-    const onDisconnect = () => stop('supervisor went away')
-    io.proc.once('SIGTERM', onTerm)
-    io.proc.once('SIGINT', onInt)
-    if (io.proc.connected) io.proc.once('disconnect', onDisconnect)
+    })
   })
 }
