@@ -10,6 +10,8 @@ export interface StatusArgs {
   readonly config?: string
   /** Append every received message to this `.frames` file (see replay.ts). */
   readonly record?: string
+  /** Collector HTTP base URL: full-screen rows (with hosts) and counters from its API. */
+  readonly api?: string
 }
 
 export type ParsedArgs = { ok: true; args: StatusArgs } | { ok: false; problem: string }
@@ -19,7 +21,7 @@ const WAIT_RE = /^\+?\d+(\.\d*)?$/
 
 /** The extra line printed after amavisd-status's usage line. */
 export const VIGIL_USAGE =
-  '       [--connect <zmq-url>] [--plain | --tui] [--config <vigil.yaml>] [--record <file.frames>]\n'
+  '       [--connect <zmq-url>] [--plain | --tui [--api <http-url>]] [--config <vigil.yaml>] [--record <file.frames>]\n'
 
 /**
  * Parses argv (without node and script). Every option needs a value; `-c`/`-w` values must match
@@ -46,7 +48,7 @@ export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
       out.mode = name
       continue
     }
-    if (!['c', 'w', 'connect', 'config', 'record'].includes(name)) return fail(`unknown option ${a}`)
+    if (!['c', 'w', 'connect', 'config', 'record', 'api'].includes(name)) return fail(`unknown option ${a}`)
     if (value === undefined) {
       if (i + 1 >= argv.length) return fail(`option ${a} needs a value`)
       value = argv[++i]
@@ -69,6 +71,10 @@ export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
         break
       case 'record':
         out.record = value
+        break
+      case 'api':
+        if (!/^https?:\/\/[^/]+/.test(value)) return fail(`bad API URL ${JSON.stringify(value)}`)
+        out.api = value
         break
     }
   }

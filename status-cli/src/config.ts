@@ -14,6 +14,8 @@ export const statusConfigSchema = z.strictObject({
   mode: z.enum(['auto', 'plain', 'tui']).default('auto'),
   /** snmp-responder to query for the full screen's message rate and stage times; empty = `zmq.snmp`. */
   responder: z.union([zmqEndpoint, z.literal('')]).default(''),
+  /** Collector HTTP base URL (e.g. http://127.0.0.1:23234): the full screen then shows hosts. */
+  api: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]).default(''),
   /** Seconds between `am.snmp?` queries in the full screen. */
   counters_interval_secs: z.number().positive().default(3),
   /** Warn on stderr when no message arrived within this many seconds of connecting. */

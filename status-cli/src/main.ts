@@ -58,6 +58,12 @@ export async function main(argv: readonly string[], prog = 'amavis-status'): Pro
   const waitSecs = args.waitSecs ?? cfg.status.wait_secs
   const mode = args.mode ?? (cfg.status.mode === 'auto' ? (process.stdout.isTTY ? 'tui' : 'plain') : cfg.status.mode)
 
+  const api = args.api ?? (cfg.status.api || undefined)
+  if (api && mode === 'plain') {
+    process.stderr.write('amavis-status: --api feeds the full screen; plain mode reads the bus (use --connect)\n')
+    return exit(1)
+  }
+
   let recordFd: number | undefined
   let recordStart = 0
   const onMessage = args.record
@@ -83,6 +89,7 @@ export async function main(argv: readonly string[], prog = 'amavis-status'): Pro
     run = runTui({
       endpoint,
       responder: cfg.status.responder || cfg.snmp,
+      api,
       count,
       waitSecs,
       countersIntervalSecs: cfg.status.counters_interval_secs,

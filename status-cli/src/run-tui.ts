@@ -1,16 +1,119 @@
-// Live full-screen mode: the same reducer as plain mode, drawn by render/screen.ts, plus the
-// message rate and stage times from the snmp-responder. Resolves on `q`/Ctrl-C or stop().
+// Live full-screen mode: rows from the amavis bus (the same reducer as plain mode) or from the
+// collector's HTTP API (which adds host names), drawn by render/screen.ts, plus the message rate
+// and stage times (snmp-responder `am.snmp?`, or /api/counters). Resolves on `q`/Ctrl-C or stop().
+import { apiView, fetchJson, INITIAL_API_VIEW, parseApiCounters, parseApiStatus, type ApiStatus } from './api-source.ts'
+import { computeCounterView, parseResponderReply, type CounterSnapshot } from './counters.ts'
 import { formatScreen, hostsOf, type CounterView } from './render/format.ts'
 import { createScreen } from './render/screen.ts'
-import { computeCounterView, parseResponderReply, type CounterSnapshot } from './counters.ts'
+import type { LiveRun } from './run-plain.ts'
 import { createBusSource, createResponderClient } from './source.ts'
 import { applyMessage, initialState, redraw, type RedrawView } from './state.ts'
 import { INITIAL_TUI, onKey, type TuiState } from './tui-state.ts'
-import type { LiveRun } from './run-plain.ts'
+
+/** Where rows and counters come from. */
+interface Provider {
+  readonly label: string
+  start(notice: (n: string | undefined) => void): void
+  /** The rows as of `nowSecs` (advances state bars and the peak). */
+  view(nowSecs: number): RedrawView
+  counters(nowSecs: number): Promise<CounterSnapshot>
+  stop(): Promise<void>
+}
+
+function busProvider(o: {
+  endpoint: string
+  responder: string
+  quietWarnSecs: number
+  now: () => number
+  onMessage?(parts: Buffer[], nowMs: number): void
+}): Provider {
+  let state = initialState()
+  let notice: (n: string | undefined) => void = () => {}
+  const source = createBusSource({
+    endpoint: o.endpoint,
+    quietWarnSecs: o.quietWarnSecs,
+    onMessage(parts) {
+      const t = o.now()
+      o.onMessage?.(parts, t)
+      const r = applyMessage(state, parts, t / 1000)
+      state = r.state
+      notice(r.notices.length ? r.notices[r.notices.length - 1] : undefined)
+    },
+    onQuiet: (n) => notice(n),
+    onError: (err) => notice(`receive failed: ${(err as Error).message}`),
+  })
+  const responder = createResponderClient(o.responder, 2000)
+  return {
+    label: o.endpoint,
+    start(n) {
+      notice = n
+      source.start()
+    },
+    view(nowSecs) {
+      const r = redraw(state, nowSecs)
+      state = r.state
+      return r.view
+    },
+    async counters(nowSecs) {
+      try {
+        return parseResponderReply(await responder.query(), nowSecs)
+      } catch {
+        throw new Error(`no reply from ${o.responder}`)
+      }
+    },
+    async stop() {
+      responder.close()
+      await source.stop()
+    },
+  }
+}
+
+function apiProvider(o: { api: string; pollSecs: number; now: () => number }): Provider {
+  const base = o.api.replace(/\/+$/, '')
+  let snap: ApiStatus | undefined
+  let fetchedAt = 0
+  let vstate = INITIAL_API_VIEW
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  let notice: (n: string | undefined) => void = () => {}
+  const poll = async (): Promise<void> => {
+    timer = undefined
+    try {
+      const body = await fetchJson(`${base}/api/status`, 3000)
+      snap = parseApiStatus(body)
+      fetchedAt = o.now() / 1000
+      notice(undefined)
+    } catch (err) {
+      notice(`amavis-status: no status from ${base}/api/status (${(err as Error).message}); is the collector running?`)
+    }
+    if (!stopped) timer = setTimeout(() => void poll(), Math.max(200, o.pollSecs * 1000))
+  }
+  return {
+    label: base,
+    start(n) {
+      notice = n
+      void poll()
+    },
+    view(nowSecs) {
+      const r = apiView(vstate, snap ?? { time: 0, processes: [] }, snap ? fetchedAt : nowSecs, nowSecs)
+      vstate = r.state
+      return r.view
+    },
+    async counters(nowSecs) {
+      return parseApiCounters(await fetchJson(`${base}/api/counters`, 3000), nowSecs)
+    },
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+    },
+  }
+}
 
 export function runTui(opts: {
   endpoint: string
   responder: string
+  /** Collector HTTP base URL; when set, rows and counters come from its API instead of the bus. */
+  api?: string
   count?: number
   waitSecs: number
   countersIntervalSecs: number
@@ -19,7 +122,9 @@ export function runTui(opts: {
   onMessage?(parts: Buffer[], nowMs: number): void
 }): LiveRun {
   const now = opts.now ?? Date.now
-  let state = initialState()
+  const provider = opts.api
+    ? apiProvider({ api: opts.api, pollSecs: opts.waitSecs, now })
+    : busProvider({ endpoint: opts.endpoint, responder: opts.responder, quietWarnSecs: opts.quietWarnSecs, now, onMessage: opts.onMessage })
   let tui: TuiState = INITIAL_TUI
   let view: RedrawView | undefined
   let counters: CounterView | undefined
@@ -38,7 +143,7 @@ export function runTui(opts: {
       formatScreen(view, {
         width: screen.width,
         height: screen.height,
-        source: opts.endpoint,
+        source: provider.label,
         paused: tui.paused,
         sort: tui.sort,
         host: tui.host,
@@ -51,9 +156,8 @@ export function runTui(opts: {
   const cycle = (): void => {
     redrawTimer = undefined
     if (ended) return
-    const r = redraw(state, now() / 1000)
-    state = r.state
-    if (!tui.paused) view = r.view
+    const v = provider.view(now() / 1000)
+    if (!tui.paused) view = v
     paint()
     if (remaining !== undefined && --remaining <= 0) {
       void end()
@@ -71,45 +175,20 @@ export function runTui(opts: {
       }
       const unpaused = tui.paused && !r.state.paused
       tui = r.state
-      if (unpaused) {
-        view = redraw(state, now() / 1000).view
-      }
+      if (unpaused) view = provider.view(now() / 1000)
       paint()
     },
     onResize: paint,
   })
-  const source = createBusSource({
-    endpoint: opts.endpoint,
-    quietWarnSecs: opts.quietWarnSecs,
-    onMessage(parts) {
-      if (ended) return
-      const t = now()
-      opts.onMessage?.(parts, t)
-      const r = applyMessage(state, parts, t / 1000)
-      state = r.state
-      if (r.notices.length) notice = r.notices[r.notices.length - 1]
-      else if (notice?.startsWith('amavis-status: no messages')) notice = undefined
-    },
-    onQuiet(n) {
-      notice = n
-      paint()
-    },
-    onError(err) {
-      notice = `receive failed: ${(err as Error).message}`
-      paint()
-    },
-  })
-  const responder = createResponderClient(opts.responder, 2000)
   const pollCounters = async (): Promise<void> => {
     countersTimer = undefined
     if (ended) return
     try {
-      const parts = await responder.query()
-      const snap = parseResponderReply(parts, now() / 1000)
+      const snap = await provider.counters(now() / 1000)
       counters = computeCounterView(prevSnap, snap)
       prevSnap = snap
-    } catch {
-      counters = { msgsPerSec: undefined, msPerMsg: [], totalMsgs: undefined, error: `no reply from ${opts.responder}` }
+    } catch (err) {
+      counters = { msgsPerSec: undefined, msPerMsg: [], totalMsgs: undefined, error: (err as Error).message }
     }
     if (ended) return
     paint()
@@ -120,12 +199,15 @@ export function runTui(opts: {
     ended = true
     if (redrawTimer) clearTimeout(redrawTimer)
     if (countersTimer) clearTimeout(countersTimer)
-    responder.close()
-    await source.stop()
+    await provider.stop()
     screen.destroy()
     resolveFinished()
   }
-  source.start()
+  provider.start((n) => {
+    if (n === undefined && !notice?.startsWith('amavis-status:')) return
+    notice = n
+    if (n !== undefined) paint()
+  })
   redrawTimer = setTimeout(cycle, 200)
   void pollCounters()
   return { finished, stop: end }

@@ -208,6 +208,13 @@ export function advanceHistory(history: string, ageSecs: number, state: string):
   return h.slice(0, len - 1) + state + h.slice(len)
 }
 
+/** `peak = max(active, peak·2^(−dt/8))`, decaying only while the peak is at least 0.1. */
+export function decayPeak(peak: number, peakAt: number | undefined, active: number, nowSecs: number): number {
+  let p = peak
+  if (peakAt !== undefined && p >= 0.1) p *= Math.pow(2, -(nowSecs - peakAt) / PEAK_HALF_LIFE_SECS)
+  return active > p ? active : p
+}
+
 /**
  * One amavisd-status redraw: drops entries silent for over 10 minutes, advances each busy
  * process's history (idle ones reset theirs), counts busy/idle and updates the peak, which
@@ -240,9 +247,7 @@ export function redraw(state: StatusState, nowSecs: number): { state: StatusStat
       ...(p.host !== undefined ? { host: p.host } : {}),
     })
   }
-  let peak = state.peak
-  if (state.peakAt !== undefined && peak >= 0.1) peak *= Math.pow(2, -(nowSecs - state.peakAt) / PEAK_HALF_LIFE_SECS)
-  if (active > peak) peak = active
+  const peak = decayPeak(state.peak, state.peakAt, active, nowSecs)
   return {
     state: { ...state, procs, peak, peakAt: nowSecs },
     view: { nowSecs, rows, active, idle, peak },

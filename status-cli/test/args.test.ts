@@ -12,6 +12,8 @@ describe('parseStatusArgs', () => {
     [['-w', '+3'], { waitSecs: 3 }],
     [['--connect', 'tcp://127.0.0.1:5555', '--plain'], { connect: 'tcp://127.0.0.1:5555', mode: 'plain' }],
     [['--connect=ipc:///tmp/x.sock', '--tui'], { connect: 'ipc:///tmp/x.sock', mode: 'tui' }],
+    [['--tui', '--api', 'http://127.0.0.1:23234'], { mode: 'tui', api: 'http://127.0.0.1:23234' }],
+    [['--record', 'x.frames'], { record: 'x.frames' }],
   ]
   for (const [argv, exp] of good)
     it(`accepts ${JSON.stringify(argv)}`, () => assert.deepEqual(parseStatusArgs(argv), { ok: true, args: exp }))
@@ -27,6 +29,7 @@ describe('parseStatusArgs', () => {
     ['extra'],
     ['--connect', 'localhost:1'],
     ['--plain=yes'],
+    ['--api', '127.0.0.1:23234'],
     ['-h'],
   ]
   for (const argv of bad)
