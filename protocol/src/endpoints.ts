@@ -10,6 +10,8 @@ export const DEFAULT_FORWARD_METHOD = 'smtp:[127.0.0.1]:10025'
 export const DEFAULT_NOTIFY_METHOD = 'smtp:[127.0.0.1]:10025'
 /** Vigil's HTTP side (API, SSE, /metrics), served by the collector. */
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:23234'
+/** The dashboard's web app. */
+export const DEFAULT_DASHBOARD_LISTEN = '127.0.0.1:23235'
 export const DEFAULT_REDIS_LOGGING_KEY = 'amavis-log'
 
 /** The inner socket amavisd children connect to: `ipc://<home>/amavisd-zmq.sock`. */

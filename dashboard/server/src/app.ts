@@ -1,0 +1,113 @@
+// The dashboard server: serves the web app (dashboard/web) and relays the collector's JSON API,
+// its server-sent-event stream and /metrics to the browser under one origin. The search API over
+// the event store (Lucene queries, histograms) plugs in here as more routes in a later wave.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { readFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { ErrorCode, VigilError, type CommonConfig, type Logger } from '@vigil/protocol'
+import type { DashboardConfig } from './config.ts'
+
+const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url))
+const ASSETS: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/style.css': 'style.css',
+  '/favicon.svg': 'favicon.svg',
+}
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+}
+
+export interface Dashboard {
+  start(): Promise<void>
+  stop(): Promise<void>
+  describe(): string[]
+  /** The bound address once started, e.g. `127.0.0.1:23235`. */
+  readonly address: string | undefined
+}
+
+function splitHostPort(s: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s)
+  if (!m) throw new VigilError(ErrorCode.CONFIG_INVALID, `Invalid listen address ${s}.`)
+  return { host: m[1], port: Number(m[2]) }
+}
+
+/** Builds the fastify app (no listening); exported for inject() tests. */
+export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, forceCloseConnections: true })
+  const files = new Map<string, Buffer>()
+  for (const f of new Set(Object.values(ASSETS))) files.set(f, await readFile(WEB_DIR + f))
+  const upstream = `http://${cfg.collector_http}`
+  for (const [route, file] of Object.entries(ASSETS)) {
+    app.get(route, async (_req, reply) => {
+      reply.header('content-type', TYPES[file.split('.').pop()!])
+      return files.get(file)
+    })
+  }
+  app.get('/favicon.ico', async (_req, reply) => reply.redirect('/favicon.svg'))
+
+  // Relays a GET to the collector; an unreachable collector is a 502 with a JSON reason, never a hang.
+  const relay = async (path: string, reply: import('fastify').FastifyReply, stream = false) => {
+    const ctl = new AbortController()
+    const timer = stream ? undefined : setTimeout(() => ctl.abort(), cfg.upstream_timeout_secs * 1000)
+    try {
+      const res = await fetch(upstream + path, { signal: ctl.signal })
+      reply.code(res.status)
+      const ct = res.headers.get('content-type')
+      if (ct) reply.header('content-type', ct)
+      if (stream && res.body) {
+        reply.header('cache-control', 'no-cache')
+        const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)
+        reply.raw.on('close', () => ctl.abort())
+        body.on('error', () => {})
+        return reply.send(body)
+      }
+      return reply.send(Buffer.from(await res.arrayBuffer()))
+    } catch (err) {
+      log.warn('Collector unreachable; request answered 502.', { path, err })
+      reply.code(502)
+      return reply.send({ error: `collector at ${cfg.collector_http} unreachable`, code: ErrorCode.EVENT_DELIVERY })
+    } finally {
+      if (timer) clearTimeout(timer)
+    }
+  }
+  app.get('/api/status', (req, reply) => relay('/api/status', reply))
+  app.get('/api/counters', (req, reply) => relay('/api/counters', reply))
+  app.get('/api/events', (req, reply) => {
+    const q = new URLSearchParams(req.query as Record<string, string>).toString()
+    return relay('/api/events' + (q ? `?${q}` : ''), reply)
+  })
+  app.get('/api/stream', (req, reply) => relay('/api/stream', reply, true))
+  app.get('/metrics', (req, reply) => relay('/metrics', reply))
+  return app
+}
+
+export function createDashboard(_common: CommonConfig, cfg: DashboardConfig, deps: { log: Logger }): Dashboard {
+  let app: FastifyInstance | undefined
+  let address: string | undefined
+  return {
+    get address() {
+      return address
+    },
+    async start() {
+      app = await buildDashboardApp(cfg, deps.log)
+      const { host, port } = splitHostPort(cfg.listen)
+      await app.listen({ host, port })
+      const a = app.server.address()
+      address = a && typeof a === 'object' ? (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`) : cfg.listen
+      deps.log.info('Dashboard listening.', { url: `http://${address}/`, collector: cfg.collector_http })
+    },
+    async stop() {
+      await app?.close()
+      app = undefined
+    },
+    describe() {
+      return [`dashboard: http://${address ?? cfg.listen}/ (collector API at http://${cfg.collector_http})`]
+    },
+  }
+}
