@@ -140,12 +140,19 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
       if (closed || socket.destroyed) return
       socket.write(reply + '\r\n')
     }
+    let corked = false
+    const uncork = () => {
+      if (corked) {
+        corked = false
+        socket.uncork()
+      }
+    }
     const waitData = () =>
       new Promise<void>((r) => {
+        uncork()
         if (closed) return r()
         socket.resume()
         wake = r
-        socket.uncork()
       })
 
     const protoError = (kind: ProtocolErrorKind, reply: string): boolean => {
@@ -405,6 +412,7 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
         write(lmtp ? t.rcpts.map(() => r).join('\r\n') : r)
         return
       }
+      uncork()
       const body = rx.finish()
       let replies: string[]
       try {
@@ -474,7 +482,10 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
           await waitData()
           continue
         }
-        socket.cork()
+        if (!corked) {
+          socket.cork()
+          corked = true
+        }
         const bare = lf === 0 || inbuf[lf - 1] !== 0x0d
         const line = inbuf.subarray(0, bare ? lf : lf - 1)
         inbuf = inbuf.subarray(lf + 1)
@@ -483,9 +494,9 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
           continue
         }
         await handleCommand(line, bare)
-        if (!inbuf.length || inbuf.indexOf(0x0a) < 0) socket.uncork()
+        if (receiver || !inbuf.length || inbuf.indexOf(0x0a) < 0) uncork()
       }
-      socket.uncork()
+      uncork()
     }
     loop().catch(() => {
       socket.destroy()

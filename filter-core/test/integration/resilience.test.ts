@@ -1,0 +1,101 @@
+// Process-model resilience and protocol abuse against the real filter (master + workers):
+// kill -9 of a worker mid-DATA loses only that message, workers are replaced, max_requests
+// recycles workers, and protocol errors are counted on Vigil's own bus topic.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { openSmtp, plainMessage, sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
+import { innerEndpoint, startBus, startTestFilter, waitWorkersReady } from '../helpers.ts'
+
+test('kill -9 of a worker mid-DATA under load fails only that message; every 250 is at the sink', async (t) => {
+  const sink = await startSmtpSink(t)
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 2, max_requests: 1000 } })
+  await waitWorkersReady(bus, 2)
+
+  const victim = await openSmtp({ port: f.port })
+  assert.equal((await victim.command('EHLO victim')).code, 250)
+  assert.equal((await victim.command('MAIL FROM:<v@example.org>')).code, 250)
+  assert.equal((await victim.command('RCPT TO:<v@example.net>')).code, 250)
+  assert.equal((await victim.command('DATA')).code, 354)
+  victim.write('Subject: victim\r\n\r\nfirst half of the body\r\n')
+  await bus.waitFor((m) => m.some((x) => / d \d{5}-\d{2}$/.test(x[0])), 5000, 'the d state')
+  const victimPid = Number(bus.messages.find((x) => / d \d{5}-\d{2}$/.test(x[0]))![0].split(' ')[1])
+  assert.ok(f.filter.workerPids().includes(victimPid))
+
+  // Background load on the other worker(s) while the victim dies.
+  const results: { subject: string; code: number }[] = []
+  const load = (async () => {
+    for (let i = 0; i < 12; i++) {
+      const subject = `load ${i}`
+      const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject }), timeoutMs: 20000 })
+      results.push({ subject, code: r.finalCode })
+    }
+  })()
+  await new Promise((r) => setTimeout(r, 100))
+  process.kill(victimPid, 'SIGKILL')
+  victim.write('second half\r\n.\r\n')
+  let victimCode = 0
+  try {
+    victimCode = (await victim.readReply(5000)).code
+  } catch {
+    victimCode = -1 // connection dropped: acceptable
+  }
+  assert.ok(victimCode === -1 || (victimCode >= 400 && victimCode < 500), `victim got ${victimCode}`)
+  await load
+  const accepted = results.filter((r) => r.code === 250).map((r) => r.subject)
+  assert.ok(accepted.length >= 10, `most load messages accepted: ${JSON.stringify(results)}`)
+  const got = (await sink.waitForMessages(accepted.length, 15000)).map((m) => m.header('subject'))
+  for (const s of accepted) assert.ok(got.includes(s), `${s} reached the sink`)
+  assert.ok(!got.includes('victim'))
+  // The master replaced the dead worker.
+  const until = Date.now() + 10000
+  while ((f.filter.workerPids().length < 2 || f.filter.workerPids().includes(victimPid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  assert.equal(f.filter.workerPids().length, 2)
+  assert.ok(!f.filter.workerPids().includes(victimPid))
+})
+
+test('a worker exits after max_requests connections, says exiting, and is replaced', async (t) => {
+  const sink = await startSmtpSink(t)
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, max_requests: 2 } })
+  await waitWorkersReady(bus, 1)
+  const first = f.filter.workerPids()[0]
+  for (let i = 0; i < 3; i++) {
+    const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: `m${i}` }) })
+    assert.equal(r.finalCode, 250)
+  }
+  await bus.waitFor((m) => m.some((x) => x[0].startsWith(`am.st ${first} `) && x[0].endsWith(' exiting')), 10000, 'exiting')
+  const ids = bus.messages.filter((x) => / m \d{5}-\d{2}$/.test(x[0])).map((x) => x[0].split(' ').pop())
+  const p = String(first).padStart(5, '0')
+  assert.deepEqual(ids.slice(0, 2), [`${p}-01`, `${p}-02`])
+  assert.notEqual(f.filter.workerPids()[0], first)
+  assert.equal((await sink.messages()).length, 3)
+})
+
+test('numbers the second transaction of a session <id>-2 and counts protocol errors on vigil.stats', async (t) => {
+  const sink = await startSmtpSink(t)
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
+  await waitWorkersReady(bus, 1)
+  const c = await openSmtp({ port: f.port })
+  await c.command('EHLO x')
+  assert.equal((await c.command('DATA')).code, 503)
+  assert.equal((await c.command('MAIL FROM:<bad address>')).code, 501)
+  for (let i = 0; i < 2; i++) {
+    await c.command('MAIL FROM:<a@example.org>')
+    await c.command('RCPT TO:<b@example.net>')
+    await c.command('DATA')
+    c.write('Subject: t\r\n\r\nx\r\n.\r\n')
+    assert.equal((await c.readReply()).code, 250)
+  }
+  await c.quit()
+  await bus.waitFor((m) => m.some((x) => x[0].startsWith('vigil.stats ')), 10000, 'vigil.stats')
+  const stats = JSON.parse(bus.messages.find((x) => x[0].startsWith('vigil.stats '))![0].slice('vigil.stats '.length))
+  assert.deepEqual(stats.smtp_protocol_errors, { bad_sequence: 1, bad_syntax: 1 })
+  const ids = bus.messages.filter((x) => / m \S+$/.test(x[0])).map((x) => x[0].split(' ').pop()!)
+  assert.match(ids[0], /^\d{5}-01$/)
+  assert.equal(ids[1], `${ids[0]}-2`)
+})
