@@ -1,10 +1,12 @@
 // What the pipeline needs from the content analysis modules (mime/, checks/, quarantine/,
 // notify/), as one object so tests and tools can assemble it. The real set is built by
 // buildAnalyzers() in real-analyzers.ts from the filter config.
+import type { Ccat } from '@vigil/protocol'
 import type { BannedResult, BannedRules, HeaderResult, ParsedMessage, SpamScanner, VirusScanner } from '../checks/check.ts'
 
 export interface QuarantineStore {
-  store(mailId: string, raw: Buffer, meta: Record<string, unknown>): Promise<{ location: string; type: string }>
+  /** Stores the message; the store adds the X-Envelope-From/-To and X-Quarantine-ID headers. */
+  store(mailId: string, raw: Buffer, meta: { ccat: Ccat; sender: string; recipients: readonly string[] }): Promise<{ location: string; type: string }>
   read(mailId: string): Promise<Buffer>
 }
 
@@ -13,6 +15,8 @@ export interface DsnRequest {
   sender: string
   recipients: { address: string; orcpt?: string; status: string; diagnostic: string }[]
   originalHeader: Buffer
+  subject?: string
+  arrivalDate?: Date
   /** Included when RET=FULL was asked for and the message is small. */
   originalMessage?: Buffer
   envid?: string
@@ -35,6 +39,9 @@ export interface AdminNotificationRequest {
   clientIp?: string
   subject?: string
   messageId?: string
+  scanners?: string[]
+  quarantine?: string
+  originalHeader?: Buffer
   myhostname: string
   hdrfrom: string
   now: Date

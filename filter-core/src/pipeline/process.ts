@@ -351,16 +351,11 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       counters.count('QuarMsgsSize', size, 'C64')
       try {
         const full = raw && raw.length === size ? raw : await tx.body.readAll()
-        const envHeaders =
-          `X-Envelope-From: <${tx.mailFrom}>\r\n` +
-          tx.rcpts.map((r) => `X-Envelope-To: <${r.address}>\r\n`).join('') +
-          `X-Quarantine-ID: <${mailId}>\r\n` +
-          `X-Amavis-Alert: ${blockReason(outcomes.find((o) => quarTo(o) !== '')!)}\r\n`
-        quarantine = await analyzers.quarantine.store(mailId, Buffer.concat([Buffer.from(envHeaders, 'utf8'), full]), {
-          logId: taskId,
+        const first = outcomes.find((o) => quarTo(o) !== '')!
+        quarantine = await analyzers.quarantine.store(mailId, full, {
+          ccat: first.ccatBlocking ?? msgCcat,
           sender: tx.mailFrom,
           recipients: tx.rcpts.map((r) => r.address),
-          contentType: ccatDisplayName(msgCcat),
         })
         quarantined = true
         counters.count('OutMsgs')
@@ -391,8 +386,11 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
           clientIp,
           subject: parsed?.subject,
           messageId: parsed?.messageId,
+          scanners: virus ? [virus.scanner] : undefined,
+          quarantine: quarantine?.location,
+          originalHeader: tx.body.header(),
           myhostname: common.myhostname,
-          hdrfrom: cfg.hdrfrom_notify_sender || `amavis <postmaster@${common.myhostname}>`,
+          hdrfrom: cfg.hdrfrom_notify_sender,
           now: new Date(now() * 1000),
         })
         await submit(deps, counters, 'Notif', cfg.mailfrom_notify_admin, [admin], msg, taskId, mailId, 'NOTIF')
@@ -525,6 +523,8 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
           diagnostic: `554 5.7.0 Reject, id=${taskId} - ${blockReason(o)}`,
         })),
         originalHeader: hdr,
+        subject: parsed?.subject,
+        arrivalDate: new Date(tx.receivedAt * 1000),
         originalMessage: ret === 'FULL' && size < 256 * 1024 ? (raw && raw.length === size ? raw : await tx.body.readAll()) : undefined,
         envid: typeof tx.mailParams.ENVID === 'string' ? tx.mailParams.ENVID : undefined,
         ret: ret || undefined,
@@ -532,7 +532,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         logId: taskId,
         mailId,
         myhostname: common.myhostname,
-        hdrfrom: cfg.hdrfrom_notify_sender || `MAILER-DAEMON <postmaster@${common.myhostname}>`,
+        hdrfrom: cfg.hdrfrom_notify_sender,
         now: new Date(now() * 1000),
       })
       const r = await submit(deps, counters, 'Dsn', '', [tx.mailFrom], dsn, taskId, mailId, 'DSN')

@@ -6,10 +6,12 @@ import { checkHeaders } from '../checks/headers.ts'
 import { checkBanned, compileBannedRules } from '../checks/banned.ts'
 import { createClamdScanner } from '../checks/virus-clamd.ts'
 import { createSpamdScanner } from '../checks/spam-spamd.ts'
+import { createQuarantine } from '../quarantine/index.ts'
+import { buildAdminNotification, buildDsn } from '../notify/index.ts'
 import type { Analyzers } from './analyzers.ts'
 
 export function buildAnalyzers(cfg: FilterConfig, opts: { quarantineDir: string; myhostname: string }): Analyzers {
-  void opts
+  const quarantine = createQuarantine({ dir: opts.quarantineDir })
   const compiled = compileBannedRules({ rules: cfg.banned_filename_re })
   return {
     parse: (raw) => parseMessage(raw),
@@ -19,5 +21,40 @@ export function buildAnalyzers(cfg: FilterConfig, opts: { quarantineDir: string;
     spamScanner: cfg.spamd_address
       ? createSpamdScanner({ socket: cfg.spamd_address, timeoutMs: cfg.spam_check_timeout_secs * 1000, maxSizeBytes: cfg.sa_mail_body_size_limit })
       : undefined,
+    quarantine,
+    buildDsn: (r) =>
+      buildDsn({
+        reportingMta: r.myhostname,
+        sender: r.sender,
+        recipients: r.recipients.map((x) => ({ address: x.address, orcpt: x.orcpt, action: 'failed', status: x.status, diagnostic: x.diagnostic })),
+        originalHeaders: r.originalHeader,
+        reason: r.reason,
+        mailId: r.mailId,
+        logId: r.logId,
+        originalSubject: r.subject,
+        envid: r.envid,
+        arrivalDate: r.arrivalDate,
+        date: r.now,
+        from: r.hdrfrom || undefined,
+      }),
+    buildAdminNotification: (r) =>
+      buildAdminNotification({
+        to: r.admin,
+        reportingMta: r.myhostname,
+        sender: r.sender,
+        recipients: r.recipients.map((address) => ({ address })),
+        findings: r.virusNames,
+        category: 'INFECTED',
+        scanners: r.scanners,
+        mailId: r.mailId,
+        logId: r.logId,
+        clientIp: r.clientIp,
+        quarantine: r.quarantine,
+        originalHeaders: r.originalHeader,
+        originalSubject: r.subject,
+        originalMessageId: r.messageId,
+        date: r.now,
+        from: r.hdrfrom || undefined,
+      }),
   }
 }
