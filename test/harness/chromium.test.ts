@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
-import { renderPage } from './index.ts'
+import { openPage } from './index.ts'
 
-test('renderPage runs the page scripts in a real headless Chromium and returns the DOM', async (t) => {
+test('openPage runs the page scripts in a real headless Chromium and evaluates in the page', async (t) => {
   const server = createServer((req, res) => {
     if (req.url === '/data') {
       res.setHeader('content-type', 'application/json')
@@ -20,6 +20,9 @@ test('renderPage runs the page scripts in a real headless Chromium and returns t
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.after(() => new Promise<void>((r) => server.close(() => r())))
   const { port } = server.address() as { port: number }
-  const dom = await renderPage(t, `http://127.0.0.1:${port}/`, { waitMs: 2000, timeoutMs: 60_000 })
-  assert.match(dom, /<div id="out">from-fetch:42<\/div>/)
+  const page = await openPage(t, `http://127.0.0.1:${port}/`)
+  await page.waitFor(`document.getElementById('out')?.textContent === 'from-fetch:42'`, 'the fetched text', 30_000)
+  assert.match(await page.html(), /<div id="out">from-fetch:42<\/div>/)
+  assert.equal(await page.evaluate<number>('6 * 7'), 42)
+  assert.deepEqual(page.errors, [])
 })
