@@ -87,15 +87,17 @@ export function parseMessage(raw: Buffer, opts: ParseOptions = {}): ParsedMessag
 /** MD5 hex of the body with line endings normalised to LF, as amavis digests the body of its LF-stored mail file. */
 export function bodyDigest(body: Buffer): string {
   const h = createHash('md5')
+  if (body.indexOf('\r\n') === -1) return h.update(body).digest('hex')
+  const out = Buffer.allocUnsafe(body.length)
+  let o = 0
   let start = 0
-  for (let i = body.indexOf(0x0d); i !== -1; i = body.indexOf(0x0d, i + 1)) {
-    if (body[i + 1] === 0x0a) {
-      h.update(body.subarray(start, i))
-      start = i + 1
-    }
+  for (let i = body.indexOf('\r\n'); i !== -1; i = body.indexOf('\r\n', i + 2)) {
+    if (i - start < 64) for (let k = start; k < i; k++) out[o++] = body[k]
+    else o += body.copy(out, o, start, i)
+    start = i + 1
   }
-  h.update(body.subarray(start))
-  return h.digest('hex')
+  o += body.copy(out, o, start)
+  return h.update(out.subarray(0, o)).digest('hex')
 }
 
 /** `<a@b>` message ids found in a Message-ID / References / In-Reply-To value. */
