@@ -132,10 +132,13 @@ export class SmtpClient {
   private usable = false
   private transactions = 0
   private lastUsed = 0
+  /** Receives OutConn* events (the pipeline points it at the current message's counters). */
+  onEvent: ((e: ClientCounterEvent) => void) | undefined
 
   constructor(method: DeliveryMethod | string, opts: ClientOptions) {
     this.method = typeof method === 'string' ? parseDeliveryMethod(method) : method
     this.opts = opts
+    this.onEvent = opts.onEvent
   }
 
   private get timeoutMs() {
@@ -171,7 +174,7 @@ export class SmtpClient {
         reject(e)
       })
     })
-    this.opts.onEvent?.('OutConnNew')
+    this.onEvent?.('OutConnNew')
     const greet = await reader.next(this.timeoutMs)
     if (greet.code !== 220) throw new ReplyError(greet)
     const hello = m.protocol === 'lmtp' ? 'LHLO' : 'EHLO'
@@ -191,7 +194,7 @@ export class SmtpClient {
   async send(tx: OutTransaction): Promise<Reply[]> {
     try {
       if (this.usable && this.socket && !this.socket.destroyed) {
-        this.opts.onEvent?.('OutConnReuseRecent')
+        this.onEvent?.('OutConnReuseRecent')
       } else {
         this.dispose()
         await this.open()
@@ -256,7 +259,7 @@ export class SmtpClient {
       }
     }
     this.transactions++
-    this.opts.onEvent?.('OutConnTransact')
+    this.onEvent?.('OutConnTransact')
     const mailReply = replies[nXf]
     const rcptReplies = tx.rcpts.map((_, i) => replies[nXf + 1 + i])
     const dataReply = replies[nXf + 1 + tx.rcpts.length]
@@ -336,7 +339,7 @@ export class SmtpClient {
     if (!s || s.destroyed) return this.dispose()
     if (this.usable) {
       s.write('QUIT\r\n')
-      this.opts.onEvent?.('OutConnQuit')
+      this.onEvent?.('OutConnQuit')
       await this.reader!.next(2000).catch(() => undefined)
     }
     this.dispose()

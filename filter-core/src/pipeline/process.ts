@@ -444,6 +444,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         replies = g.idx.map(() => ({ code: 250, text: '250 2.0.0 Ok (not forwarded: test mode)' }))
       } else {
         const client = deps.forwarder()
+        client.onEvent = (e) => counters.count(e)
         counters.count('OutMsgs')
         counters.count('OutMsgsRelay')
         const proto = client.method.protocol === 'lmtp' ? 'LMTP' : 'SMTP'
@@ -672,6 +673,7 @@ async function submit(
   notificationType: 'DSN' | 'NOTIF',
 ): Promise<Reply> {
   const client = deps.notifier()
+  client.onEvent = (e) => counters.count(e)
   const proto = client.method.protocol === 'lmtp' ? 'LMTP' : 'SMTP'
   counters.count('OutMsgs')
   counters.count('OutMsgsSubmit')

@@ -119,3 +119,35 @@ export async function runDemo(opts: DemoOptions): Promise<{ kind: string; replie
   }
   return out
 }
+
+/** Entry used by `vigil demo [--count N] [--host H] [--port P] [--delay-ms MS]`: sends to the filter's first TCP listener. */
+export async function demo(req: {
+  filter: Readonly<Record<string, unknown>>
+  options: Readonly<Record<string, string | true>>
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+}): Promise<number> {
+  const listen = (req.filter.listen as unknown[] | undefined) ?? ['127.0.0.1:10024']
+  const tcp = listen.map((l) => (typeof l === 'string' ? l : (l as { address: string }).address)).find((a) => !a.startsWith('unix:')) ?? '127.0.0.1:10024'
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(tcp) ?? /^([^:]+):(\d+)$/.exec(tcp)
+  const opt = (k: string) => (typeof req.options[k] === 'string' ? (req.options[k] as string) : undefined)
+  const host = opt('host') ?? m?.[1] ?? '127.0.0.1'
+  const port = Number(opt('port') ?? m?.[2] ?? 10024)
+  const count = opt('count') ? Number(opt('count')) : undefined
+  if (count !== undefined && !(count > 0)) {
+    req.stderr('vigil demo: --count must be a positive number\n')
+    return 2
+  }
+  let failed = 0
+  await runDemo({
+    host,
+    port,
+    count,
+    delayMs: opt('delay-ms') ? Number(opt('delay-ms')) : 0,
+    onResult: (kind, replies) => {
+      if (replies.some((r) => r.code >= 400 && r.code < 500)) failed++
+      req.stdout(`${kind.padEnd(22)} ${replies.map((r) => r.text).join(' | ')}\n`)
+    },
+  })
+  return failed ? 1 : 0
+}
