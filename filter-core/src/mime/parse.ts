@@ -156,6 +156,9 @@ function parseEntity(
   }
   part.declaredType = type
   part.declaredNames = declaredNamesOf(headers)
+  for (const name of ['content-type', 'content-transfer-encoding', 'content-disposition'])
+    if (headers.filter((h) => h.name.toLowerCase() === name).length > 1)
+      ctx.problems.push(`${placement}: ambiguous content: multiple ${name} header fields`)
 
   if (depth > ctx.maxDepth) return flag(part, 'too deep')
   if (ctx.count > ctx.maxParts) return flag(part, 'too many parts')
