@@ -8,7 +8,7 @@ export interface StatusArgs {
   readonly connect?: string
   readonly mode?: 'plain' | 'tui'
   readonly config?: string
-  /** Append every received message to this `.frames` file (see replay.ts). */
+  /** Write every received message to this `.frames` file (see replay.ts). */
   readonly record?: string
   /** Collector HTTP base URL: full-screen rows (with hosts) and counters from its API. */
   readonly api?: string

@@ -8,7 +8,7 @@ import { commonConfigSchema, EX_CONFIG } from '@vigil/protocol'
 import { parseStatusArgs, VIGIL_USAGE, type StatusArgs } from './args.ts'
 import { statusConfigSchema, type StatusConfig } from './config.ts'
 import { formatUsage } from './render/format.ts'
-import { formatRecordedMessage } from './replay.ts'
+import { formatEpochHeader, formatRecordedMessage } from './replay.ts'
 import { runPlain, type LiveRun } from './run-plain.ts'
 
 const fileSchema = commonConfigSchema.extend({
@@ -75,8 +75,9 @@ export async function main(argv: readonly string[], prog = 'amavis-status'): Pro
     : undefined
   if (args.record) {
     try {
-      recordFd = openSync(args.record, 'a')
+      recordFd = openSync(args.record, 'w')
       recordStart = Date.now()
+      writeSync(recordFd, formatEpochHeader(recordStart))
     } catch (err) {
       process.stderr.write(`amavis-status: cannot open ${args.record}: ${(err as Error).message}\n`)
       return exit(1)
@@ -110,11 +111,21 @@ export async function main(argv: readonly string[], prog = 'amavis-status'): Pro
   const onSignal = (): void => {
     if (signalled) return
     signalled = true
-    process.stdout.write('exited\n')
-    void run.stop()
+    // Plain mode says `exited` at once, as amavisd-status; the full screen first restores the terminal.
+    if (mode === 'plain') process.stdout.write('exited\n')
+    void run.stop().then(() => {
+      if (mode !== 'plain') process.stdout.write('exited\n')
+    })
+  }
+  // A closed pipe (`amavis-status | head`) ends the run quietly instead of crashing.
+  const onPipeError = (err: NodeJS.ErrnoException): void => {
+    if (err.code === 'EPIPE') void run.stop()
+    else throw err
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  process.stdout.on('error', onPipeError)
+  process.stderr.on('error', onPipeError)
   await run.finished
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)

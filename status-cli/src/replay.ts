@@ -3,7 +3,8 @@
 //   <t_offset_ms>\t<frame>     a new message arriving t ms after the recording started
 //   +\t<frame>                 one more part of the previous (multi-part) message
 // A frame that starts with `"` is a JSON string (for trailing spaces or control bytes).
-// Blank lines and lines starting with `#` are ignored.
+// Blank lines and lines starting with `#` are ignored, except `# epoch_ms: <unix ms>` (written
+// by `--record`), the wall-clock time of offset 0, which replays of real recordings need.
 import { createPlainSession, type Fd } from './plain.ts'
 
 export interface RecordedMessage {
@@ -40,6 +41,17 @@ export function parseFramesFile(text: string): RecordedMessage[] {
     out.push({ tMs, parts: [frame] })
   })
   return out
+}
+
+/** The `# epoch_ms: N` header of a recording, if any. */
+export function framesEpochMs(text: string): number | undefined {
+  const m = /^# epoch_ms: (\d+)$/m.exec(text)
+  return m ? Number(m[1]) : undefined
+}
+
+/** The header line `--record` writes first. */
+export function formatEpochHeader(epochMs: number): string {
+  return `# epoch_ms: ${Math.round(epochMs)}\n`
 }
 
 function encodeFrame(frame: string): string {

@@ -4,14 +4,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { parseFramesFile, replayPlain } from '../src/replay.ts'
+import { framesEpochMs, parseFramesFile, replayPlain } from '../src/replay.ts'
 import { HEADER } from '../src/render/format.ts'
 
 const here = (p: string) => new URL(p, import.meta.url)
 const read = (p: string) => readFileSync(here(p), 'utf8')
 
 function replay(name: string, count: number, waitSecs: number) {
-  return replayPlain(parseFramesFile(read(`fixtures/${name}.frames`)), { count, waitSecs })
+  const text = read(`fixtures/${name}.frames`)
+  return replayPlain(parseFramesFile(text), { count, waitSecs, epochMs: framesEpochMs(text) })
 }
 
 /** The last `n` cycles of a combined output (each cycle starts with the blank line). */
@@ -28,6 +29,7 @@ const cases: Array<[name: string, count: number, waitSecs: number, what: string]
   ['flush-unrecognized', 4, 1, 'FLUSH, unrecognized and malformed messages, multi-part messages'],
   ['proc-lists', 7, 1000, 'am.proc.* first sightings, exiting, and the last-touched refresh quirk'],
   ['peak-decay', 10, 1, 'the peak bar padding and its 8 s half-life decay'],
+  ['filter-core-load', 12, 1, 'a recording of our own filter-core under smtp-source load'],
 ]
 
 for (const [name, count, waitSecs, what] of cases) {

@@ -4,10 +4,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { commonConfigSchema, createLogger, eventsSocket, innerSocket, STATE_LETTERS } from '@vigil/protocol'
+import { framesEpochMs, parseFramesFile, replayPlain } from '@vigil/status-cli/replay.ts'
 import { freePorts, runSmtpSource, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -55,7 +56,8 @@ test('under smtp-source load, amavis-status -c shows the busy filter workers wit
   await filter.start()
   t.after(() => filter.stop())
 
-  const child = spawn(process.execPath, [BIN, '-c', '12', '-w', '1', '--connect', outer], {
+  const recording = join(home, 'load.frames')
+  const child = spawn(process.execPath, [BIN, '-c', '12', '-w', '1', '--connect', outer, '--record', recording], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, VIGIL_CONFIG: '' },
   })
@@ -101,4 +103,13 @@ test('under smtp-source load, amavis-status -c shows the busy filter workers wit
   assert.equal(counts.length, 12)
   assert.ok(counts.some(([a]) => a >= 2), `two or more workers busy at once under 3 parallel sessions: ${JSON.stringify(counts)}`)
   assert.ok(counts.every(([a, i]) => a + i <= 3 + 1), `never more processes than workers: ${JSON.stringify(counts)}`)
+
+  // The recording replays to the same kind of screens (timing aside, live and replay differ by
+  // when exactly a timer fired), so it can serve as a fixture of what our filter publishes.
+  const text = readFileSync(recording, 'utf8')
+  if (process.env.VIGIL_KEEP_RECORDING) copyFileSync(recording, process.env.VIGIL_KEEP_RECORDING)
+  const messages = parseFramesFile(text)
+  assert.ok(messages.some((m) => m.parts.some((p) => / F \d{5}-\d+$/.test(p))), 'the recording has the workers\' F states')
+  const replayed = replayPlain(messages, { count: 12, waitSecs: 1, epochMs: framesEpochMs(text) })
+  assert.ok(/^PID +\d+: \d{5}-\d+ +0:00:0\d F/m.test(replayed.stderr), replayed.stderr)
 })

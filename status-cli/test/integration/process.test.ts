@@ -3,13 +3,14 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Publisher } from 'zeromq'
 import { formatAbsTime } from '@vigil/protocol'
 import { freePort, tmpDir, waitFor } from '../../../test/harness/index.ts'
 import { HEADER } from '../../src/render/format.ts'
+import { framesEpochMs, parseFramesFile } from '../../src/replay.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/amavis-status.mjs', import.meta.url))
 
@@ -36,7 +37,7 @@ function runStatus(t: TestContext, args: string[]): Run {
 }
 
 /** Publishes a busy child (4321) and an idle one (4322) every 25 ms until stopped. */
-async function startPublisher(t: TestContext): Promise<{ endpoint: string; sent: () => number }> {
+async function startPublisher(t: TestContext, extra: string[][] = []): Promise<{ endpoint: string; sent: () => number }> {
   const port = await freePort()
   const endpoint = `tcp://127.0.0.1:${port}`
   const pub = new Publisher({ linger: 0 })
@@ -53,6 +54,7 @@ async function startPublisher(t: TestContext): Promise<{ endpoint: string; sent:
       await pub.send(`am.st 4322 ${formatAbsTime(base)} -`)
       await pub.send('am.proc.busy 4321')
       await pub.send(['am.snmp InMsgs C32 1'])
+      for (const m of extra) await pub.send(m)
       sent++
       busy = false
     })()
@@ -126,4 +128,21 @@ test('exits 78 listing the problems of a bad configuration', async (t) => {
   assert.equal((await r.exit).code, 78)
   assert.match(r.stderr(), /status\.wait_secs/)
   assert.match(r.stderr(), /colour/)
+})
+
+test('--record writes what it receives as a replayable .frames file, multi-part messages grouped', async (t) => {
+  const dir = await tmpDir(t, 'status-record')
+  const file = join(dir, 'rec.frames')
+  const { endpoint } = await startPublisher(t, [['am.st 4323 1700000000.000 A', 'am.st 4323 5 b']])
+  const before = Date.now()
+  const r = runStatus(t, ['-c', '2', '-w', '0.3', '--connect', endpoint, '--record', file])
+  assert.equal((await r.exit).code, 0, r.stderr())
+  const text = readFileSync(file, 'utf8')
+  const epoch = framesEpochMs(text)!
+  assert.ok(epoch >= before && epoch <= Date.now(), 'the epoch header is the recording start')
+  const msgs = parseFramesFile(text)
+  assert.ok(msgs.length > 0)
+  assert.ok(msgs.some((m) => m.parts.length === 2 && m.parts[1] === 'am.st 4323 5 b'), text.slice(0, 400))
+  assert.ok(msgs.some((m) => m.parts[0] === 'am.proc.busy 4321'))
+  assert.ok(!text.includes('am.snmp'), 'only subscribed topics are recorded')
 })

@@ -4,9 +4,11 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Publisher } from 'zeromq'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Publisher, Reply } from 'zeromq'
 import { formatAbsTime } from '@vigil/protocol'
-import { freePort, resolveBinary, waitFor } from '../../../test/harness/index.ts'
+import { freePort, resolveBinary, tmpDir, waitFor } from '../../../test/harness/index.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/amavis-status.mjs', import.meta.url))
 
@@ -34,8 +36,31 @@ async function publishEvery(t: TestContext, frames: () => string[]): Promise<str
   return endpoint
 }
 
+/** A stand-in snmp-responder: InMsgs grows by 10 and TimeElapsedSpamCheck by 1500 ms per query. */
+async function startResponder(t: TestContext): Promise<string> {
+  const endpoint = `tcp://127.0.0.1:${await freePort()}`
+  const rep = new Reply({ linger: 0 })
+  await rep.bind(endpoint)
+  let n = 0
+  void (async () => {
+    try {
+      for await (const [req] of rep) {
+        n++
+        if (req.toString() !== 'am.snmp?') await rep.send('am.snmp ? ? ?')
+        else await rep.send([`am.snmp InMsgs C32 ${10 * n}`, `am.snmp TimeElapsedSpamCheck C32 ${1500 * n}`, 'am.snmp sysUpTime INT 1'])
+      }
+    } catch {}
+  })()
+  t.after(() => rep.close())
+  return endpoint
+}
+
 test('full screen in tmux: rows appear, p pauses, s sorts, resize re-renders, q quits', async (t) => {
   resolveBinary('tmux')
+  const responder = await startResponder(t)
+  const dir = await tmpDir(t, 'status-tui')
+  const cfg = join(dir, 'vigil.yaml')
+  writeFileSync(cfg, `zmq:\n  snmp: ${responder}\nstatus:\n  counters_interval_secs: 0.5\n`)
   const now = Date.now() / 1000
   const frames = [
     `am.st 101 ${formatAbsTime(now - 5)} m 00101-01`,
@@ -51,7 +76,7 @@ test('full screen in tmux: rows appear, p pauses, s sorts, resize re-renders, q 
       tmux(server, 'kill-server')
     } catch {}
   })
-  const cmd = `NCURSES_NO_UTF8_ACS=1 '${process.execPath}' '${BIN}' --tui -w 0.2 --connect ${endpoint}; echo "EXITED-$?"; sleep 60`
+  const cmd = `NCURSES_NO_UTF8_ACS=1 '${process.execPath}' '${BIN}' --tui -w 0.2 --config ${cfg} --connect ${endpoint}; echo "EXITED-$?"; sleep 60`
   tmux(server, 'new-session', '-d', '-s', 'st', '-x', '120', '-y', '40', cmd)
   const screen = () => tmux(server, 'capture-pane', '-p', '-t', 'st')
   const rowOrder = (s: string) => [...s.matchAll(/^\s+(10[1-4]) /gm)].map((m) => m[1])
@@ -62,6 +87,8 @@ test('full screen in tmux: rows appear, p pauses, s sorts, resize re-renders, q 
   assert.match(first, /^\s+103 - +0:00:\d\d \.+/m, 'idle row with a dotted bar')
   assert.match(first, /2 active, 1 idling processes/)
   assert.match(first, /s sort:pid/)
+  const rates = await waitFor(() => (/msgs\/s: \d/.test(screen()) ? screen() : undefined))
+  assert.match(rates, /msgs\/s: \d+\.\d {2}total: \d+ {2}ms\/msg: spam 150\.0/, 'rate and per-message stage time from the responder')
 
   tmux(server, 'send-keys', '-t', 'st', 's')
   const sorted = await waitFor(() => (/s sort:elapsed/.test(screen()) ? screen() : undefined))
