@@ -44,14 +44,17 @@ export function runPlain(opts: {
     await source.stop()
     resolveFinished()
   }
+  let timerDue = NaN
   const schedule = (): void => {
+    const due = session.dueMs()
+    if (timer && due === timerDue) return // a burst of messages does not re-arm the timer each time
     if (timer) clearTimeout(timer)
     timer = undefined
-    const due = session.dueMs()
     if (due === Infinity) {
       void end()
       return
     }
+    timerDue = due
     timer = setTimeout(tick, Math.max(0, due - now()))
   }
   const tick = (): void => {

@@ -56,7 +56,8 @@ export function fmtAge(ageSecs: number, history: string, idling: boolean): strin
 
 /** `PID %5d: %-11s %s`: the task id, or the state letter when there is none. */
 export function formatProcLine(row: ProcRow): string {
-  const label = row.taskId || row.state
+  // Perl's `$task_id || $state`: a task id of "0" is false there too.
+  const label = row.taskId !== undefined && row.taskId !== '' && row.taskId !== '0' ? row.taskId : row.state
   return `PID ${String(row.pid).padStart(5)}: ${label.padEnd(11)} ${fmtAge(row.ageSecs, row.history, row.idle)}`
 }
 

@@ -44,6 +44,11 @@ describe('plain lines', () => {
     assert.equal(formatProcLine(row), 'PID  5002: A             0:00:00 A')
   })
 
+  it('treats a task id of "0" as false, as Perl does', () => {
+    const row = { pid: 7, state: 'S', taskId: '0', ageSecs: 1, inStateSecs: 0, history: 'S', idle: false }
+    assert.equal(formatProcLine(row), 'PID     7: S             0:00:01 S')
+  })
+
   it('pads the PID to five columns and lets long task ids push the columns', () => {
     const row = { pid: 123456, state: 'V', taskId: '123456-0001-2', ageSecs: 2, inStateSecs: 0, history: 'VV', idle: false }
     assert.equal(formatProcLine(row), 'PID 123456: 123456-0001-2   0:00:02 VV')
