@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, VigilError } from '@vigil/protocol'
@@ -143,4 +144,10 @@ test('freePort hands out distinct bindable ports outside the ephemeral range and
     assert.ok(p >= 20000 && p < 32768, String(p))
     assert.ok(![23232, 23233, 23234, 10024, 10025].includes(p))
   }
+})
+
+test('a port handed out by freePort is reserved machine-wide until its process exits', async () => {
+  const port = await freePort()
+  const file = join(tmpdir(), 'vigil-harness-ports', String(port))
+  assert.equal(readFileSync(file, 'utf8').split(' ')[0], String(process.pid))
 })
