@@ -32,6 +32,7 @@ COPY collector/package.json collector/
 COPY status-cli/package.json status-cli/
 COPY snmp-agent/package.json snmp-agent/
 COPY cli/package.json cli/
+COPY dashboard/server/package.json dashboard/server/
 # tsx (a devDependency) runs the TypeScript sources: no build step, so dev deps are needed.
 RUN npm ci --no-audit --no-fund
 COPY . .
