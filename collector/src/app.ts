@@ -13,8 +13,9 @@ import {
 } from '@vigil/protocol'
 import type { CollectorConfig } from './config.ts'
 import { createBusStats, type BusStats } from './bus/stats.ts'
-import { createOuterPublisher } from './bus/outer-publisher.ts'
-import { createInnerSubscriber, type InnerSubscriber } from './bus/inner-subscriber.ts'
+import type { Bus, BusOptions, HostGroup } from './bus/bus.ts'
+import { createJsBus } from './bus/js-bus.ts'
+import { createNativeBus, reserveProxyThreads, threadpoolSize } from './bus/native-bus.ts'
 import { isTcp } from './bus/sockets.ts'
 import { createTotals, formatValue, type Totals } from './counters/totals.ts'
 import { createResponder } from './counters/responder.ts'
@@ -102,14 +103,6 @@ export function createCollector(
   }
 
   // --- bus -------------------------------------------------------------------------------------
-  const outer = createOuterPublisher({
-    endpoint: common.zmq.outer,
-    hwm: cfg.outer_hwm,
-    nodrop: cfg.outer_nodrop,
-    curve: cfg.curve,
-    stats,
-    log: log.child('bus'),
-  })
   let malformedLogged = 0
   const ingest = createIngest({
     table,
@@ -122,20 +115,34 @@ export function createCollector(
       if (malformedLogged++ < 10) log.warn('Malformed frame counted.', { host, error, frame })
     },
   })
-  const onMessage = (host: string, parts: Buffer[]) => (ingest.handle(host, parts) ? outer.send(parts) : undefined)
-  const inject = (host: string, parts: string[]) =>
-    ingest.handle(host, parts.map((p) => Buffer.from(p))) ? outer.send(parts) : Promise.resolve()
-
   const localEndpoints = common.zmq.inner.length > 0 ? common.zmq.inner : [innerSocket(common.home)]
-  const groups: { host: string; endpoints: string[] }[] = []
+  const groups: HostGroup[] = []
   const localIpc = localEndpoints.filter((e) => !isTcp(e))
   const localTcp = localEndpoints.filter(isTcp)
   if (localIpc.length) groups.push({ host: localHost, endpoints: localIpc })
   if (localTcp.length) groups.push({ host: localHost, endpoints: localTcp })
   for (const h of cfg.hosts) groups.push({ host: h.name, endpoints: [h.endpoint] })
-  const inners: InnerSubscriber[] = groups.map((g) =>
-    createInnerSubscriber({ ...g, hwm: cfg.inner_hwm, curve: cfg.curve, stats, log: log.child('bus'), onMessage }),
-  )
+  const busOptions: BusOptions = {
+    groups,
+    outer: common.zmq.outer,
+    outerHwm: cfg.outer_hwm,
+    outerNodrop: cfg.outer_nodrop,
+    innerHwm: cfg.inner_hwm,
+    curve: cfg.curve,
+    stats,
+    ingest,
+    log: log.child('bus'),
+  }
+  let bus: Bus
+  if (cfg.forwarder === 'js') bus = createJsBus(busOptions)
+  else if (reserveProxyThreads()) bus = createNativeBus(busOptions)
+  else {
+    log.warn('Not enough libuv threadpool threads for the native forwarder; using the js forwarder. Raise UV_THREADPOOL_SIZE.', {
+      uv_threadpool_size: threadpoolSize(),
+    })
+    bus = createJsBus(busOptions)
+  }
+  const inject = (host: string, parts: string[]) => bus.inject(host, parts)
 
   // --- responder and persistence --------------------------------------------------------------
   const responder = createResponder({ endpoint: common.zmq.snmp, totals, stats, log: log.child('responder') })
@@ -296,14 +303,10 @@ export function createCollector(
       savedGeneration = totals.generation
       const startedParts: { stop(): Promise<void> }[] = []
       try {
-        await outer.start()
-        startedParts.push(outer)
+        await bus.start()
+        startedParts.push(bus)
         await responder.start()
         startedParts.push(responder)
-        for (const i of inners) {
-          await i.start()
-          startedParts.push(i)
-        }
         await events.start()
         startedParts.push(events)
         if (cfg.http_listen) {
@@ -344,9 +347,7 @@ export function createCollector(
       // slow-joiner pause. It goes to the outer bus only: our own table is fresh already, and must
       // not forget children heard from during that second.
       const flushTimer = setTimeout(() => {
-        stats.messagesIn++
-        stats.framesIn++
-        void outer.send([`am.st ${process.pid} ${formatAbsTime(now())} FLUSH`])
+        void bus.publishOuter([`am.st ${process.pid} ${formatAbsTime(now())} FLUSH`])
       }, 1000)
       timers.push(
         flushTimer,
@@ -390,12 +391,14 @@ export function createCollector(
       stopping ??= (async () => {
         for (const t of timers) clearTimeout(t)
         timers = []
-        if (!started) return
+        if (!started) {
+          await bus.stop() // releases what the constructor reserved
+          return
+        }
         if (http) await http.close().catch((err) => log.warn('HTTP close failed.', { err }))
-        for (const i of inners) await i.stop()
+        await bus.stop()
         await events.stop()
         await responder.stop()
-        await outer.stop()
         await saveTotals(true)
         for (const s of stores) await s.close().catch(() => {})
         log.info('Collector stopped.')
@@ -404,8 +407,7 @@ export function createCollector(
     },
     describe() {
       const lines = [
-        ...groups.map((g) => `inner SUB (${g.host}): ${g.endpoints.join(', ')}`),
-        `outer PUB: ${common.zmq.outer}`,
+        ...bus.describe(),
         `snmp-responder REP: ${common.zmq.snmp}`,
         `events PULL: ${common.zmq.events ?? eventsSocket(common.home)}`,
       ]

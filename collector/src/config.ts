@@ -30,6 +30,12 @@ export const collectorConfigSchema = z
     hosts: z.array(remoteHost).default([]),
     /** Optional CURVE for TCP endpoints between hosts. */
     curve: curveKeys.optional(),
+    /**
+     * native (default): libzmq proxy threads forward the local host's traffic; the collector reads a copy.
+     * Holds two libuv threadpool threads; falls back to js when UV_THREADPOOL_SIZE leaves fewer than two free.
+     * js: every message passes through the JS loop; malformed messages are not forwarded, HWM drops countable.
+     */
+    forwarder: z.enum(['native', 'js']).default('native'),
     /** Per-subscriber queue limit (messages) of the outer PUB; beyond it messages are dropped. */
     outer_hwm: z.number().int().min(1).default(10000),
     /**
@@ -39,7 +45,7 @@ export const collectorConfigSchema = z
      */
     outer_nodrop: z.boolean().default(false),
     /** Receive queue limit (messages) of each inner SUB socket. */
-    inner_hwm: z.number().int().min(1).default(100000),
+    inner_hwm: z.number().int().min(1).default(10000),
     /** Seconds between am.nanny / am.proc.* publications (amavis: 2–3 s). */
     nanny_interval_secs: z.number().positive().default(2.5),
     /** $idle_ttl: an idle child older than this is overdue. */

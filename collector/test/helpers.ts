@@ -41,7 +41,7 @@ export async function startCollector(t: Owner, env: TestEnv) {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()
@@ -64,7 +64,7 @@ export function amavisChild(t: Owner, endpoint: string): Publisher {
 
 /** A SUB socket on the outer bus, as amavisd-status opens it. */
 export function outerSubscriber(t: Owner, endpoint: string, prefixes: string[] = ['']): Subscriber {
-  const sub = new Subscriber({ linger: 0, receiveTimeout: 5000, ipv6: endpoint.includes('[') })
+  const sub = new Subscriber({ linger: 0, receiveTimeout: 15000, ipv6: endpoint.includes('[') })
   sub.connect(endpoint)
   for (const p of prefixes) sub.subscribe(p)
   t.after(() => sub.close())
@@ -72,7 +72,7 @@ export function outerSubscriber(t: Owner, endpoint: string, prefixes: string[] =
 }
 
 export function requester(t: Owner, endpoint: string): Request {
-  const req = new Request({ linger: 0, receiveTimeout: 3000, sendTimeout: 3000 })
+  const req = new Request({ linger: 0, receiveTimeout: 10000, sendTimeout: 10000 })
   req.connect(endpoint)
   t.after(() => req.close())
   return req
@@ -95,7 +95,7 @@ export const text = (parts: Buffer[]) => parts.map((p) => p.toString('utf8'))
  * then returns; messages seen meanwhile are discarded.
  */
 export async function syncBus(pub: Publisher, sub: Subscriber, probe = 'vigil.sync'): Promise<void> {
-  const deadline = Date.now() + 5000
+  const deadline = Date.now() + 15000
   const old = sub.receiveTimeout
   sub.receiveTimeout = 100
   try {
@@ -116,7 +116,7 @@ export async function syncBus(pub: Publisher, sub: Subscriber, probe = 'vigil.sy
           }
         }
       } catch {}
-      if (Date.now() > deadline) throw new Error('bus did not connect within 5 s')
+      if (Date.now() > deadline) throw new Error('bus did not connect within 15 s')
     }
   } finally {
     sub.receiveTimeout = old

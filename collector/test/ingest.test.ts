@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { createIngest } from '../src/ingest.ts'
+import { createIngest, parseFrameFast } from '../src/ingest.ts'
+import { parseFrame } from '@vigil/protocol'
 import { createBusStats } from '../src/bus/stats.ts'
 import { createTotals } from '../src/counters/totals.ts'
 import { createProcessTable } from '../src/procs/process-table.ts'
@@ -69,4 +70,45 @@ describe('ingest', () => {
     assert.ok(s.stats.malformed > 1500)
     assert.equal(s.stats.messagesIn, 2000)
   })
+})
+
+describe('fast path', () => {
+  const frames = [
+    'am.st 4321 1700000100.000 A',
+    'am.st 4321 1700000100 A',
+    'am.st 4321 1700000100. A',
+    'am.st 4321 2110 .',
+    'am.st 4321 2110 -',
+    'am.st 4321 45 = 04321-01',
+    'am.st 4321 45 = 04321-01 extra',
+    'am.st 4321  45 V 04321-01',
+    'am.st 4321\t45 V',
+    ' am.st 4321 45 V',
+    'am.st 4321 45 V 04321-01 ',
+    'am.st 4321 -45 V',
+    'am.st 4321 4.5.6 V',
+    'am.st 4321 45',
+    'am.st 4321 45 exiting',
+    'am.snmp InMsgs C32 1',
+    'am.snmp sysContact STR ',
+    'am.snmp sysContact STR',
+    'am.snmp sysName STR mx1 . example',
+    'am.snmp sysName STR  leading',
+    'am.snmp sysName STR trailing  ',
+    'am.snmp sysName STR tab\there',
+    'am.snmp sysName STR \u017elu\u0165ou\u010dk\u00fd',
+    'am.snmp FLUSH',
+    'am.snmp FLUSH C32 1',
+    'am.snmp Odd ? ?',
+    'am.snmp InMsgs X32 1',
+    'am.snmp  InMsgs C32 1',
+    'am.nanny ProcBusy0 G32 3',
+    'am.nanny ProcGone C32 1',
+    'am.proc.busy 1 2',
+    'am.stx 1 2 3',
+  ]
+  for (const f of frames)
+    it(`parses ${JSON.stringify(f)} exactly as parseFrame`, () => {
+      assert.deepEqual(parseFrameFast(Buffer.from(f)), parseFrame(f))
+    })
 })

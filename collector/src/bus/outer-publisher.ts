@@ -11,6 +11,8 @@ import type { BusStats } from './stats.ts'
 
 export interface OuterPublisherOptions {
   endpoint: string
+  /** 'bind' (default): the outer endpoint; 'connect': feed a local proxy's inproc front end. */
+  mode?: 'bind' | 'connect'
   hwm: number
   nodrop: boolean
   curve?: { server_secret_key: string; server_public_key: string }
@@ -68,7 +70,8 @@ export function createOuterPublisher(o: OuterPublisherOptions): OuterPublisher {
     endpoint: o.endpoint,
     async start() {
       try {
-        await sock.bind(o.endpoint)
+        if (o.mode === 'connect') sock.connect(o.endpoint)
+        else await sock.bind(o.endpoint)
       } catch (err) {
         closeNow(sock)
         throw new VigilError(ErrorCode.ZMQ_BIND_FAILED, `Cannot bind the outer socket ${o.endpoint}: ${(err as Error).message}.`, { cause: err })

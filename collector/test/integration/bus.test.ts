@@ -16,31 +16,57 @@ const COLD_START = [
   'am.snmp sysServices INT 64',
 ]
 
-test('republishes every inner message unchanged, multi-part boundaries included', async (t) => {
-  const dir = await tmpDir(t, 'collector-bus')
-  const env = testConfig(dir)
-  const c = await startCollector(t, env)
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  const sub = outerSubscriber(t, env.common.zmq.outer)
-  await syncBus(pub, sub)
+for (const forwarder of ['native', 'js'] as const) {
+  test(`republishes every inner message unchanged, multi-part boundaries included (${forwarder} forwarder)`, async (t) => {
+    const dir = await tmpDir(t, 'collector-bus')
+    const env = testConfig(dir, {}, { forwarder })
+    const c = await startCollector(t, env)
+    const pub = amavisChild(t, env.common.zmq.inner[0])
+    const sub = outerSubscriber(t, env.common.zmq.outer)
+    await syncBus(pub, sub)
 
-  const sent: string[][] = [
-    ['am.st 4321 1700000100.000 A'],
-    ['am.st 4321 1 b'],
-    ['am.st 4321 1700000100.004 m 04321-01'],
-    COLD_START,
-    ['am.snmp InMsgs C32 1', 'am.snmp InMsgsSize C64 2345', 'am.snmp TimeElapsedTotal C32 1954'],
-    ['am.st 4321 2110 .'],
-    ['am.log.** 4321 1700000100.500 not emitted by 2.13 but forwarded'],
-  ]
-  for (const m of sent) await pub.send(m)
-  const got: string[][] = []
-  while (got.length < sent.length) got.push(text(await sub.receive()))
-  assert.deepEqual(got, sent)
-  assert.equal(c.internals.stats.malformed, 0)
-  // the forwarder path also fed the minder and the responder
-  assert.equal(c.internals.table.rows().find((r) => r.pid === 4321)?.state, '.')
-  assert.equal(c.internals.totals.get('InMsgs')?.value, '1')
+    const sent: string[][] = [
+      ['am.st 4321 1700000100.000 A'],
+      ['am.st 4321 1 b'],
+      ['am.st 4321 1700000100.004 m 04321-01'],
+      COLD_START,
+      ['am.snmp InMsgs C32 1', 'am.snmp InMsgsSize C64 2345', 'am.snmp TimeElapsedTotal C32 1954'],
+      ['am.st 4321 2110 .'],
+      ['am.log.** 4321 1700000100.500 not emitted by 2.13 but forwarded'],
+    ]
+    for (const m of sent) await pub.send(m)
+    const got: string[][] = []
+    while (got.length < sent.length) got.push(text(await sub.receive()))
+    assert.deepEqual(got, sent)
+    // the forwarder path also fed the minder and the responder
+    await waitFor(() => c.internals.table.rows().find((r) => r.pid === 4321)?.state === '.', 'table updated')
+    assert.equal(c.internals.totals.get('InMsgs')?.value, '1')
+    assert.equal(c.internals.stats.malformed, 0)
+    assert.ok(c.describe().some((l) => l.includes(forwarder === 'native' ? 'native proxy' : 'js forwarder')))
+  })
+}
+
+test('counts malformed frames; the js forwarder drops them, the native one forwards them as amavis does', async (t) => {
+  for (const forwarder of ['js', 'native'] as const) {
+    const dir = await tmpDir(t, 'collector-bus')
+    const env = testConfig(dir, {}, { forwarder })
+    const c = await startCollector(t, env)
+    const pub = amavisChild(t, env.common.zmq.inner[0])
+    const sub = outerSubscriber(t, env.common.zmq.outer)
+    await syncBus(pub, sub)
+    await pub.send([Buffer.from([0xff, 0x00, 0xfe])])
+    await pub.send('am.st 12 garbage')
+    await pub.send('am.st 12 1700000100.000 A')
+    const first = text(await sub.receive())
+    if (forwarder === 'js') assert.deepEqual(first, ['am.st 12 1700000100.000 A'])
+    else {
+      assert.deepEqual(first, [Buffer.from([0xff, 0x00, 0xfe]).toString('utf8')])
+      assert.deepEqual(text(await sub.receive()), ['am.st 12 garbage'])
+    }
+    await waitFor(() => c.internals.stats.malformed === 2, `${forwarder}: two malformed frames counted`)
+    assert.equal(c.internals.stats.droppedMalformed, forwarder === 'js' ? 2 : 0)
+    await c.stop()
+  }
 })
 
 test('a subscriber to am.st sees only am.st messages, as amavisd-status subscribes', async (t) => {

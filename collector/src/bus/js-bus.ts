@@ -1,0 +1,51 @@
+// The msg-forwarder as a JS loop: receive on each inner SUB, ingest, send on the outer PUB.
+// Malformed messages are dropped (counted); with outer_nodrop, HWM refusals are counted.
+import { createInnerSubscriber } from './inner-subscriber.ts'
+import { createOuterPublisher } from './outer-publisher.ts'
+import type { Bus, BusOptions } from './bus.ts'
+
+export function createJsBus(o: BusOptions): Bus {
+  const outer = createOuterPublisher({
+    endpoint: o.outer,
+    hwm: o.outerHwm,
+    nodrop: o.outerNodrop,
+    curve: o.curve,
+    stats: o.stats,
+    log: o.log,
+  })
+  const onMessage = (host: string, parts: Buffer[]) => (o.ingest.handle(host, parts) ? outer.send(parts) : undefined)
+  const inners = o.groups.map((g) =>
+    createInnerSubscriber({ ...g, hwm: o.innerHwm, curve: o.curve, stats: o.stats, log: o.log, onMessage }),
+  )
+  const started: { stop(): Promise<void> }[] = []
+  return {
+    mode: 'js',
+    async start() {
+      try {
+        await outer.start()
+        started.push(outer)
+        for (const i of inners) {
+          await i.start()
+          started.unshift(i)
+        }
+      } catch (err) {
+        await this.stop()
+        throw err
+      }
+    },
+    async stop() {
+      while (started.length) await started.shift()!.stop()
+    },
+    inject(host, parts) {
+      return o.ingest.handle(host, parts.map((p) => Buffer.from(p))) ? outer.send(parts) : Promise.resolve()
+    },
+    publishOuter(parts) {
+      o.stats.messagesIn++
+      o.stats.framesIn += parts.length
+      return outer.send(parts)
+    },
+    describe() {
+      return [...o.groups.map((g) => `inner SUB (${g.host}): ${g.endpoints.join(', ')}`), `outer PUB: ${o.outer} (js forwarder)`]
+    },
+  }
+}
