@@ -164,7 +164,9 @@ export function parseSinkDump(buf: Buffer, file = ''): ReceivedMail | null {
     proto: get('X-Client-Proto')[0] ?? '',
     helo: get('X-Helo-Args')[0] ?? '',
     data,
-    dataCrlf: Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1'),
+    get dataCrlf() {
+      return Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'latin1')
+    },
     headerList,
     headers,
     header: (name: string) => headers[name.toLowerCase()]?.[0],
@@ -245,6 +247,8 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
       }
       return out
     }
+    // Parsed dumps by file name; a finished dump never changes, so it is parsed once.
+    const cache = new Map<string, { size: bigint; mtime: bigint; m: ReceivedMail }>()
     const messages = async (): Promise<ReceivedMail[]> => {
       const busy = await openFiles()
       const names = await readdir(mailDir).catch(() => [] as string[])
@@ -253,9 +257,15 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
         const file = join(mailDir, name)
         if (busy.has(file)) continue
         try {
-          const [buf, st] = await Promise.all([readFile(file), stat(file, { bigint: true })])
-          const m = parseSinkDump(buf, file)
-          if (m) items.push({ m, mtime: st.mtimeNs, name })
+          const st = await stat(file, { bigint: true })
+          let hit = cache.get(name)
+          if (!hit || hit.size !== st.size || hit.mtime !== st.mtimeNs) {
+            const m = parseSinkDump(await readFile(file), file)
+            if (!m) continue
+            hit = { size: st.size, mtime: st.mtimeNs, m }
+            cache.set(name, hit)
+          }
+          items.push({ m: hit.m, mtime: hit.mtime, name })
         } catch {}
       }
       items.sort((a, b) => (a.mtime < b.mtime ? -1 : a.mtime > b.mtime ? 1 : a.name.localeCompare(b.name)))
