@@ -56,7 +56,7 @@ export function parseSpamdReport(raw: string): Omit<SpamdResult, 'truncated'> {
     score: Number(verdict[2]),
     requiredScore: Number(verdict[3]),
     tests: parseReportTable(body),
-    report: body.replace(/\s+$/, ''),
+    report: body.trimEnd(),
   }
 }
 

@@ -29,7 +29,7 @@ export type ClamdReply = { readonly infected: false } | { readonly infected: tru
  */
 export function parseClamdReply(reply: string): ClamdReply {
   const line = reply
-    .replace(/\0+$/, '')
+    .replaceAll('\0', '')
     .trim()
     .replace(/^\d+: /, '')
   if (/^stream: OK$/.test(line)) return { infected: false }

@@ -1,11 +1,13 @@
 // Content-Transfer-Encoding decoders. Tolerant like MIME-tools: garbage is skipped, never thrown.
+import { trimEndChars } from './text.ts'
 
 /** Decodes base64, ignoring characters outside the alphabet (line breaks, spaces, stray junk). */
 export function decodeBase64(buf: Buffer): { bytes: Buffer; junk: boolean } {
   const s = buf.toString('latin1')
   const clean = s.replace(/[^A-Za-z0-9+/=]/g, '')
-  const junk = /[^A-Za-z0-9+/=\s]/.test(s) || clean.replace(/=+$/, '').length % 4 === 1
-  return { bytes: Buffer.from(clean.replace(/=+$/, ''), 'base64'), junk }
+  const data = trimEndChars(clean, '=')
+  const junk = /[^A-Za-z0-9+/=\s]/.test(s) || data.length % 4 === 1
+  return { bytes: Buffer.from(data, 'base64'), junk }
 }
 
 /** Decodes quoted-printable: `=XX` escapes and soft line breaks; malformed escapes are kept literally. */

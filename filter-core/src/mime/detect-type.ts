@@ -29,7 +29,20 @@ const MAGIC: readonly [offset: number, bytes: Buffer, type: string][] = [
   [257, Buffer.from('ustar', 'latin1'), 'tar'],
 ]
 
-const HTML_START = /^\s*(<!--[\s\S]*?-->\s*)*<(!doctype\s+html|html|head|body|script|iframe|table|div|meta|title)[\s>]/i
+const HTML_TAG = /^<(!doctype\s+html|html|head|body|script|iframe|table|div|meta|title)[\s>]/i
+
+/** True when the text starts (after whitespace and comments) with a typical HTML tag. Linear time. */
+function looksLikeHtml(text: string): boolean {
+  let i = 0
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i])) i++
+    if (!text.startsWith('<!--', i)) break
+    const end = text.indexOf('-->', i + 4)
+    if (end === -1) return false
+    i = end + 3
+  }
+  return HTML_TAG.test(text.slice(i, i + 40))
+}
 
 /**
  * Returns amavis's short type for a part's decoded content: a magic-byte match (`zip`, `gz`,
@@ -53,7 +66,7 @@ export function detectType(buf: Buffer): string {
     else if (b >= 0x80) high++
   }
   if (control > head.length / 100 + 1) return 'bin'
-  if (HTML_START.test(head.toString('latin1'))) return 'html'
+  if (looksLikeHtml(head.toString('latin1'))) return 'html'
   if (high === 0) return 'asc'
   if (isMostlyUtf8(head) || high < head.length / 4) return 'txt'
   return 'bin'

@@ -1,6 +1,7 @@
 // Header-level codecs: splitting a message into header block and body, unfolding header
 // fields, RFC 2047 encoded-words, and Content-Type / Content-Disposition parameters with
 // RFC 2231 continuations and charsets. Pure functions on literal inputs.
+import { beforeChar, trimEndChars } from './text.ts'
 
 export interface HeaderField {
   readonly name: string
@@ -62,7 +63,7 @@ export function parseHeaderFields(headerBytes: Buffer): HeaderField[] {
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name.trimEnd())) continue
     out.push({ name: name.trimEnd(), value: line.slice(colon + 1).replace(/^[ \t]+/, '') })
   }
-  return out.map((f) => ({ name: f.name, value: f.value.replace(/[ \t\r\n]+$/, '') }))
+  return out.map((f) => ({ name: f.name, value: trimEndChars(f.value, ' \t\r\n') }))
 }
 
 /** Re-decodes a latin1 string as UTF-8 when it holds valid UTF-8 multibyte sequences. */
@@ -92,7 +93,7 @@ export function headerValues(fields: readonly HeaderField[], name: string): stri
 
 /** Decodes bytes in a named charset; unknown charsets fall back to Latin-1, never throws. */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
-  const cs = (charset ?? 'us-ascii').trim().toLowerCase().replace(/\*.*$/, '')
+  const cs = beforeChar((charset ?? 'us-ascii').trim().toLowerCase(), '*')
   if (cs === 'us-ascii' || cs === 'ascii' || cs === '') {
     const s = bytes.toString('latin1')
     // Mislabelled 8-bit data is common; prefer UTF-8 when it is valid.
@@ -137,7 +138,7 @@ export function decodeRfc2047(value: string): string {
   let last = 0
   let pending: { charset: string; bytes: Buffer[] } | undefined
   const flush = () => {
-    if (pending) out += decodeCharset(Buffer.concat(pending.bytes), pending.charset.replace(/\*.*$/, ''))
+    if (pending) out += decodeCharset(Buffer.concat(pending.bytes), beforeChar(pending.charset, '*'))
     pending = undefined
   }
   for (const m of value.matchAll(ENCODED_WORD)) {

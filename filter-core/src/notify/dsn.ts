@@ -3,6 +3,7 @@
 // they build the message bytes; sending is the pipeline's job.
 import { createHash } from 'node:crypto'
 import { crlf, encodeHeaderText, foldHeader, rfc5322Date, safeAddress } from './message.ts'
+import { trimEndChars } from '../mime/text.ts'
 
 export interface DsnRecipient {
   /** Final recipient address (envelope), without angle brackets. */
@@ -130,7 +131,7 @@ export function buildDsn(opts: DsnOptions): Buffer {
     'Content-Description: Undelivered-message headers',
     `Content-Transfer-Encoding: ${/[\x80-\xff]/.test(headers) ? '8bit' : '7bit'}`,
     '',
-    headers.replace(/(\r?\n)+$/, ''),
+    trimEndChars(headers, '\r\n'),
     '',
     `--${boundary}--`,
     '',
@@ -211,7 +212,7 @@ export function buildAdminNotification(opts: AdminNotificationOptions): Buffer {
       ? [
           '',
           '------------------------- BEGIN HEADERS -----------------------------',
-          headers.replace(/(\r?\n)+$/, ''),
+          trimEndChars(headers, '\r\n'),
           '-------------------------- END HEADERS ------------------------------',
         ]
       : []),

@@ -39,3 +39,12 @@ describe('typeTags', () => {
     assert.deepEqual(typeTags(undefined), [])
   })
 })
+
+describe('detectType on hostile input', () => {
+  it('stays fast on many HTML comments before a non-HTML tag (no regex backtracking)', () => {
+    const buf = Buffer.from('<!-- a -->'.repeat(400) + '<x>')
+    const started = performance.now()
+    assert.equal(detectType(buf), 'asc')
+    assert.ok(performance.now() - started < 1000)
+  })
+})

@@ -189,4 +189,21 @@ describe('parseMessage on malformed input', () => {
       parseMessage(Buffer.concat([prefix, buf]))
     }
   })
+
+  // Regexps such as /\s+$/ are quadratic on long inner runs: 200 KB took 100 s before the fix.
+  const hostile: Array<[what: string, raw: () => Buffer]> = [
+    ['a long whitespace run inside a header value', () => Buffer.from(`Subject: a${' '.repeat(200_000)}b\n\nx`)],
+    ['a long run of = in base64', () => Buffer.from(`Content-Transfer-Encoding: base64\n\n${'='.repeat(200_000)}A\n`)],
+    ['many encoded words', () => Buffer.from(`Subject: ${'=?utf-8?q?a?= '.repeat(10_000)}\n\nx`)],
+    [
+      'many boundary lines',
+      () => Buffer.from(`Content-Type: multipart/mixed; boundary=b\n\n${'--b\n'.repeat(20_000)}`),
+    ],
+  ]
+  for (const [what, raw] of hostile)
+    it(`parses ${what} in linear time`, () => {
+      const started = performance.now()
+      parseMessage(raw())
+      assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`)
+    })
 })
