@@ -10,12 +10,18 @@ const onFailure = z.enum(['tempfail', 'pass'])
 /** `smtp:[host]:port`, `smtp:host:port`, `lmtp:[host]:port`, `lmtp:unix:/path` or `smtp:unix:/path`. */
 export const deliveryMethod = z
   .string()
-  .regex(/^(smtp|lmtp):(\[[^\]]+\]:\d{1,5}|[A-Za-z0-9.-]+:\d{1,5}|unix:\/.+)$/, 'expected smtp:[HOST]:PORT, lmtp:[HOST]:PORT or lmtp:unix:/PATH')
+  .regex(
+    /^(smtp|lmtp):(\[[^\]]+\]:\d{1,5}|[A-Za-z0-9.-]+:\d{1,5}|unix:\/.+)$/,
+    'expected smtp:[HOST]:PORT, lmtp:[HOST]:PORT or lmtp:unix:/PATH',
+  )
 
 /** One listener: `127.0.0.1:10024`, `[::1]:10024` or `unix:/path/amavisd.sock`. */
 const listenAddress = z
   .string()
-  .regex(/^(unix:\/.+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[0-9A-Za-z.-]+:\d{1,5})$/, 'expected HOST:PORT, [V6]:PORT or unix:/PATH')
+  .regex(
+    /^(unix:\/.+|\[[0-9a-fA-F:.]+\]:\d{1,5}|[0-9A-Za-z.-]+:\d{1,5})$/,
+    'expected HOST:PORT, [V6]:PORT or unix:/PATH',
+  )
 const listener = z.union([
   listenAddress,
   z.strictObject({
@@ -42,9 +48,17 @@ export const filterConfigSchema = z.strictObject({
   /** Idle/command timeout of an SMTP session ($smtpd_timeout). */
   smtpd_timeout_secs: z.number().positive().default(300),
   /** Largest message accepted ($smtpd_message_size_limit, bytes; 0 = no limit). */
-  smtpd_message_size_limit: z.number().int().min(0).default(50 * 1024 * 1024),
+  smtpd_message_size_limit: z
+    .number()
+    .int()
+    .min(0)
+    .default(50 * 1024 * 1024),
   /** Messages larger than this are spooled to <home>/tmp instead of being held in memory. */
-  spool_threshold_bytes: z.number().int().min(0).default(100 * 1024),
+  spool_threshold_bytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(100 * 1024),
   /** Longest accepted command line; longer ones get 500 5.5.2 and are discarded as they arrive. */
   smtp_max_command_line_bytes: z.number().int().min(512).default(4096),
   /** Protocol errors in one session after which the filter says 421 and closes. */
@@ -73,7 +87,11 @@ export const filterConfigSchema = z.strictObject({
   bypass_banned_checks: z.boolean().default(false),
   bypass_header_checks: z.boolean().default(false),
   /** spamd messages larger than this are not spam-checked ($sa_mail_body_size_limit style). */
-  sa_mail_body_size_limit: z.number().int().min(0).default(512 * 1024),
+  sa_mail_body_size_limit: z
+    .number()
+    .int()
+    .min(0)
+    .default(512 * 1024),
   /** $banned_filename_re rules, tried in order (default: the content checks' amavis-like set). */
   banned_filename_re: z.array(bannedRule).default(() => DEFAULT_BANNED_RULES.rules.map((r) => ({ ...r }))),
 
@@ -109,14 +127,24 @@ export const filterConfigSchema = z.strictObject({
   /** @mynetworks: clients (by XFORWARD ADDR) in these networks make mail "originating". */
   mynetworks: z
     .array(z.string())
-    .default(['127.0.0.0/8', '::1/128', '169.254.0.0/16', 'fe80::/10', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+    .default([
+      '127.0.0.0/8',
+      '::1/128',
+      '169.254.0.0/16',
+      'fe80::/10',
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+    ]),
   /** @local_domains_maps: `example.com` (exact), `.example.com` (and subdomains), `.` (everything). */
   local_domains_maps: z.array(z.string()).default([]),
 
   /** Events waiting for the collector (PUSH) beyond this go to <home>/events-deadletter.ndjson. */
   events_queue_limit: z.number().int().min(1).default(10000),
-  /** Publish am.st/am.snmp (turn off only to measure the monitoring overhead). */
+  /** Publish am.st/am.snmp ($enable_zmq; turn off only to measure the monitoring overhead). */
   enable_zmq: z.boolean().default(true),
+  /** Deliver the per-message JSON events (Redis or the collector's PUSH channel). */
+  enable_events: z.boolean().default(true),
 })
 export type FilterConfig = z.infer<typeof filterConfigSchema>
 

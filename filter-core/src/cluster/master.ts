@@ -6,14 +6,13 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { createServer, type Server, type Socket } from 'node:net'
 import { mkdirSync, rmSync, existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { tmpdir } from 'node:os'
 import { AMAVIS_VERSION, formatSnmpFrame, type CommonConfig, type Logger, type LogLevel } from '@vigil/protocol'
 import { normalizeListeners, type FilterConfig, type Listener } from '../config.ts'
 import { createBusPublisher } from '../telemetry/publisher.ts'
 import { resolveHome } from './worker.ts'
+import { prepareWorkerEntry, type WorkerEntry } from './worker-bundle.ts'
 import type { MasterToWorker, WorkerToMaster } from './protocol.ts'
-
-const WORKER_MAIN = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
 
 interface WorkerSlot {
   child: ChildProcess
@@ -73,6 +72,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
   const crashTimes: number[] = []
   let respawnTimer: NodeJS.Timeout | undefined
   let backoffMs = 0
+  let entry: WorkerEntry | undefined
 
   const dispatch = () => {
     while (pending.length) {
@@ -99,8 +99,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
 
   const spawn = () => {
     if (stopping) return
-    const child = fork(WORKER_MAIN, [], {
-      execArgv: ['--import', 'tsx'],
+    const child = fork(entry!.file, [], {
+      execArgv: entry!.execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
@@ -171,12 +171,17 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       if ('path' in target) {
         if (existsSync(target.path)) rmSync(target.path, { force: true })
         server.listen({ path: target.path }, () => resolve())
-      } else server.listen({ host: target.host, port: target.port, ipv6Only: target.host.includes(':') }, () => resolve())
+      } else
+        server.listen({ host: target.host, port: target.port, ipv6Only: target.host.includes(':') }, () => resolve())
     })
     server.on('error', (err) => log.error('Listener error.', { address: l.address, err }))
     const a = server.address()
     const address =
-      typeof a === 'string' || !a ? l.address : a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+      typeof a === 'string' || !a
+        ? l.address
+        : a.family === 'IPv6'
+          ? `[${a.address}]:${a.port}`
+          : `${a.address}:${a.port}`
     servers.push({ server, listener: l, address: 'path' in target ? l.address : address })
   }
 
@@ -185,6 +190,9 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       if (started) return
       started = true
       mkdirSync(paths.tmp, { recursive: true })
+      entry = await prepareWorkerEntry(tmpdir(), (err) =>
+        log.warn('Worker bundle not built; workers run through tsx.', { err: err as Error }),
+      )
       if (cfg.enable_zmq) {
         // Cold start: the master announces itself, then drops its socket before forking (as amavisd).
         const startSecs = Date.now() / 1000
@@ -201,7 +209,10 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
         throw err
       }
       for (let i = 0; i < cfg.max_servers; i++) spawn()
-      log.info('Filter listening.', { listen: servers.map((s) => `${s.listener.protocol}:${s.address}`).join(','), workers: cfg.max_servers })
+      log.info('Filter listening.', {
+        listen: servers.map((s) => `${s.listener.protocol}:${s.address}`).join(','),
+        workers: cfg.max_servers,
+      })
     },
     async stop() {
       if (stopping) return
@@ -230,12 +241,13 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       await Promise.all(exits)
       workers.clear()
       for (const l of listeners) if (l.address.startsWith('unix:')) rmSync(l.address.slice(5), { force: true })
+      if (entry?.bundled) rmSync(entry.file, { force: true })
     },
     describe() {
-      const where = servers.length ? servers.map((s) => `${s.listener.protocol}://${s.address}`) : listeners.map((l) => `${l.protocol}://${l.address}`)
-      return [
-        `filter: ${where.join(', ')} (${cfg.mode}, ${cfg.max_servers} workers) -> ${cfg.forward_method}`,
-      ]
+      const where = servers.length
+        ? servers.map((s) => `${s.listener.protocol}://${s.address}`)
+        : listeners.map((l) => `${l.protocol}://${l.address}`)
+      return [`filter: ${where.join(', ')} (${cfg.mode}, ${cfg.max_servers} workers) -> ${cfg.forward_method}`]
     },
     listeners: () => servers.map((s) => ({ listener: s.listener, address: s.address })),
     workerPids: () => [...workers.keys()],

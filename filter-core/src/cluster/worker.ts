@@ -51,19 +51,39 @@ export async function createWorker(
   const publisher =
     deps.publisher ??
     (cfg.enable_zmq
-      ? await createBusPublisher({ endpoints: paths.inner, slowJoinerMs: cfg.zmq_slow_joiner_ms, pid, onError: (e) => log.debug('ZMQ send failed.', { err: e as Error }) })
+      ? await createBusPublisher({
+          endpoints: paths.inner,
+          slowJoinerMs: cfg.zmq_slow_joiner_ms,
+          pid,
+          onError: (e) => log.debug('ZMQ send failed.', { err: e as Error }),
+        })
       : createNullPublisher())
   const events =
     deps.events ??
-    createEventSink({ common, eventsEndpoint: paths.events, deadLetterPath: paths.deadLetter, queueLimit: cfg.events_queue_limit, log })
-  const analyzers = deps.analyzers ?? buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
+    (cfg.enable_events
+      ? createEventSink({
+          common,
+          eventsEndpoint: paths.events,
+          deadLetterPath: paths.deadLetter,
+          queueLimit: cfg.events_queue_limit,
+          log,
+        })
+      : undefined)
+  const analyzers =
+    deps.analyzers ?? buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
   const settings = createSettingsLookup(cfg)
   publisher.state('-')
   let served = 0
+  // The connection to forward_method is cached across sessions, as amavis's SMTP connection
+  // cache does; it is closed after a quiet period and when the worker exits.
+  let forwarder: SmtpClient | undefined
+  let idleTimer: NodeJS.Timeout | undefined
+  const CACHE_IDLE_MS = 5000
   const errorCounts: Partial<Record<ProtocolErrorKind, number>> = {}
 
   const serve = async ({ socket, listener }: WorkerConnection): Promise<void> => {
     served++
+    socket.setNoDelay(true)
     const base = `${pad(pid, 5)}-${pad(served, 2)}`
     publisher.state('A')
     publisher.state('b')
@@ -74,7 +94,7 @@ export async function createWorker(
       dstPort: socket.localPort,
       listener,
     }
-    let forwarder: SmtpClient | undefined
+    if (idleTimer) clearTimeout(idleTimer)
     let notifier: SmtpClient | undefined
     const sessionErrors: Partial<Record<ProtocolErrorKind, number>> = {}
     const pipelineDeps = {
@@ -126,7 +146,11 @@ export async function createWorker(
         },
       },
     )
-    await Promise.all([forwarder?.close(), notifier?.close()])
+    await notifier?.close()
+    if (forwarder?.isOpen) {
+      idleTimer = setTimeout(() => void forwarder?.close(), CACHE_IDLE_MS)
+      idleTimer.unref()
+    }
     if (Object.keys(sessionErrors).length) {
       // Vigil-only counts (not amavis wire names) on Vigil's own topic; amavis peers never subscribe to it.
       publisher.send(`vigil.stats ${JSON.stringify({ pid, smtp_protocol_errors: sessionErrors })}`)
@@ -141,8 +165,10 @@ export async function createWorker(
       return served
     },
     async close() {
+      if (idleTimer) clearTimeout(idleTimer)
+      await forwarder?.close()
       publisher.state('exiting')
-      await events.close()
+      await events?.close()
       await publisher.close()
     },
   }

@@ -55,7 +55,8 @@ export interface CounterSink {
   count(name: string, n?: number, type?: 'C32' | 'C64'): void
 }
 
-export type ClientCounterEvent = 'OutConnNew' | 'OutConnQuit' | 'OutConnTransact' | 'OutConnReuseRecent' | 'OutConnReuseFail'
+export type ClientCounterEvent =
+  'OutConnNew' | 'OutConnQuit' | 'OutConnTransact' | 'OutConnReuseRecent' | 'OutConnReuseFail'
 
 export interface ClientOptions {
   heloName: string
@@ -86,7 +87,11 @@ class ReplyReader {
         const text = this.lines.length === 1 ? line : line.slice(0, 4) + this.lines.map((l) => l.slice(4)).join(' ')
         const lines = this.lines
         this.lines = []
-        const r: Reply = { code: Number.isFinite(code) && code >= 200 && code < 600 ? code : 451, text: Buffer.from(text, 'latin1').toString('utf8'), lines }
+        const r: Reply = {
+          code: Number.isFinite(code) && code >= 200 && code < 600 ? code : 451,
+          text: Buffer.from(text, 'latin1').toString('utf8'),
+          lines,
+        }
         const w = this.waiters.shift()
         if (w) w.resolve(r)
         else this.ready.push(r)
@@ -192,20 +197,42 @@ export class SmtpClient {
 
   /** Sends one transaction. Returns one final reply per recipient, in order. Never throws. */
   async send(tx: OutTransaction): Promise<Reply[]> {
+    let reused = false
     try {
       if (this.usable && this.socket && !this.socket.destroyed) {
+        reused = true
         this.onEvent?.('OutConnReuseRecent')
       } else {
         this.dispose()
         await this.open()
       }
-      return await this.transaction(tx)
+      try {
+        return await this.transaction(tx)
+      } catch (e) {
+        // A cached connection the next hop closed while idle: reconnect once (nothing was accepted).
+        if (!reused || this.firstReplySeen) throw e
+        this.onEvent?.('OutConnReuseFail')
+        this.dispose()
+        await this.open()
+        return await this.transaction(tx)
+      }
     } catch (e) {
       this.dispose()
       const why = e instanceof ReplyError ? e.reply.text : `${(e as Error).message}`
       if (e instanceof ReplyError && e.reply.code >= 500) return tx.rcpts.map(() => e.reply)
       return tx.rcpts.map(() => tempfail(`${this.method.raw}: ${why}`))
     }
+  }
+
+  private firstReplySeen = false
+
+  /** Milliseconds since the last completed transaction (Infinity when none). */
+  get idleMs(): number {
+    return this.lastUsed ? Date.now() - this.lastUsed : Infinity
+  }
+
+  get isOpen(): boolean {
+    return this.usable && !!this.socket && !this.socket.destroyed
   }
 
   private async transaction(tx: OutTransaction): Promise<Reply[]> {
@@ -246,13 +273,18 @@ export class SmtpClient {
     }
     cmds.push('DATA')
     const replies: Reply[] = []
+    this.firstReplySeen = false
     if (pipelining) {
       s.write(cmds.map((c) => c + '\r\n').join(''))
-      for (let i = 0; i < cmds.length; i++) replies.push(await reader.next(this.timeoutMs))
+      for (let i = 0; i < cmds.length; i++) {
+        replies.push(await reader.next(this.timeoutMs))
+        this.firstReplySeen = true
+      }
     } else {
       for (let i = 0; i < cmds.length; i++) {
         s.write(cmds[i] + '\r\n')
         const r = await reader.next(this.timeoutMs)
+        this.firstReplySeen = true
         replies.push(r)
         if (i === nXf && r.code !== 250) break // MAIL failed: no point going on
         if (i === cmds.length - 2 && !replies.slice(nXf + 1).some((x) => x.code === 250)) break
@@ -271,7 +303,9 @@ export class SmtpClient {
     const accepted = rcptReplies.map((r) => r !== undefined && r.code >= 200 && r.code < 300)
     if (!dataReply || dataReply.code !== 354) {
       await this.rset()
-      return tx.rcpts.map((_, i) => (accepted[i] ? (dataReply ?? tempfail('no reply to DATA')) : rcptReplies[i] ?? tempfail('no reply to RCPT')))
+      return tx.rcpts.map((_, i) =>
+        accepted[i] ? (dataReply ?? tempfail('no reply to DATA')) : (rcptReplies[i] ?? tempfail('no reply to RCPT')),
+      )
     }
     if (!accepted.some(Boolean)) {
       await this.sendDot()
