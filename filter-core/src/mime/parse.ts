@@ -22,6 +22,8 @@ export interface ParseOptions {
   /** Unpack zip archives into members. */
   readonly unpackArchives?: boolean
   readonly zipLimits?: ZipLimits
+  /** Budget for all archive members of the message together, nested archives included (amavis expansion quota). */
+  readonly maxUnpackedBytes?: number
 }
 
 interface MutablePart {
@@ -43,6 +45,7 @@ interface Ctx {
   maxParts: number
   unpack: boolean
   zipLimits: ZipLimits
+  unpackBudget: number
   problems: string[]
 }
 
@@ -58,6 +61,7 @@ export function parseMessage(raw: Buffer, opts: ParseOptions = {}): ParsedMessag
     maxParts: opts.maxParts ?? 3000,
     unpack: opts.unpackArchives ?? true,
     zipLimits: opts.zipLimits ?? DEFAULT_ZIP_LIMITS,
+    unpackBudget: opts.maxUnpackedBytes ?? 100 * 1024 * 1024,
     problems: [],
   }
   const split = splitEntity(raw)
@@ -284,7 +288,11 @@ function unpackZip(part: MutablePart, depth: number, ctx: Ctx): void {
     flag(part, 'too deep')
     return
   }
-  const z = readZip(part.content!, ctx.zipLimits)
+  const z = readZip(part.content!, {
+    ...ctx.zipLimits,
+    maxTotalBytes: Math.min(ctx.zipLimits.maxTotalBytes, ctx.unpackBudget),
+  })
+  for (const m of z.members) ctx.unpackBudget -= m.content?.length ?? 0
   if (z.error) flag(part, z.error)
   z.members.forEach((m, i) => {
     if (ctx.count >= ctx.maxParts) {

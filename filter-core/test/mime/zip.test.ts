@@ -96,4 +96,17 @@ describe('readZip', () => {
       assert.match(z.error!, error)
     })
   }
+
+  it('bounds the unpacked bytes of nested archives by one budget for the whole message', async () => {
+    const { parseMessage } = await import('../../src/mime/parse.ts')
+    const inner = buildZip([{ name: 'big.txt', data: Buffer.alloc(600_000, 'x'), deflate: true }])
+    const outer = buildZip(Array.from({ length: 4 }, (_, i) => ({ name: `inner${i}.zip`, data: inner })))
+    const raw = Buffer.from(
+      `Content-Type: application/zip\nContent-Transfer-Encoding: base64\n\n${outer.toString('base64')}\n`,
+    )
+    const m = parseMessage(raw, { maxUnpackedBytes: 1_500_000 })
+    const reasons = m.leaves.map((l) => l.undecodableReason ?? 'ok')
+    assert.deepEqual(reasons.filter((r) => r === 'ok').length, 2)
+    assert.ok(reasons.includes('exceeds size limit'), reasons.join(','))
+  })
 })
