@@ -68,18 +68,26 @@ async function startPublisher(t: TestContext, extra: string[][] = []): Promise<{
 
 test('prints the header and blank lines on stdout and the busy processes on stderr (-c 2 -w 0.3)', async (t) => {
   const { endpoint } = await startPublisher(t)
-  const r = runStatus(t, ['-c', '2', '-w', '0.3', '--connect', endpoint])
-  const { code } = await r.exit
-  assert.equal(code, 0, r.stderr())
-  assert.equal(r.stdout(), HEADER + '\n\n')
-  const lines = r.stderr().trimEnd().split('\n')
-  // The last cycle, whatever the machine's load did to the first one.
-  assert.match(lines.at(-3)!, /^PID {2}4321: 04321-01 {6}0:00:0\d [=S:]+$/)
+  // Two cycles last about half a second. On a loaded machine the subscription may not be up by
+  // the second one; that run is still checked for its shape, and the content is checked on the
+  // first run whose last cycle saw the messages (at most three runs).
+  let content: string | undefined
+  for (let attempt = 1; attempt <= 3 && content === undefined; attempt++) {
+    const r = runStatus(t, ['-c', '2', '-w', '0.3', '--connect', endpoint])
+    const { code } = await r.exit
+    assert.equal(code, 0, r.stderr())
+    assert.equal(r.stdout(), HEADER + '\n\n')
+    const cycles = r.stderr().match(/^\d+ active, \d+ idling processes$/gm) ?? []
+    assert.equal(cycles.length, 2, `exactly two redraws:\n${r.stderr()}`)
+    if (cycles[1] === '1 active, 1 idling processes') content = r.stderr()
+  }
+  assert.ok(content, 'no run received the published messages in time')
+  const lines = content.trimEnd().split('\n')
+  assert.match(lines.at(-3)!, /^PID {2}4321: 04321-01 {6}0:\d\d:\d\d [=S:]+>?$/)
   assert.equal(lines.at(-2), '1 active, 1 idling processes')
   assert.equal(lines.at(-1), '*.')
-  assert.ok(!r.stderr().includes('PID  4322'), 'idle processes are not listed')
-  assert.equal(lines.filter((l) => / active, \d+ idling processes$/.test(l)).length, 2, 'exactly two redraws')
-  assert.ok(!r.stderr().includes('am.snmp'), 'am.snmp is not subscribed to')
+  assert.ok(!content.includes('PID  4322'), 'idle processes are not listed')
+  assert.ok(!content.includes('am.snmp'), 'am.snmp is not subscribed to')
 })
 
 test('prints the legend and usage on stdout and exits 1 on a bad option', async (t) => {
@@ -135,7 +143,18 @@ test('--record writes what it receives as a replayable .frames file, multi-part 
   const file = join(dir, 'rec.frames')
   const { endpoint } = await startPublisher(t, [['am.st 4323 1700000000.000 A', 'am.st 4323 5 b']])
   const before = Date.now()
-  const r = runStatus(t, ['-c', '2', '-w', '0.3', '--connect', endpoint, '--record', file])
+  const r = runStatus(t, ['--plain', '--connect', endpoint, '--record', file])
+  await waitFor(
+    () => {
+      try {
+        return readFileSync(file, 'utf8').includes('+\tam.st 4323 5 b\n')
+      } catch {
+        return false
+      }
+    },
+    { timeoutMs: 20_000, what: 'the multi-part message in the recording' },
+  )
+  r.child.kill('SIGTERM')
   assert.equal((await r.exit).code, 0, r.stderr())
   const text = readFileSync(file, 'utf8')
   const epoch = framesEpochMs(text)!
