@@ -1,0 +1,102 @@
+// JSON event delivery: to a real Redis exactly as amavis (RPUSH + LTRIM -limit -1, oldest
+// dropped), to the collector's PUSH channel with a bounded queue, and to the dead-letter file
+// whenever neither can take an event. Nothing is dropped silently.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Pull } from 'zeromq'
+import { Redis } from 'ioredis'
+import { commonConfigSchema, createLogger } from '@vigil/protocol'
+import { freePort, plainMessage, sendMail, startRedis, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
+import { createEventSink } from '../../src/telemetry/events.ts'
+import { innerEndpoint, startBus, startTestFilter, waitWorkersReady } from '../helpers.ts'
+
+const quiet = createLogger({ name: 't', level: 'fatal', write: () => {} })
+const until = async (pred: () => boolean | Promise<boolean>, ms = 5000) => {
+  const end = Date.now() + ms
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+test('pushes events to Redis with RPUSH + LTRIM, keeping the newest limit events', async (t) => {
+  const redis = await startRedis(t)
+  const home = await tmpDir(t, 'vigil-ev-')
+  const common = commonConfigSchema.parse({ home, storage_redis_dsn: [{ server: `127.0.0.1:${redis.port}` }], redis_logging_key: 'amavis-log', redis_logging_queue_size_limit: 3 })
+  const sink = createEventSink({ common, eventsEndpoint: 'ipc:///nonexistent', deadLetterPath: join(home, 'dl.ndjson'), queueLimit: 10, log: quiet })
+  for (let i = 1; i <= 5; i++) sink.deliver(`{"n":${i}}`)
+  await until(() => sink.stats().delivered === 5)
+  const r = new Redis({ host: '127.0.0.1', port: redis.port })
+  t.after(() => r.disconnect())
+  assert.deepEqual(await r.lrange('amavis-log', 0, -1), ['{"n":3}', '{"n":4}', '{"n":5}'])
+  assert.equal(sink.stats().trimmed, 2)
+  await sink.close()
+  assert.equal(existsSync(join(home, 'dl.ndjson')), false)
+})
+
+test('writes events to the dead-letter file when Redis is unreachable', async (t) => {
+  const home = await tmpDir(t, 'vigil-ev-')
+  const port = await freePort()
+  const common = commonConfigSchema.parse({ home, storage_redis_dsn: [{ server: `127.0.0.1:${port}` }] })
+  const sink = createEventSink({ common, eventsEndpoint: 'ipc:///nonexistent', deadLetterPath: join(home, 'dl.ndjson'), queueLimit: 10, log: quiet })
+  sink.deliver('{"n":1}')
+  sink.deliver('{"n":2}')
+  await until(() => sink.stats().deadLettered === 2, 10000)
+  await sink.close()
+  assert.deepEqual(readFileSync(join(home, 'dl.ndjson'), 'utf8').trim().split('\n').sort(), ['{"n":1}', '{"n":2}'])
+})
+
+test('queues events for an absent collector, dead-letters the overflow, and delivers the rest when it comes', async (t) => {
+  const home = await tmpDir(t, 'vigil-ev-')
+  const endpoint = `ipc://${join(home, 'events.sock')}`
+  const common = commonConfigSchema.parse({ home })
+  const dl = join(home, 'dl.ndjson')
+  const sink = createEventSink({ common, eventsEndpoint: endpoint, deadLetterPath: dl, queueLimit: 2, log: quiet })
+  for (let i = 1; i <= 4; i++) sink.deliver(`{"n":${i}}`)
+  assert.equal(sink.stats().queued, 2)
+  assert.equal(sink.stats().deadLettered, 2)
+  assert.deepEqual(readFileSync(dl, 'utf8').trim().split('\n'), ['{"n":3}', '{"n":4}'])
+  const pull = new Pull({ linger: 0 })
+  await pull.bind(endpoint)
+  t.after(() => pull.close())
+  const got: string[] = []
+  for (let i = 0; i < 2; i++) got.push((await pull.receive())[0].toString())
+  assert.deepEqual(got, ['{"n":1}', '{"n":2}'])
+  assert.equal(sink.stats().delivered, 2)
+  // A backlog at shutdown with the collector gone again goes to the dead-letter file.
+  pull.close()
+  await new Promise((r) => setTimeout(r, 100))
+  sink.deliver('{"n":5}')
+  await sink.close()
+  assert.ok(readFileSync(dl, 'utf8').includes('{"n":5}') || sink.stats().delivered === 3)
+})
+
+test('a filter with storage_redis_dsn logs one amavis JSON event per message to the Redis list', async (t) => {
+  const [redis, smtp] = await Promise.all([startRedis(t), startSmtpSink(t)])
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const f = await startTestFilter(t, {
+    home,
+    forwardPort: smtp.port,
+    common: { storage_redis_dsn: [{ server: `127.0.0.1:${redis.port}` }], redis_logging_key: 'amavis-log' },
+    filter: { max_servers: 1 },
+  })
+  await waitWorkersReady(bus, 1)
+  assert.equal((await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: 'to redis' }) })).finalCode, 250)
+  const r = new Redis({ host: '127.0.0.1', port: redis.port })
+  t.after(() => r.disconnect())
+  await until(async () => (await r.llen('amavis-log')) === 1, 10000)
+  const json = (await r.lrange('amavis-log', 0, -1))[0]
+  assert.match(json, /^\{"@timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,4}Z","action":\["PASS"\],/)
+  const ev = JSON.parse(json)
+  assert.equal(ev.subject, 'to redis')
+  assert.equal(ev.subject_rot13, 'gb erqvf')
+  assert.match(ev.mail_id, /^[A-Za-z0-9_-]{12}$/)
+  assert.match(ev.log_id, /^\d{5}-01$/)
+  assert.equal(ev.message, `${ev.log_id} PASS Clean a@example.org -> b@example.net`)
+  assert.match(json, /"time_unix":\d+\.\d{3}[,}]/)
+  const clients = await r.client('LIST')
+  assert.match(String(clients), /name=amavis\[\d+\]/)
+})
