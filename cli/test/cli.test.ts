@@ -112,6 +112,14 @@ describe('vigil check-config and print-config', () => {
     assert.deepEqual([missing.code, missing.stderr], [1, `vigil: filter --test-message: cannot read ${join(dir, 'none.eml')}: ENOENT\n`])
   })
 
+  it('exits 73 when the home directory cannot be created', async (t) => {
+    const blocker = join(scratch(t), 'a-file')
+    writeFileSync(blocker, '')
+    const r = await run(['test-component', '--home', join(blocker, 'home')])
+    assert.equal(r.code, 73)
+    assert.equal(r.stderr, `vigil: cannot create home directory ${join(blocker, 'home')}: ENOTDIR (set --home, VIGIL_HOME or \`home\`)\n`)
+  })
+
   it('reports a missing delegate instead of failing silently', async () => {
     const r = await run(['demo', '--home', '/tmp/vigil-demo-none'])
     if (r.code === 69) assert.match(r.stderr, /^vigil: demo is not available in this build \(needs filter-core\/src\/tools\/demo\.ts/)

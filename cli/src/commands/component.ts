@@ -1,7 +1,8 @@
 // `vigil filter|collector|snmp-agent`: runs one component in the foreground, the way the
 // supervisor's children run. Prints `listening: …` lines after start, stops cleanly on
 // SIGTERM/SIGINT or when the supervisor that started it goes away (IPC disconnect).
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { createLogger, type LogLevel, type Logger } from '@vigil/protocol'
 import { importPackageFile, type Component, type ComponentInfo } from '../components.ts'
 import { commonPart, type LoadedConfig } from '../config/load.ts'
@@ -18,10 +19,27 @@ export function componentLogger(name: string, loaded: LoadedConfig, io: CliIo): 
   return createLogger({ name, level: log_level as LogLevel, write: (line) => sink(line + '\n') })
 }
 
+/**
+ * mkdir -p without `{ recursive: true }`, which never returns for some paths on Node 20 (seen with
+ * a directory below /proc, where mkdir reports ENOENT for an existing parent).
+ */
+function mkdirp(dir: string): void {
+  try {
+    mkdirSync(dir)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' && statSync(dir).isDirectory()) return
+    const parent = dirname(dir)
+    if (code !== 'ENOENT' || parent === dir) throw err
+    mkdirp(parent)
+    mkdirSync(dir)
+  }
+}
+
 /** Creates the home directory; returns an error line when it cannot. */
 export function ensureHome(home: string): string | undefined {
   try {
-    mkdirSync(home, { recursive: true })
+    mkdirp(home)
     return undefined
   } catch (err) {
     const e = err as NodeJS.ErrnoException

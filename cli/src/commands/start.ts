@@ -38,7 +38,8 @@ export function selectComponents(
       continue
     }
     const enabled = (loaded.config as unknown as Record<string, Record<string, unknown>>)[c.section]?.enabled
-    if (enabled === false || (c.name === 'snmp-agent' && enabled !== true && !wanted)) {
+    // --only names a component explicitly, which overrides its `enabled` key.
+    if (!wanted && (enabled === false || (c.name === 'snmp-agent' && enabled !== true))) {
       skipped.push(`${c.name}: disabled (${c.section}.enabled is not true)`)
       continue
     }

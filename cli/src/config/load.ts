@@ -7,17 +7,24 @@ import { resolve } from 'node:path'
 import { LineCounter, isMap, isSeq, isScalar, parseDocument, type Document } from 'yaml'
 import { z } from 'zod'
 import { ErrorCode, VigilError, eventsSocket, innerSocket, type CommonConfig } from '@vigil/protocol'
+import type { FilterConfig } from '@vigil/filter-core/config.ts'
+import type { CollectorConfig } from '@vigil/collector/config.ts'
+import type { SnmpAgentConfig } from '@vigil/snmp-agent/config.ts'
+import type { StatusConfig } from '@vigil/status-cli/config.ts'
 import { globalOptionsFrom, type GlobalOptions } from '../args.ts'
 import { formatIssue, formatPath } from './problems.ts'
 import { loadRootSchema } from './schema.ts'
 
 export type SectionConfig = Readonly<Record<string, unknown>>
-/** The validated, resolved and frozen configuration passed down to every component. */
-export type VigilConfig = Readonly<CommonConfig> & {
-  readonly filter: SectionConfig
-  readonly collector: SectionConfig
-  readonly snmp_agent: SectionConfig
-  readonly status: SectionConfig
+/**
+ * The validated, resolved and frozen configuration passed down to every component (frozen at run
+ * time; typed with the components' own mutable types so sections can be handed to their factories).
+ */
+export type VigilConfig = CommonConfig & {
+  readonly filter: FilterConfig
+  readonly collector: CollectorConfig
+  readonly snmp_agent: SnmpAgentConfig
+  readonly status: StatusConfig
 }
 
 /** Where the effective configuration came from. */

@@ -17,10 +17,19 @@ function isZodSchema(x: unknown): x is z.ZodType {
   return typeof x === 'object' && x !== null && typeof (x as { safeParse?: unknown }).safeParse === 'function'
 }
 
-async function sectionSchema(dir: string, exportName: string, section: string, warnings: string[]): Promise<z.ZodType> {
+/** Loads `<dir>/src/<file>`: undefined when absent, rejects when present but broken. */
+export type PackageImporter = (dir: string, file: string) => Promise<Record<string, unknown> | undefined>
+
+async function sectionSchema(
+  importer: PackageImporter,
+  dir: string,
+  exportName: string,
+  section: string,
+  warnings: string[],
+): Promise<z.ZodType> {
   let mod: Record<string, unknown> | undefined
   try {
-    mod = await importPackageFile(dir, 'config.ts')
+    mod = await importer(dir, 'config.ts')
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
     warnings.push(`${section}: not checked, ${dir}/src/config.ts failed to load: ${why}`)
@@ -35,18 +44,21 @@ async function sectionSchema(dir: string, exportName: string, section: string, w
   return schema
 }
 
+/** Builds the root schema from every package's section schema, loaded through `importer`. Never rejects. */
+export async function buildRootSchema(importer: PackageImporter = importPackageFile): Promise<RootSchema> {
+  const warnings: string[] = []
+  const shape: Record<string, z.ZodType> = {}
+  for (const c of COMPONENTS) {
+    const s = await sectionSchema(importer, c.dir, c.schema, c.section, warnings)
+    shape[c.section] = s.prefault({})
+  }
+  return { schema: commonConfigSchema.extend(shape) as unknown as z.ZodType<Record<string, unknown>>, warnings }
+}
+
 let cached: Promise<RootSchema> | undefined
 
-/** Builds (once per process) the root schema from every package's section schema. Never rejects. */
+/** The root schema of this checkout, built once per process. */
 export function loadRootSchema(): Promise<RootSchema> {
-  cached ??= (async () => {
-    const warnings: string[] = []
-    const shape: Record<string, z.ZodType> = {}
-    for (const c of COMPONENTS) {
-      const s = await sectionSchema(c.dir, c.schema, c.section, warnings)
-      shape[c.section] = s.prefault({})
-    }
-    return { schema: commonConfigSchema.extend(shape) as unknown as z.ZodType<Record<string, unknown>>, warnings }
-  })()
+  cached ??= buildRootSchema()
   return cached
 }
