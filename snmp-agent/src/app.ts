@@ -52,7 +52,7 @@ export function createSnmpAgent(common: CommonConfig, cfg: SnmpAgentConfig, deps
   const nannySource = responderSource('am.nanny', stores.nanny, cfg.proc_cache_ttl_secs)
 
   let queueDirectory: string | undefined
-  const unreadableLogged = new Set<string>()
+  let unreadableLogged = false
   const mtaSources = new Map<string, CachedSource>()
   for (const dir of QUEUE_DIRS) {
     const name = `MtaQueueEntries${dir[0].toUpperCase()}${dir.slice(1)}`
@@ -76,9 +76,9 @@ export function createSnmpAgent(common: CommonConfig, cfg: SnmpAgentConfig, deps
           } catch (err) {
             if ((err as Error).name === 'CountDeadlineError') throw err
             // An unreadable spool is served as 0 (amavis would not register the subtree at all).
-            if (!unreadableLogged.has(dir)) {
-              unreadableLogged.add(dir)
-              log.warn('Postfix queue directory unreadable; serving 0.', { dir: path, err })
+            if (!unreadableLogged) {
+              unreadableLogged = true
+              log.warn('Postfix queue directory unreadable; serving 0 for the MTA queue gauges.', { dir: path, err })
             }
             n = 0
           }

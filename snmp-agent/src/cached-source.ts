@@ -34,8 +34,12 @@ export interface SourceStats {
 
 export interface CachedSource {
   readonly name: string
-  /** Makes the source fresh if it is stale; resolves when fresh, or after `waitMs`. Never rejects. */
-  touch(): Promise<void>
+  /**
+   * Notes a query and makes the source fresh if it is stale. Returns undefined when the cached
+   * values may be used at once (the common, synchronous path), else a promise that resolves when
+   * they are fresh or after `waitMs`. Never rejects.
+   */
+  touch(): Promise<void> | undefined
   /** Resolves when no refresh is in flight (for stop()). */
   idle(): Promise<void>
   stats(): SourceStats
@@ -91,9 +95,31 @@ export function createCachedSource(o: CachedSourceOptions): CachedSource {
     return inFlight
   }
 
+  const refreshAndWait = async (): Promise<void> => {
+    const p = start()
+    let timer: NodeJS.Timeout | undefined
+    const waited = await Promise.race([
+      p.then(() => 'done' as const),
+      new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), o.waitMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if (waited === 'timeout' || failing) {
+      st.staleAnswers++
+      if (!staleLogged) {
+        staleLogged = true
+        o.log.warn('Answering from stale cache while the data source refresh is pending or failing.', {
+          source: o.name,
+          cacheAgeSecs: lastOkAt === undefined ? 'never' : ((now() - lastOkAt) / 1000).toFixed(1),
+        })
+      }
+    }
+  }
+
   return {
     name: o.name,
-    async touch() {
+    touch() {
       const t = now()
       if (lastQueryAt !== undefined) {
         const gap = t - lastQueryAt
@@ -102,31 +128,13 @@ export function createCachedSource(o: CachedSourceOptions): CachedSource {
       }
       lastQueryAt = t
       const threshold = ttl() + (fastPoll ? extendMs : 0)
-      if (lastOkAt !== undefined && t - lastOkAt <= threshold) return
+      if (lastOkAt !== undefined && t - lastOkAt <= threshold) return undefined
       if (failing && (inFlight || t - lastFailAt < retryMs)) {
         // The source is down: answer at once from cache instead of stalling every request of a walk.
         st.staleAnswers++
-        return
+        return undefined
       }
-      const p = start()
-      let timer: NodeJS.Timeout | undefined
-      const waited = await Promise.race([
-        p.then(() => 'done' as const),
-        new Promise<'timeout'>((r) => {
-          timer = setTimeout(() => r('timeout'), o.waitMs)
-        }),
-      ])
-      clearTimeout(timer)
-      if (waited === 'timeout' || failing) {
-        st.staleAnswers++
-        if (!staleLogged) {
-          staleLogged = true
-          o.log.warn('Answering from stale cache while the data source refresh is pending or failing.', {
-            source: o.name,
-            cacheAgeSecs: lastOkAt === undefined ? 'never' : ((now() - lastOkAt) / 1000).toFixed(1),
-          })
-        }
-      }
+      return refreshAndWait()
     },
     async idle() {
       if (inFlight) await inFlight

@@ -36,7 +36,7 @@ export interface BackendDeps {
 export function createMibBackend(deps: BackendDeps): SubagentBackend {
   const now = deps.now ?? Date.now
   return {
-    async answer(pdu: RequestPdu): Promise<VarBind[]> {
+    answer(pdu: RequestPdu): VarBind[] | Promise<VarBind[]> {
       const plan = planRequest(MIB_INDEX, pdu)
       const touched = new Set<CachedSource>()
       for (const slot of plan)
@@ -44,13 +44,21 @@ export function createMibBackend(deps: BackendDeps): SubagentBackend {
           const src = deps.sourceFor(slot.entry.def)
           if (src) touched.add(src)
         }
-      await Promise.all([...touched].map((s) => s.touch()))
-      const t = now()
-      return plan.map((slot): VarBind => {
-        if (slot.kind === 'exception') return { type: slot.type, oid: slot.oid, value: null }
-        const { def, oid } = slot.entry
-        return toVarBind(def, oid, deps.stores.get(def.source, def.name), t)
-      })
+      const waits: Promise<void>[] = []
+      for (const s of touched) {
+        const w = s.touch()
+        if (w) waits.push(w)
+      }
+      const fill = (): VarBind[] => {
+        const t = now()
+        return plan.map((slot): VarBind => {
+          if (slot.kind === 'exception') return { type: slot.type, oid: slot.oid, value: null }
+          const { def, oid } = slot.entry
+          return toVarBind(def, oid, deps.stores.get(def.source, def.name), t)
+        })
+      }
+      // Fresh caches (the usual case inside a walk) answer synchronously: no promise, no timer.
+      return waits.length ? Promise.all(waits).then(fill) : fill()
     },
   }
 }

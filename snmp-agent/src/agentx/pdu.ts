@@ -374,55 +374,65 @@ export function decodePdu(buf: Buffer): Pdu {
 
 class Writer {
   readonly be: boolean
-  private chunks: Buffer[] = []
-  private len = 0
-  constructor(be: boolean) {
+  private buf: Buffer
+  pos: number
+  constructor(be: boolean, start: number) {
     this.be = be
+    this.buf = Buffer.allocUnsafe(256)
+    this.pos = start
   }
-  private push(b: Buffer): void {
-    this.chunks.push(b)
-    this.len += b.length
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const b = Buffer.allocUnsafe(size)
+    this.buf.copy(b, 0, 0, this.pos)
+    this.buf = b
   }
   u8(v: number): void {
-    this.push(Buffer.of(v & 0xff))
+    this.ensure(1)
+    this.buf[this.pos++] = v & 0xff
   }
   u16(v: number): void {
-    const b = Buffer.alloc(2)
-    if (this.be) b.writeUInt16BE(v)
-    else b.writeUInt16LE(v)
-    this.push(b)
+    this.ensure(2)
+    if (this.be) this.buf.writeUInt16BE(v, this.pos)
+    else this.buf.writeUInt16LE(v, this.pos)
+    this.pos += 2
   }
   u32(v: number): void {
-    const b = Buffer.alloc(4)
-    if (this.be) b.writeUInt32BE(v >>> 0)
-    else b.writeUInt32LE(v >>> 0)
-    this.push(b)
+    this.ensure(4)
+    if (this.be) this.buf.writeUInt32BE(v >>> 0, this.pos)
+    else this.buf.writeUInt32LE(v >>> 0, this.pos)
+    this.pos += 4
   }
   u64(v: bigint): void {
-    const b = Buffer.alloc(8)
-    if (this.be) b.writeBigUInt64BE(v)
-    else b.writeBigUInt64LE(v)
-    this.push(b)
+    this.ensure(8)
+    if (this.be) this.buf.writeBigUInt64BE(v, this.pos)
+    else this.buf.writeBigUInt64LE(v, this.pos)
+    this.pos += 8
   }
   octets(v: Buffer): void {
-    this.u32(v.length)
-    this.push(v)
     const pad = (4 - (v.length % 4)) % 4
-    if (pad) this.push(Buffer.alloc(pad))
+    this.u32(v.length)
+    this.ensure(v.length + pad)
+    v.copy(this.buf, this.pos)
+    this.pos += v.length
+    for (let i = 0; i < pad; i++) this.buf[this.pos++] = 0
   }
   /** OID with RFC 2741 §5.1 prefix compression of 1.3.6.1.<x> (x in 1..255). */
   oid(oid: Oid, include = false): void {
     let prefix = 0
-    let subs: readonly number[] = oid
+    let from = 0
     if (oid.length >= 5 && oid[0] === 1 && oid[1] === 3 && oid[2] === 6 && oid[3] === 1 && oid[4] > 0 && oid[4] <= 255) {
       prefix = oid[4]
-      subs = oid.slice(5)
+      from = 5
     }
-    this.u8(subs.length)
+    this.ensure(4 + 4 * (oid.length - from))
+    this.u8(oid.length - from)
     this.u8(prefix)
     this.u8(include ? 1 : 0)
     this.u8(0)
-    for (const s of subs) this.u32(s)
+    for (let i = from; i < oid.length; i++) this.u32(oid[i])
   }
   varbind(vb: VarBind): void {
     this.u16(vb.type)
@@ -452,8 +462,9 @@ class Writer {
         break
     }
   }
+  /** The bytes written so far, the header slot included. */
   done(): Buffer {
-    return Buffer.concat(this.chunks, this.len)
+    return this.buf.subarray(0, this.pos)
   }
 }
 
@@ -489,7 +500,7 @@ export type EncodablePdu =
 /** Encodes one PDU with its header. Values out of their type's range are a programming error and throw RangeError. */
 export function encodePdu(pdu: EncodablePdu, h: EncodeHeader): Buffer {
   const be = h.bigEndian ?? true
-  const w = new Writer(be)
+  const w = new Writer(be, HEADER_BYTES)
   let flags = (h.flags ?? 0) & ~Flags.NETWORK_BYTE_ORDER
   const context = 'context' in pdu ? pdu.context : undefined
   if (context) {
@@ -550,18 +561,18 @@ export function encodePdu(pdu: EncodablePdu, h: EncodeHeader): Buffer {
       for (const vb of pdu.varbinds ?? []) w.varbind(vb)
       break
   }
-  const payload = w.done()
-  const head = Buffer.alloc(HEADER_BYTES)
-  head[0] = 1
-  head[1] = pdu.type
-  head[2] = flags | (be ? Flags.NETWORK_BYTE_ORDER : 0)
-  head[3] = 0
-  const put = (v: number, o: number) => (be ? head.writeUInt32BE(v >>> 0, o) : head.writeUInt32LE(v >>> 0, o))
+  const out = w.done()
+  const payloadLength = out.length - HEADER_BYTES
+  out[0] = 1
+  out[1] = pdu.type
+  out[2] = flags | (be ? Flags.NETWORK_BYTE_ORDER : 0)
+  out[3] = 0
+  const put = (v: number, o: number) => (be ? out.writeUInt32BE(v >>> 0, o) : out.writeUInt32LE(v >>> 0, o))
   put(h.sessionId, 4)
   put(h.transactionId, 8)
   put(h.packetId, 12)
-  put(payload.length, 16)
-  return Buffer.concat([head, payload])
+  put(payloadLength, 16)
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------
