@@ -23,7 +23,8 @@ export interface ApiStatus {
 /** Validates a /api/status body; throws an Error naming the first thing that is wrong. */
 export function parseApiStatus(body: unknown): ApiStatus {
   const b = body as { time?: unknown; processes?: unknown }
-  if (typeof b !== 'object' || b === null || !Array.isArray(b.processes)) throw new Error('expected { processes: [...] }')
+  if (typeof b !== 'object' || b === null || !Array.isArray(b.processes))
+    throw new Error('expected { processes: [...] }')
   const processes = b.processes.map((p: Record<string, unknown>, i: number): ApiProcess => {
     if (typeof p.pid !== 'number' || typeof p.state !== 'string' || typeof p.elapsed_secs !== 'number')
       throw new Error(`processes[${i}]: expected pid, state and elapsed_secs`)
@@ -79,7 +80,9 @@ export function apiView(
     const baseAt = Math.round((nowSecs - ageSecs) * 10) / 10
     const idle = isIdle(p.state, p.taskId)
     const old = prev.histories.get(key)
-    const history = idle ? '' : advanceHistory(old && Math.abs(old.baseAt - baseAt) < 0.5 ? old.history : '', ageSecs, p.state)
+    const history = idle
+      ? ''
+      : advanceHistory(old && Math.abs(old.baseAt - baseAt) < 0.5 ? old.history : '', ageSecs, p.state)
     histories.set(key, { history, baseAt })
     if (!idle) active++
     rows.push({ pid: p.pid, state: p.state, taskId: p.taskId, ageSecs, inStateSecs: 0, history, idle, host: p.host })

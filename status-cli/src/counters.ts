@@ -40,7 +40,8 @@ export function computeCounterView(prev: CounterSnapshot | undefined, cur: Count
   if (!prev) return { msgsPerSec: undefined, msPerMsg: [], totalMsgs: total }
   const dt = cur.atSecs - prev.atSecs
   const p = prev.values.get('InMsgs')
-  if (total === undefined || p === undefined || dt <= 0 || total < p) return { msgsPerSec: undefined, msPerMsg: [], totalMsgs: total }
+  if (total === undefined || p === undefined || dt <= 0 || total < p)
+    return { msgsPerSec: undefined, msPerMsg: [], totalMsgs: total }
   const dMsgs = total - p
   const msPerMsg: Array<readonly [string, number]> = []
   if (dMsgs > 0) {

@@ -19,7 +19,9 @@ const fileSchema = commonConfigSchema.extend({
 })
 
 /** Reads the common keys and the `status` section; returns the problems instead on failure. */
-export function loadStatusConfig(file: string | undefined): { outer: string; snmp: string; status: StatusConfig } | string[] {
+export function loadStatusConfig(
+  file: string | undefined,
+): { outer: string; snmp: string; status: StatusConfig } | string[] {
   let raw: unknown = {}
   if (file !== undefined) {
     try {
@@ -29,7 +31,8 @@ export function loadStatusConfig(file: string | undefined): { outer: string; snm
     }
   }
   const r = fileSchema.safeParse(raw)
-  if (!r.success) return r.error.issues.map((i) => `${file ?? '(defaults)'}: ${i.path.join('.') || '(top level)'}: ${i.message}`)
+  if (!r.success)
+    return r.error.issues.map((i) => `${file ?? '(defaults)'}: ${i.path.join('.') || '(top level)'}: ${i.message}`)
   return { outer: r.data.zmq.outer, snmp: r.data.zmq.snmp, status: r.data.status }
 }
 

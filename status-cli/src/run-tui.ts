@@ -124,7 +124,13 @@ export function runTui(opts: {
   const now = opts.now ?? Date.now
   const provider = opts.api
     ? apiProvider({ api: opts.api, pollSecs: opts.waitSecs, now })
-    : busProvider({ endpoint: opts.endpoint, responder: opts.responder, quietWarnSecs: opts.quietWarnSecs, now, onMessage: opts.onMessage })
+    : busProvider({
+        endpoint: opts.endpoint,
+        responder: opts.responder,
+        quietWarnSecs: opts.quietWarnSecs,
+        now,
+        onMessage: opts.onMessage,
+      })
   let tui: TuiState = INITIAL_TUI
   let view: RedrawView | undefined
   let counters: CounterView | undefined

@@ -65,7 +65,8 @@ export function reduce(state: StatusState, frame: Frame, nowSecs: number): Statu
   switch (frame.topic) {
     case 'am.st': {
       const { pid, time, taskId } = frame
-      if (frame.state === 'FLUSH') return { ...initialState(), nextSerial: state.nextSerial, peak: state.peak, peakAt: state.peakAt }
+      if (frame.state === 'FLUSH')
+        return { ...initialState(), nextSerial: state.nextSerial, peak: state.peak, peakAt: state.peakAt }
       // [assumption] amavisd-status forgets a child on `exiting` as on the minder's `purged`.
       if (frame.state === 'exiting' || frame.state === 'purged') return without(state, pid)
       const old = state.procs.get(pid)
@@ -148,7 +149,11 @@ export interface ApplyResult {
  * Parses and folds every part of one ZMQ message. Malformed or foreign frames yield an
  * `Unrecognized message received: <msg>` notice; FLUSH yields `state flushed (restart)`.
  */
-export function applyMessage(state: StatusState, parts: readonly (string | Uint8Array)[], nowSecs: number): ApplyResult {
+export function applyMessage(
+  state: StatusState,
+  parts: readonly (string | Uint8Array)[],
+  nowSecs: number,
+): ApplyResult {
   const notices: string[] = []
   let unrecognized = 0
   let s = state

@@ -43,7 +43,10 @@ describe('collector API source', () => {
   })
 
   it('reads numeric totals from /api/counters and skips the rest', () => {
-    const s = parseApiCounters({ counters: { InMsgs: { type: 'C32', value: 7 }, sysName: { type: 'STR', value: 'mx' }, X: { value: null } } }, 9)
+    const s = parseApiCounters(
+      { counters: { InMsgs: { type: 'C32', value: 7 }, sysName: { type: 'STR', value: 'mx' }, X: { value: null } } },
+      9,
+    )
     assert.deepEqual([...s.values], [['InMsgs', 7]])
     assert.equal(s.atSecs, 9)
   })

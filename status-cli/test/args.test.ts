@@ -32,6 +32,5 @@ describe('parseStatusArgs', () => {
     ['--api', '127.0.0.1:23234'],
     ['-h'],
   ]
-  for (const argv of bad)
-    it(`rejects ${JSON.stringify(argv)}`, () => assert.equal(parseStatusArgs(argv).ok, false))
+  for (const argv of bad) it(`rejects ${JSON.stringify(argv)}`, () => assert.equal(parseStatusArgs(argv).ok, false))
 })

@@ -4,7 +4,13 @@ import { computeCounterView, parseResponderReply } from '../src/counters.ts'
 
 describe('counter rates', () => {
   const a = parseResponderReply(
-    ['am.snmp InMsgs C32 100', 'am.snmp TimeElapsedSpamCheck C32 5000', 'am.snmp TimeElapsedTotal C32 9000', 'am.snmp sysContact STR a b', 'am.snmp Bad ? ?'],
+    [
+      'am.snmp InMsgs C32 100',
+      'am.snmp TimeElapsedSpamCheck C32 5000',
+      'am.snmp TimeElapsedTotal C32 9000',
+      'am.snmp sysContact STR a b',
+      'am.snmp Bad ? ?',
+    ],
     1000,
   )
   const b = parseResponderReply(

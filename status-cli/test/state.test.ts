@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseFrame, type Frame } from '@vigil/protocol'
-import { advanceHistory, applyMessage, HISTORY_CAP, initialState, redraw, reduce, type StatusState } from '../src/state.ts'
+import {
+  advanceHistory,
+  applyMessage,
+  HISTORY_CAP,
+  initialState,
+  redraw,
+  reduce,
+  type StatusState,
+} from '../src/state.ts'
 
 const T = 1_700_000_000
 function frame(text: string): Frame {

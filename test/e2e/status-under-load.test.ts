@@ -13,7 +13,8 @@ import { freePorts, runSmtpSource, startSmtpSink, tmpDir, waitFor } from '../har
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/amavis-status.mjs')
-const HEADER = 'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n           or state   idle or busy\n'
+const HEADER =
+  'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n           or state   idle or busy\n'
 
 test('under smtp-source load, amavis-status -c shows the busy filter workers with sensible letters', async (t) => {
   const missing = ['collector/src/app.ts', 'filter-core/src/app.ts'].filter((f) => !existsSync(join(ROOT, f)))
@@ -89,9 +90,13 @@ test('under smtp-source load, amavis-status -c shows the busy filter workers wit
     assert.ok(m, `malformed line ${JSON.stringify(line)}`)
     pids.add(Number(m[1]))
     const [, , label, bar] = m
-    assert.ok(/^\d{5,}-\d+(-\d+)?$/.test(label) || letters.has(label), `label ${label} is neither a task id nor a state letter`)
+    assert.ok(
+      /^\d{5,}-\d+(-\d+)?$/.test(label) || letters.has(label),
+      `label ${label} is neither a task id nor a state letter`,
+    )
     assert.match(bar, /^[AbmdGDVSPrQF=.:?]*>?$/, `bar ${bar}`)
-    if (/^\d{5,}-/.test(label)) assert.equal(Number(label.split('-')[0]), Number(m[1]), 'the task id starts with the pid')
+    if (/^\d{5,}-/.test(label))
+      assert.equal(Number(label.split('-')[0]), Number(m[1]), 'the task id starts with the pid')
   }
   assert.ok(pids.size <= 3, `more busy PIDs than workers: ${[...pids]}`)
   assert.ok(!pids.has(process.pid), 'the busy PIDs are worker processes')
@@ -101,15 +106,24 @@ test('under smtp-source load, amavis-status -c shows the busy filter workers wit
   )
   const counts = [...err.matchAll(/^(\d+) active, (\d+) idling processes$/gm)].map((m) => [Number(m[1]), Number(m[2])])
   assert.equal(counts.length, 12)
-  assert.ok(counts.some(([a]) => a >= 2), `two or more workers busy at once under 3 parallel sessions: ${JSON.stringify(counts)}`)
-  assert.ok(counts.every(([a, i]) => a + i <= 3 + 1), `never more processes than workers: ${JSON.stringify(counts)}`)
+  assert.ok(
+    counts.some(([a]) => a >= 2),
+    `two or more workers busy at once under 3 parallel sessions: ${JSON.stringify(counts)}`,
+  )
+  assert.ok(
+    counts.every(([a, i]) => a + i <= 3 + 1),
+    `never more processes than workers: ${JSON.stringify(counts)}`,
+  )
 
   // The recording replays to the same kind of screens (timing aside, live and replay differ by
   // when exactly a timer fired), so it can serve as a fixture of what our filter publishes.
   const text = readFileSync(recording, 'utf8')
   if (process.env.VIGIL_KEEP_RECORDING) copyFileSync(recording, process.env.VIGIL_KEEP_RECORDING)
   const messages = parseFramesFile(text)
-  assert.ok(messages.some((m) => m.parts.some((p) => / F \d{5,}-\d+$/.test(p))), 'the recording has the workers\' F states')
+  assert.ok(
+    messages.some((m) => m.parts.some((p) => / F \d{5,}-\d+$/.test(p))),
+    "the recording has the workers' F states",
+  )
   const replayed = replayPlain(messages, { count: 40, waitSecs: 1, epochMs: framesEpochMs(text) })
   assert.ok(/^PID +\d+: \d{5,}-\d+ +0:00:0\d F/m.test(replayed.stderr), replayed.stderr)
 })

@@ -4,8 +4,7 @@ import { STATUS_LEGEND_LINES } from '@vigil/protocol'
 import type { ProcRow, RedrawView } from '../state.ts'
 
 export const HEADER =
-  'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n' +
-  '           or state   idle or busy\n'
+  'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n' + '           or state   idle or busy\n'
 
 /** The 35-column bar template: `=` with `:` at columns 10, 20 and 30. */
 export const BAR_WIDTH = 35
@@ -127,9 +126,7 @@ function sortRows(rows: readonly ProcRow[], key: SortKey): ProcRow[] {
   else if (key === 'state')
     r.sort(
       (a, b) =>
-        Number(a.idle) - Number(b.idle) ||
-        STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) ||
-        a.pid - b.pid,
+        Number(a.idle) - Number(b.idle) || STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) || a.pid - b.pid,
     )
   else r.sort((a, b) => a.pid - b.pid)
   return r

@@ -22,7 +22,10 @@ interface Run {
 }
 
 function runStatus(t: TestContext, args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIGIL_CONFIG: '' } })
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VIGIL_CONFIG: '' },
+  })
   let out = ''
   let err = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
@@ -37,7 +40,10 @@ function runStatus(t: TestContext, args: string[]): Run {
 }
 
 /** Publishes a busy child (4321) and an idle one (4322) every 25 ms until stopped. */
-async function startPublisher(t: TestContext, extra: string[][] = []): Promise<{ endpoint: string; sent: () => number }> {
+async function startPublisher(
+  t: TestContext,
+  extra: string[][] = [],
+): Promise<{ endpoint: string; sent: () => number }> {
   const port = await freePort()
   const endpoint = `tcp://127.0.0.1:${port}`
   const pub = new Publisher({ linger: 0 })
@@ -117,7 +123,9 @@ test('says so on stderr when nothing answers, keeps waiting, and prints `exited`
   await waitFor(() => r.stderr().includes('yet (is the collector'), { timeoutMs: 20_000 })
   assert.match(
     r.stderr(),
-    new RegExp(`amavis-status: no messages from tcp://127\\.0\\.0\\.1:${port} yet \\(is the collector / amavis-services msg-forwarder running\\?\\)\n`),
+    new RegExp(
+      `amavis-status: no messages from tcp://127\\.0\\.0\\.1:${port} yet \\(is the collector / amavis-services msg-forwarder running\\?\\)\n`,
+    ),
   )
   await waitFor(() => r.stderr().split('0 active, 0 idling processes').length > 3, { timeoutMs: 20_000 })
   assert.equal(r.child.exitCode, null, 'still running')
@@ -161,7 +169,10 @@ test('--record writes what it receives as a replayable .frames file, multi-part 
   assert.ok(epoch >= before && epoch <= Date.now(), 'the epoch header is the recording start')
   const msgs = parseFramesFile(text)
   assert.ok(msgs.length > 0)
-  assert.ok(msgs.some((m) => m.parts.length === 2 && m.parts[1] === 'am.st 4323 5 b'), text.slice(0, 400))
+  assert.ok(
+    msgs.some((m) => m.parts.length === 2 && m.parts[1] === 'am.st 4323 5 b'),
+    text.slice(0, 400),
+  )
   assert.ok(msgs.some((m) => m.parts[0] === 'am.proc.busy 4321'))
   assert.ok(!text.includes('am.snmp'), 'only subscribed topics are recorded')
 })

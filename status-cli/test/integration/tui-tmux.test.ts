@@ -47,7 +47,12 @@ async function startResponder(t: TestContext): Promise<string> {
       for await (const [req] of rep) {
         n++
         if (req.toString() !== 'am.snmp?') await rep.send('am.snmp ? ? ?')
-        else await rep.send([`am.snmp InMsgs C32 ${10 * n}`, `am.snmp TimeElapsedSpamCheck C32 ${1500 * n}`, 'am.snmp sysUpTime INT 1'])
+        else
+          await rep.send([
+            `am.snmp InMsgs C32 ${10 * n}`,
+            `am.snmp TimeElapsedSpamCheck C32 ${1500 * n}`,
+            'am.snmp sysUpTime INT 1',
+          ])
       }
     } catch {}
   })()
@@ -88,7 +93,11 @@ test('full screen in tmux: rows appear, p pauses, s sorts, resize re-renders, q 
   assert.match(first, /2 active, 1 idling processes/)
   assert.match(first, /s sort:pid/)
   const rates = await waitFor(() => (/msgs\/s: \d/.test(screen()) ? screen() : undefined))
-  assert.match(rates, /msgs\/s: \d+\.\d {2}total: \d+ {2}ms\/msg: spam 150\.0/, 'rate and per-message stage time from the responder')
+  assert.match(
+    rates,
+    /msgs\/s: \d+\.\d {2}total: \d+ {2}ms\/msg: spam 150\.0/,
+    'rate and per-message stage time from the responder',
+  )
 
   tmux(server, 'send-keys', '-t', 'st', 's')
   const sorted = await waitFor(() => (/s sort:elapsed/.test(screen()) ? screen() : undefined))

@@ -21,7 +21,8 @@ describe('formatElapsed', () => {
     [86400 + 3 * 3600 + 4 * 60 + 5, '1d3:04:05'],
     [12 * 86400, '12d0:00:00'],
   ]
-  for (const [age, exp] of cases) it(`formats ${age} s as ${JSON.stringify(exp)}`, () => assert.equal(formatElapsed(age), exp))
+  for (const [age, exp] of cases)
+    it(`formats ${age} s as ${JSON.stringify(exp)}`, () => assert.equal(formatElapsed(age), exp))
 })
 
 describe('formatBar', () => {
@@ -50,7 +51,15 @@ describe('plain lines', () => {
   })
 
   it('pads the PID to five columns and lets long task ids push the columns', () => {
-    const row = { pid: 123456, state: 'V', taskId: '123456-0001-2', ageSecs: 2, inStateSecs: 0, history: 'VV', idle: false }
+    const row = {
+      pid: 123456,
+      state: 'V',
+      taskId: '123456-0001-2',
+      ageSecs: 2,
+      inStateSecs: 0,
+      history: 'VV',
+      idle: false,
+    }
     assert.equal(formatProcLine(row), 'PID 123456: 123456-0001-2   0:00:02 VV')
     assert.equal(fmtAge(2, 'VV', false), '  0:00:02 VV')
   })
@@ -65,8 +74,7 @@ describe('plain lines', () => {
   ]
   for (const [a, i, p, exp] of bars)
     it(`draws ${a} active, ${i} idle with peak ${p} as ${JSON.stringify(exp)}`, () =>
-      assert.equal(formatPeakBar(a, i, p), exp),
-    )
+      assert.equal(formatPeakBar(a, i, p), exp))
 
   it('prints the legend, then the usage line', () => {
     const u = formatUsage('amavis-status').split('\n')
@@ -85,7 +93,16 @@ describe('formatScreen', () => {
     rows: [
       { pid: 30, state: ' ', taskId: undefined, ageSecs: 4, inStateSecs: 4, history: '', idle: true, host: 'b' },
       { pid: 10, state: 'S', taskId: '00010-01', ageSecs: 3, inStateSecs: 1, history: 'DVS', idle: false, host: 'a' },
-      { pid: 20, state: 'V', taskId: '00020-01', ageSecs: 9, inStateSecs: 1, history: 'DVVVVVVVV', idle: false, host: 'b' },
+      {
+        pid: 20,
+        state: 'V',
+        taskId: '00020-01',
+        ageSecs: 9,
+        inStateSecs: 1,
+        history: 'DVVVVVVVV',
+        idle: false,
+        host: 'b',
+      },
     ],
   }
   const base = {
