@@ -1,7 +1,7 @@
 // Extracts the header-derived fields of the amavis JSON event (spec §5.3):
 // attached_file_names, author/to_addr/cc_addr, ip_trace/ip_proto_trace, references, user_agent.
 import type { MimePart, ParsedMessage } from '../checks/check.ts'
-import { headerValue, headerValues, stripComments, type HeaderField } from './headers.ts'
+import { decodeRfc2047, headerValue, headerValues, stripComments, type HeaderField } from './headers.ts'
 import { parseMessageIds } from './parse.ts'
 
 /**
@@ -19,11 +19,18 @@ export function attachedFileNames(msg: ParsedMessage): (string | string[])[] {
   return out
 }
 
+export interface Mailbox {
+  /** Display name, unquoted and RFC 2047 decoded; absent for a bare address. */
+  readonly name?: string
+  /** The address without angle brackets or source route. */
+  readonly address: string
+}
+
 /**
- * Mailbox addresses of an address-list header value (From/To/Cc/Sender/Reply-To), without angle
- * brackets, display names, comments or group names; in order. Unparseable items are kept as trimmed text.
+ * Mailboxes of an address-list header value (From/To/Cc/Sender/Reply-To), in order, group
+ * names dropped and comments removed. Unparseable items are kept as trimmed text. Never throws.
  */
-export function addressList(value: string | undefined): string[] {
+export function mailboxList(value: string | undefined): Mailbox[] {
   if (value === undefined) return []
   const s = stripComments(value)
   const items: string[] = []
@@ -52,16 +59,30 @@ export function addressList(value: string | undefined): string[] {
     cur += c
   }
   items.push(cur)
-  const out: string[] = []
+  const out: Mailbox[] = []
   for (const item of items) {
     const t = item.trim()
     if (!t) continue
-    const angle = /<([^<>]*)>/.exec(t.replace(/"(?:[^"\\]|\\.)*"/g, '""'))
-    let addr = angle ? angle[1] : t
-    addr = addr.replace(/^@[^:]*:/, '').trim() // obsolete source route
-    if (addr) out.push(addr)
+    // Find the angle-addr outside quoted strings (same length, so indexes carry over).
+    const masked = t.replace(
+      /"(?:[^"\\]|\\.)*"?/g,
+      (q) => '"' + '_'.repeat(Math.max(0, q.length - 2)) + (q.length > 1 ? '"' : ''),
+    )
+    const angle = /<([^<>]*)>/.exec(masked)
+    const addr = (angle ? t.slice(angle.index + 1, angle.index + 1 + angle[1].length) : t)
+      .replace(/^@[^:]*:/, '')
+      .trim()
+    if (!addr) continue
+    const rawName = angle ? t.slice(0, angle.index).trim() : ''
+    const name = decodeRfc2047(rawName.replace(/^"(.*)"$/s, '$1').replace(/\\(.)/g, '$1')).trim()
+    out.push(name ? { name, address: addr } : { address: addr })
   }
   return out
+}
+
+/** Addresses of an address-list header value (see mailboxList), as the JSON author/to_addr/cc_addr fields list them. */
+export function addressList(value: string | undefined): string[] {
+  return mailboxList(value).map((m) => m.address)
 }
 
 export interface ReceivedTrace {

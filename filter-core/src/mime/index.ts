@@ -5,6 +5,8 @@ export { readZip, DEFAULT_ZIP_LIMITS, type ZipLimits, type ZipMember, type ZipRe
 export {
   attachedFileNames,
   addressList,
+  mailboxList,
+  type Mailbox,
   parseReceivedTrace,
   parseReceived,
   isPublicIp,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { parseMessage } from '../../src/mime/parse.ts'
 import {
   addressList,
+  mailboxList,
   attachedFileNames,
   isPublicIp,
   parseReceived,
@@ -115,5 +116,20 @@ describe('references and userAgent', () => {
     assert.equal(userAgent(parseMessage(readMail('alternative.eml')).headers), 'Microsoft Outlook 16.0')
     assert.equal(userAgent([{ name: 'X-Mailer', value: '  a \t b ' }]), 'a b')
     assert.equal(userAgent([]), undefined)
+  })
+})
+
+describe('mailboxList', () => {
+  it('decodes RFC 2047 display names and unquotes quoted ones', () => {
+    assert.deepEqual(
+      mailboxList(
+        '=?UTF-8?B?w4lsb2TDrWU=?= <elodie@example.com>, "Doe, \\"JD\\" John" <john@example.com>, bare@example.net',
+      ),
+      [
+        { name: 'Élodíe', address: 'elodie@example.com' },
+        { name: 'Doe, "JD" John', address: 'john@example.com' },
+        { address: 'bare@example.net' },
+      ],
+    )
   })
 })
