@@ -108,8 +108,8 @@ async function withTimeout<T>(name: string, secs: number, fn: (signal: AbortSign
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      ac.abort()
       reject(new VigilError(ErrorCode.CHECK_TIMEOUT, `${name} timed out after ${secs} s`))
+      ac.abort()
     }, secs * 1000)
   })
   try {
