@@ -130,7 +130,7 @@ export function createSnmpAgent(common: CommonConfig, cfg: SnmpAgentConfig, deps
     describe() {
       return [
         `AgentX subagent → master ${formatAgentxAddress(address)}, AMAVIS-MIB ${SUBTREES.map((s) => s.join('.')).join(', ')}`,
-        `values from snmp-responder ${common.zmq.snmp}; Postfix queue ${queueDirectory ?? cfg.postfix_queue_directory ?? '(auto)'}`,
+        `values from snmp-responder ${common.zmq.snmp}; Postfix queue ${queueDirectory ?? (cfg.postfix_queue_directory || '(postconf queue_directory)')}`,
       ]
     },
     waitRegistered: (ms) => session.waitRegistered(ms),

@@ -2,12 +2,21 @@
 // setting ($agentx_sock_specs → agentx_socket); everything else carries its unit in the name.
 import { z } from 'zod'
 import { DEFAULT_AGENTX } from '@vigil/protocol'
+import { parseAgentxAddress } from './agentx/address.ts'
+
+const agentxSocket = z.string().superRefine((v, ctx) => {
+  try {
+    parseAgentxAddress(v)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${(err as Error).message}; expected tcp:HOST:PORT, tcp6:HOST:PORT, unix:/path or /path` })
+  }
+})
 
 export const snmpAgentConfigSchema = z.strictObject({
   /** Run the AgentX subagent under `vigil start`. */
   enabled: z.boolean().default(false),
   /** The master's AgentX socket: tcp6:localhost:705 (amavis's default), tcp:HOST:PORT, unix:/path or /path. */
-  agentx_socket: z.string().min(1).default(DEFAULT_AGENTX),
+  agentx_socket: agentxSocket.default(DEFAULT_AGENTX),
   /** Postfix queue_directory for amavisMta; empty = `postconf -h queue_directory`, else /var/spool/postfix. */
   postfix_queue_directory: z.string().default(''),
   /** TTL of the cached `am.snmp?` reply (amavis: 4 s). */

@@ -364,13 +364,19 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     })
   }
 
+  let pingInFlight = false
   const ping = () => {
     const s = sock
-    if (!s || st.state !== 'registered') return
+    if (!s || st.state !== 'registered' || pingInFlight) return
     if (Date.now() - lastRx < o.pingIntervalMs) return
-    request(s, { type: PduType.Ping }).catch((err: Error) => {
-      if (s === sock && !stopped) drop(s, `master did not answer Ping: ${err.message}`)
-    })
+    pingInFlight = true
+    request(s, { type: PduType.Ping })
+      .catch((err: Error) => {
+        if (s === sock && !stopped) drop(s, `master did not answer Ping: ${err.message}`)
+      })
+      .finally(() => {
+        pingInFlight = false
+      })
   }
 
   return {
