@@ -6,6 +6,7 @@
 // Blank lines and lines starting with `#` are ignored, except `# epoch_ms: <unix ms>` (written
 // by `--record`), the wall-clock time of offset 0, which replays of real recordings need.
 import { createPlainSession, type Fd } from './plain.ts'
+import type { RedrawView } from './state.ts'
 
 export interface RecordedMessage {
   readonly tMs: number
@@ -69,6 +70,8 @@ export interface ReplayResult {
   readonly stderr: string
   /** Both streams interleaved in write order, as a terminal shows `2>&1`. */
   readonly combined: string
+  /** What the last redraw saw (for rendering the same moment as a full screen). */
+  readonly lastView: RedrawView | undefined
 }
 
 /** Default replay epoch: offset 0 of a recording is this Unix time (ms). */
@@ -94,6 +97,7 @@ export function replayPlain(
   }
   const s = createPlainSession({ count: opts.count, waitSecs: opts.waitSecs, write })
   s.start(epoch)
+  let lastView: RedrawView | undefined
   let i = 0
   while (!s.done) {
     const due = s.dueMs()
@@ -102,8 +106,8 @@ export function replayPlain(
       s.message(next.parts, epoch + next.tMs)
       i++
     } else {
-      s.redraw(due)
+      lastView = s.redraw(due)
     }
   }
-  return { stdout, stderr, combined }
+  return { stdout, stderr, combined, lastView }
 }

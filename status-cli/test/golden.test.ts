@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { framesEpochMs, parseFramesFile, replayPlain } from '../src/replay.ts'
-import { HEADER } from '../src/render/format.ts'
+import { formatScreen, HEADER } from '../src/render/format.ts'
 
 const here = (p: string) => new URL(p, import.meta.url)
 const read = (p: string) => readFileSync(here(p), 'utf8')
@@ -63,4 +63,21 @@ test('prints only the header for -c 0 and for a negative count', () => {
 test('redraws every -w seconds without messages, fractional intervals included', () => {
   const r = replayPlain([], { count: 3, waitSecs: 0.3, epochMs: 1_700_000_000_000 })
   assert.equal(r.stderr, '0 active, 0 idling processes\n\n'.repeat(3))
+})
+
+test('renders the last moment of the first spec sample as a full screen', () => {
+  const view = replay('spec-sample-1', 43, 1).lastView!
+  const lines = formatScreen(view, {
+    width: 80,
+    height: 18,
+    source: 'tcp://127.0.0.1:23232',
+    paused: false,
+    sort: 'elapsed',
+    host: undefined,
+    help: false,
+    counters: { msgsPerSec: 4, msPerMsg: [['spam', 1830.5] as const, ['total', 2100] as const], totalMsgs: 1234 },
+  })
+  const text = lines.map((l) => `${l.dim ? '~' : l.bold ? '*' : ' '} ${l.text}`.trimEnd()).join('\n') + '\n'
+  if (process.env.UPDATE_GOLDEN) writeFileSync(here('golden/tui-spec-sample-1.txt'), text)
+  assert.equal(text, read('golden/tui-spec-sample-1.txt'))
 })
