@@ -2,7 +2,7 @@
 // (1,000 amavis children), against a bare zeromq PUB→SUB pipe measured in the same run.
 // Producer and consumer run in their own processes; the collector runs in this one, so its RSS
 // is what process.memoryUsage() reports here. Bounded: N messages per run, 60 s cap per phase.
-//   node --import tsx bench/collector-throughput.ts [--messages 200000]
+//   node --import tsx bench/collector-throughput.ts [--messages 200000] [--forwarders native,js]
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,19 +17,22 @@ import { createCollector } from '../collector/src/app.ts'
 const PIDS = 1000
 const CAP_MS = 60_000
 const { values } = parseArgs({
-  options: { role: { type: 'string' }, endpoint: { type: 'string' }, messages: { type: 'string' }, hwm: { type: 'string' } },
+  options: {
+    role: { type: 'string' },
+    endpoint: { type: 'string' },
+    messages: { type: 'string' },
+    forwarders: { type: 'string' },
+  },
 })
 const N = Number(values.messages ?? 200_000)
 
-/** The message mix of busy amavis children: state changes, plus one 6-frame am.snmp per 10 messages. */
+/** The message mix of busy amavis children: state changes of 1,000 PIDs, plus one 6-frame am.snmp per 10 messages. */
 function* workload(n: number): Generator<string[]> {
   const states = ['A', 'b', 'm', 'd', '=', 'G', 'D', 'V', 'S', 'r', 'F', '.', '-']
   const now = Date.now() / 1000
+  let k = 0
   for (let i = 0; i < n; i++) {
-    const pid = 10000 + (i % PIDS)
-    const step = Math.floor(i / PIDS) % states.length
-    const s = states[step]
-    if (i % 10 === 9)
+    if (i % 10 === 9) {
       yield [
         'am.snmp InMsgs C32 1',
         'am.snmp InMsgsRecips C32 1',
@@ -38,8 +41,15 @@ function* workload(n: number): Generator<string[]> {
         'am.snmp TimeElapsedTotal C32 120',
         'am.snmp TimeElapsedSpamCheck C32 80',
       ]
-    else if (s === 'A' || s === 'm') yield [`am.st ${pid} ${formatAbsTime(now + i / 1e5)} ${s}${s === 'm' ? ` ${pid}-01` : ''}`]
-    else yield [`am.st ${pid} ${step * 10} ${s}${s === '.' || s === '-' || s === 'A' || s === 'b' ? '' : ` ${pid}-01`}`]
+      continue
+    }
+    const pid = 10000 + (k % PIDS)
+    const step = Math.floor(k / PIDS) % states.length
+    k++
+    const s = states[step]
+    const task = ['A', 'b', '.', '-'].includes(s) ? '' : ` ${pid}-01`
+    const time = s === 'A' || s === 'm' ? formatAbsTime(now + i / 1e5) : String(step * 10)
+    yield [`am.st ${pid} ${time} ${s}${task}`]
   }
 }
 
@@ -55,8 +65,7 @@ async function producer(endpoint: string): Promise<void> {
     await pub.send(m)
     frames += m.length
   }
-  const ms = performance.now() - t0
-  process.send!({ sent: N, frames, ms })
+  process.send!({ msgs: N, frames, ms: performance.now() - t0 })
   pub.close()
 }
 
@@ -65,7 +74,7 @@ async function consumer(endpoint: string, bind: boolean): Promise<void> {
   if (bind) await sub.bind(endpoint)
   else sub.connect(endpoint)
   // the workload's topics only: the minder's am.nanny / am.proc.* rounds would keep the consumer from ever idling
-  sub.subscribe('am.st ')
+  sub.subscribe('am.st 1')
   sub.subscribe('am.snmp ')
   process.send!({ ready: true })
   let msgs = 0
@@ -73,7 +82,7 @@ async function consumer(endpoint: string, bind: boolean): Promise<void> {
   let first = 0
   let last = 0
   const deadline = Date.now() + CAP_MS
-  for (;;) {
+  while (Date.now() < deadline) {
     try {
       const m = await sub.receive()
       if (msgs === 0) first = performance.now()
@@ -81,92 +90,101 @@ async function consumer(endpoint: string, bind: boolean): Promise<void> {
       msgs++
       frames += m.length
     } catch {
-      if (msgs > 0 || Date.now() > deadline) break
+      if (msgs > 0) break
     }
-    if (Date.now() > deadline) break
   }
   process.send!({ msgs, frames, ms: last - first })
   sub.close()
 }
 
-function child(role: string, endpoint: string): ChildProcess {
+type Result = { msgs: number; frames: number; ms: number }
+
+function child(role: string, endpoint: string) {
   const c = fork(new URL(import.meta.url).pathname, ['--role', role, '--endpoint', endpoint, '--messages', String(N)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  exited.set(c, once(c, 'exit'))
-  return c
-}
-const exited = new Map<ChildProcess, Promise<unknown>>()
-const msg = <T>(c: ChildProcess) =>
-  new Promise<T>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`bench child exited (${code}) before reporting`))
-    c.once('exit', onExit)
-    c.once('message', (m) => {
-      c.off('exit', onExit)
-      resolve(m as T)
+  const exited = once(c, 'exit')
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`bench ${role} exited (${code}) before reporting`))
+      c.once('exit', onExit)
+      c.once('message', (m) => {
+        c.off('exit', onExit)
+        resolve(m as T)
+      })
     })
-  })
+  return { c, exited, next }
+}
 
-type Result = { msgs: number; frames: number; ms: number }
-
-async function run(innerEp: string, outerEp: string, bindConsumer: boolean): Promise<{ prod: Result & { sent: number }; cons: Result }> {
+async function run(innerEp: string, outerEp: string, bindConsumer: boolean): Promise<{ prod: Result; cons: Result }> {
   const cons = child(bindConsumer ? 'consumer-bind' : 'consumer', outerEp)
-  await msg(cons)
+  await cons.next()
   const prod = child('producer', innerEp)
-  await msg(prod)
+  await prod.next()
   await new Promise((r) => setTimeout(r, 500)) // slow joiner
-  prod.send({ go: true })
-  const [p, c] = await Promise.all([msg<Result & { sent: number }>(prod), msg<Result>(cons)])
-  await Promise.all([exited.get(prod), exited.get(cons)])
+  prod.c.send({ go: true })
+  const [p, c] = await Promise.all([prod.next<Result>(), cons.next<Result>()])
+  await Promise.all([prod.exited, cons.exited])
   return { prod: p, cons: c }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`
+
+async function measureCollector(dir: string, forwarder: 'native' | 'js', baseRate: number) {
+  const sub = join(dir, forwarder)
+  const common = commonConfigSchema.parse({
+    home: sub,
+    myhostname: 'bench',
+    zmq: {
+      inner: [`ipc://${join(sub, 'inner.sock')}`],
+      outer: `ipc://${join(sub, 'outer.sock')}`,
+      snmp: `ipc://${join(sub, 'snmp.sock')}`,
+      events: `ipc://${join(sub, 'events.sock')}`,
+    },
+  })
+  const cfg = collectorConfigSchema.parse({ http_listen: '', forwarder })
+  const collector = createCollector(common, cfg, { log: createLogger({ name: 'collector', level: 'error', write: (l) => console.error(l) }) })
+  await collector.start()
+  const rssStart = process.memoryUsage.rss()
+  let rssPeak = rssStart
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 50)
+  const r = await run(common.zmq.inner[0], common.zmq.outer, false)
+  clearInterval(sampler)
+  const s = { ...collector.internals.stats }
+  const tracked = collector.internals.table.size
+  const rssSteady = process.memoryUsage.rss()
+  await collector.stop()
+  const rate = r.cons.frames / (r.cons.ms / 1000)
+  const fromChildren = s.framesIn - s.framesInjected
+  console.log(`\n${forwarder} forwarder: producer → collector → consumer (ipc, 3 processes)`)
+  console.log(`  delivered:        ${fmt(rate)} frames/s (${fmt(r.cons.frames)} of ${fmt(r.prod.frames)} frames)`)
+  console.log(`  ratio to baseline: ${(rate / baseRate).toFixed(2)}`)
+  console.log(`  collector:        ${fmt(fromChildren)} frames ingested from children, ${fmt(s.framesInjected)} published by the minder, ${s.malformed} malformed`)
+  console.log(`  drops:            ${fmt(r.prod.frames - fromChildren)} before the collector (inner HWM ${cfg.inner_hwm}), ` +
+    `${fmt(r.prod.frames - r.cons.frames)} end to end, ${s.droppedHwm} counted at the outer HWM (outer_nodrop only)`)
+  console.log(`  process table:    ${tracked} children tracked (workload has ${PIDS})`)
+  console.log(`  RSS:              ${mb(rssStart)} after start, ${mb(rssPeak)} peak under load, ${mb(rssSteady)} tracking ${tracked} children (limit 150 MB)`)
+  return { rate, rssPeak, rssSteady, tracked }
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-collector-'))
   try {
-    // 1. baseline: producer PUB → consumer SUB (bound), ipc
+    console.log(`${fmt(N)} messages per run (${fmt(N * 1.5)} frames), ${PIDS} amavis children, 2-core machine shared with other work`)
     const base = await run(`ipc://${join(dir, 'base.sock')}`, `ipc://${join(dir, 'base.sock')}`, true)
     const baseRate = base.cons.frames / (base.cons.ms / 1000)
-
-    // 2. producer → collector inner (ipc) → outer (ipc) → consumer, with the minder running
-    const common = commonConfigSchema.parse({
-      home: dir,
-      myhostname: 'bench',
-      zmq: {
-        inner: [`ipc://${join(dir, 'inner.sock')}`],
-        outer: `ipc://${join(dir, 'outer.sock')}`,
-        snmp: `ipc://${join(dir, 'snmp.sock')}`,
-        events: `ipc://${join(dir, 'events.sock')}`,
-      },
-    })
-    const cfg = collectorConfigSchema.parse({ http_listen: '', outer_hwm: Number(values.hwm ?? 100000), nanny_interval_secs: 2.5 })
-    const collector = createCollector(common, cfg, { log: createLogger({ name: 'collector', level: 'warn', write: (l) => console.error(l) }) })
-    await collector.start()
-    const rssBefore = process.memoryUsage.rss()
-    let rssPeak = rssBefore
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 100)
-    const t0 = performance.now()
-    const r = await run(common.zmq.inner[0], common.zmq.outer, false)
-    const wall = performance.now() - t0
-    clearInterval(sampler)
-    const s = collector.internals.stats
-    const tracked = collector.internals.table.size
-    await collector.stop()
-    const rate = r.cons.frames / (r.cons.ms / 1000)
-    const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-    console.log(`messages per run: ${fmt(N)} (${fmt(r.prod.frames)} frames), ${PIDS} amavis children`)
-    console.log(`baseline PUB→SUB (ipc, 2 processes):        ${fmt(baseRate)} frames/s, delivered ${fmt(base.cons.frames)}/${fmt(base.prod.frames)}`)
-    console.log(`producer → collector → consumer (ipc):      ${fmt(rate)} frames/s, delivered ${fmt(r.cons.frames)}/${fmt(r.prod.frames)}`)
-    console.log(`ratio collector/baseline:                   ${(rate / baseRate).toFixed(2)}`)
-    console.log(`collector ingest:                           ${fmt(s.framesIn)} frames in, ${fmt(s.framesOut)} out, ${s.malformed} malformed, ${s.droppedHwm} dropped at HWM (counted only with outer_nodrop), ${fmt(s.framesIn - s.framesOut)} not forwarded`)
-    console.log(`frames lost between producer and collector: ${fmt(r.prod.frames - s.framesIn)} (libzmq HWM on the producer/inner pipe; uncountable by the collector)`)
-    console.log(`frames lost between collector and consumer: ${fmt(s.framesOut - r.cons.frames)} (outer PUB HWM ${cfg.outer_hwm}, silent in libzmq)`)
-    console.log(`process table: ${tracked} children tracked (expected ${PIDS}); wall time ${fmt(wall)} ms`)
-    console.log(`collector RSS: ${(rssBefore / 1048576).toFixed(1)} MB at start, ${(rssPeak / 1048576).toFixed(1)} MB peak (limit 150 MB)`)
-    const okRate = rate >= 100_000
-    const okRss = rssPeak <= 150 * 1048576
-    console.log(`target ≥ 100k frames/s: ${okRate ? 'met' : 'NOT met'}; RSS ≤ 150 MB: ${okRss ? 'met' : 'NOT met'}`)
+    console.log(`baseline bare PUB→SUB (ipc, 2 processes): ${fmt(baseRate)} frames/s, delivered ${fmt(base.cons.frames)}/${fmt(base.prod.frames)}`)
+    const forwarders = (values.forwarders ?? 'native,js').split(',') as ('native' | 'js')[]
+    const results = []
+    for (const f of forwarders) results.push({ f, ...(await measureCollector(dir, f, baseRate)) })
+    console.log('\nsummary:')
+    for (const r of results)
+      console.log(
+        `  ${r.f}: ${fmt(r.rate)} frames/s = ${(r.rate / baseRate).toFixed(2)} × baseline; ≥ 100k frames/s ${r.rate >= 100_000 ? 'met' : 'NOT met'}; ` +
+          `RSS ${mb(r.rssSteady)} with ${r.tracked} children ${r.rssSteady <= 150 * 1048576 ? '≤' : '>'} 150 MB (peak ${mb(r.rssPeak)})`,
+      )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

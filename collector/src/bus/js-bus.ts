@@ -37,9 +37,11 @@ export function createJsBus(o: BusOptions): Bus {
       while (started.length) await started.shift()!.stop()
     },
     inject(host, parts) {
+      o.stats.framesInjected += parts.length
       return o.ingest.handle(host, parts.map((p) => Buffer.from(p))) ? outer.send(parts) : Promise.resolve()
     },
     publishOuter(parts) {
+      o.stats.framesInjected += parts.length
       o.stats.messagesIn++
       o.stats.framesIn += parts.length
       return outer.send(parts)

@@ -160,9 +160,11 @@ export function createNativeBus(o: BusOptions): Bus {
       releaseProxyThreads()
     },
     inject(host, parts) {
+      o.stats.framesInjected += parts.length
       return o.ingest.handle(host, parts.map((p) => Buffer.from(p))) ? sender.send(parts) : Promise.resolve()
     },
     publishOuter(parts) {
+      o.stats.framesInjected += parts.length
       o.stats.messagesIn++
       o.stats.framesIn += parts.length
       return sender.send(parts)

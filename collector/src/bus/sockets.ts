@@ -1,5 +1,7 @@
 // Socket option helpers shared by the bus, the responder and the events receiver (spec §1.3).
 import type { Socket } from 'zeromq'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 
 /** amavis's rule (`/:[0-9a-f]*:/i`) plus bracketed literals: the endpoint needs ZMQ_IPV6. */
 export function needsIpv6(endpoint: string): boolean {
@@ -23,4 +25,10 @@ export function closeNow(sock: Socket | undefined): void {
   try {
     sock.close()
   } catch {}
+}
+
+/** Creates the directory of an ipc:// endpoint so that bind() can create the socket file. */
+export function ensureIpcDir(endpoint: string): void {
+  const p = ipcPath(endpoint)
+  if (p) mkdirSync(dirname(p), { recursive: true })
 }

@@ -2,6 +2,8 @@
 export interface BusStats {
   messagesIn: number
   framesIn: number
+  /** Frames the collector itself published (minder rounds, purged, FLUSH); included in framesIn. */
+  framesInjected: number
   messagesOut: number
   framesOut: number
   /** Frames that did not parse (bad syntax, invalid UTF-8, oversize, unknown topic). */
@@ -26,6 +28,7 @@ export function createBusStats(): BusStats {
   return {
     messagesIn: 0,
     framesIn: 0,
+    framesInjected: 0,
     messagesOut: 0,
     framesOut: 0,
     malformed: 0,

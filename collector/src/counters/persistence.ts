@@ -1,7 +1,7 @@
 // Totals survive a collector restart: a JSON file under <home> (atomic: write a temp file,
 // fsync, rename) and, with storage_redis_dsn, one Redis hash per host plus a meta hash.
 // On start the newer of the two snapshots (by savedAt) wins.
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { open, readFile, rename, mkdir, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Logger } from '@vigil/protocol'
@@ -64,22 +64,29 @@ export function createRedisTotalsStore(o: {
   log: Logger
 }): TotalsStore {
   const addr = parseRedisServer(o.server)
-  const redis = new Redis({
-    ...addr,
-    db: o.db,
-    password: o.password,
-    lazyConnect: true,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-    retryStrategy: (n: number) => Math.min(n * 200, 2000),
-  })
-  redis.on('error', () => {}) // reported by the failing command instead
+  // ioredis is loaded only when Redis is configured (it adds ~7 MB to the collector's RSS).
+  let client: Promise<Redis> | undefined
+  const connect = (): Promise<Redis> =>
+    (client ??= import('ioredis').then(({ Redis: R }) => {
+      const r = new R({
+        ...addr,
+        db: o.db,
+        password: o.password,
+        lazyConnect: true,
+        connectTimeout: 2000,
+        commandTimeout: 2000,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: true,
+        retryStrategy: (n: number) => Math.min(n * 200, 2000),
+      })
+      r.on('error', () => {}) // reported by the failing command instead
+      return r
+    }))
   const meta = `${o.key}:meta`
   return {
     name: `redis:${o.server}/${o.db} ${o.key}`,
     async load() {
+      const redis = await connect()
       const m = await redis.hgetall(meta)
       if (!m.savedAt) return undefined
       const hosts: TotalsSnapshot['hosts'] = {}
@@ -92,6 +99,7 @@ export function createRedisTotalsStore(o: {
       return { version: 1, savedAt: Number(m.savedAt), hosts }
     },
     async save(s) {
+      const redis = await connect()
       const tx = redis.multi()
       const old = await redis.hget(meta, 'hosts')
       for (const h of JSON.parse(old ?? '[]') as string[]) if (!(h in s.hosts)) tx.del(`${o.key}:${h}`)
@@ -107,7 +115,7 @@ export function createRedisTotalsStore(o: {
       if (failed) throw failed[0]
     },
     async close() {
-      redis.disconnect()
+      if (client) (await client).disconnect()
     },
   }
 }
