@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { ErrorCode, VigilError } from '@vigil/protocol'
 import { resolveBinary, sleep } from './process.ts'
-import { tmpDir, type Owner } from './tmp.ts'
+import { childScope, tmpDir, type Owner } from './tmp.ts'
 
 const FLAGS = [
   '--headless',
@@ -18,6 +18,9 @@ const FLAGS = [
   '--disable-sync',
   '--disable-dev-shm-usage',
   '--remote-debugging-pipe',
+  // No crashpad handler: it would outlive the browser (re-parented to init) and write to ~/.config.
+  '--disable-crash-reporter',
+  '--disable-breakpad',
 ]
 
 export interface Page {
@@ -39,14 +42,30 @@ export interface Page {
  */
 export async function openPage(t: Owner, url: string, opts: { width?: number; height?: number } = {}): Promise<Page> {
   const bin = resolveBinary('chromium', 'chromium')
-  const profile = await tmpDir(t, 'vigil-chromium-')
-  const child: ChildProcess = spawn(bin, [...FLAGS, `--user-data-dir=${profile}`, `--window-size=${opts.width ?? 1280},${opts.height ?? 900}`, 'about:blank'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-  })
+  // One scope: the browser is killed before its profile directory is removed.
+  const scope = childScope(t)
+  const profile = await tmpDir(scope, 'chromium')
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      ...FLAGS,
+      `--user-data-dir=${profile}`,
+      `--window-size=${opts.width ?? 1280},${opts.height ?? 900}`,
+      'about:blank',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      // A private HOME so nothing lands in the real ~/.config or ~/.cache.
+      env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
+    },
+  )
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)))
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
+  scope.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((r) => child.once('exit', r))
+    child.kill('SIGKILL')
+    await exited
   })
   const toChrome = child.stdio[3] as Writable
   const fromChrome = child.stdio[4] as Readable
@@ -81,7 +100,9 @@ export async function openPage(t: Owner, url: string, opts: { width?: number; he
   })
   const failed = new Promise<never>((_, reject) => {
     child.on('error', (e) => reject(new VigilError(ErrorCode.HARNESS_START, `chromium failed to start: ${e.message}`)))
-    child.on('exit', (code) => reject(new VigilError(ErrorCode.HARNESS_START, `chromium exited with ${code}: ${stderr}`)))
+    child.on('exit', (code) =>
+      reject(new VigilError(ErrorCode.HARNESS_START, `chromium exited with ${code}: ${stderr}`)),
+    )
   })
   failed.catch(() => {})
   const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string) =>
@@ -105,7 +126,8 @@ export async function openPage(t: Owner, url: string, opts: { width?: number; he
   const evaluate = async <T>(expression: string): Promise<T> => {
     const r = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, session)
     const res = r.result as { result?: { value?: T }; exceptionDetails?: unknown }
-    if (res.exceptionDetails) throw new Error(`page evaluation failed: ${JSON.stringify(res.exceptionDetails).slice(0, 300)}`)
+    if (res.exceptionDetails)
+      throw new Error(`page evaluation failed: ${JSON.stringify(res.exceptionDetails).slice(0, 300)}`)
     return res.result?.value as T
   }
   return {
