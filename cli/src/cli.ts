@@ -61,11 +61,20 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout(`vigil: configuration OK (${loaded.source.file ?? 'built-in defaults'})\n`)
       return EXIT.OK
     case 'start':
-      return runStart(loaded, { only: parsed.options.only as string | undefined }, io)
+      return runStart(
+        loaded,
+        {
+          only: parsed.options.only as string | undefined,
+          global: parsed.global,
+          reload: () => loadConfig(parsed.global, io.env, { cwd: io.cwd }),
+        },
+        io,
+      )
     case 'test-component':
       return runComponent('test-component', loaded, io)
     case 'filter':
-      if (typeof parsed.options['test-message'] === 'string') return runTestMessage(loaded, parsed.options['test-message'], io)
+      if (typeof parsed.options['test-message'] === 'string')
+        return runTestMessage(loaded, parsed.options['test-message'], io)
       return runComponent(componentByName('filter')!, loaded, io)
     case 'collector':
     case 'snmp-agent': {

@@ -29,7 +29,13 @@ export interface ComponentInfo {
 
 /** In start-up order: the bus first (it binds the sockets the others connect to), as amavis-mc does. */
 export const COMPONENTS: readonly ComponentInfo[] = [
-  { name: 'collector', dir: 'collector', section: 'collector', factory: 'createCollector', schema: 'collectorConfigSchema' },
+  {
+    name: 'collector',
+    dir: 'collector',
+    section: 'collector',
+    factory: 'createCollector',
+    schema: 'collectorConfigSchema',
+  },
   { name: 'filter', dir: 'filter-core', section: 'filter', factory: 'createFilter', schema: 'filterConfigSchema' },
   {
     name: 'snmp-agent',

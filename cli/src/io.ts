@@ -6,9 +6,9 @@ export interface CliIo {
   readonly cwd: string
   /** Signal and IPC events of the running process (`process` in main.ts). */
   readonly proc: {
-    once(event: 'SIGTERM' | 'SIGINT' | 'disconnect', listener: () => void): unknown
-    on(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown
-    removeListener(event: 'SIGTERM' | 'SIGINT' | 'disconnect', listener: () => void): unknown
+    once(event: 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'disconnect', listener: () => void): unknown
+    on(event: 'SIGTERM' | 'SIGINT' | 'SIGHUP', listener: () => void): unknown
+    removeListener(event: 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'disconnect', listener: () => void): unknown
     /** Present when started with an IPC channel (by the supervisor). */
     readonly send?: unknown
     /** Whether that IPC channel is still open. */

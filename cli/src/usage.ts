@@ -26,11 +26,17 @@ export function formatUsage(topic?: CommandName): string {
   }
   lines.push('', 'Options:')
   for (const [opt, text] of GLOBAL_OPTIONS) lines.push(`  ${opt.padEnd(20)}${text}`)
-  if (topic === 'start') lines.push(`  ${'--only LIST'.padEnd(20)}start only these components (filter,collector,snmp-agent)`)
+  if (topic === 'start')
+    lines.push(`  ${'--only LIST'.padEnd(20)}start only these components (filter,collector,snmp-agent)`)
   if (topic === 'filter')
-    lines.push(`  ${'--test-message FILE'.padEnd(20)}run one .eml through the checks, print the verdicts, forward nothing`)
+    lines.push(
+      `  ${'--test-message FILE'.padEnd(20)}run one .eml through the checks, print the verdicts, forward nothing`,
+    )
   if (topic === 'demo') lines.push(`  ${'--count N'.padEnd(20)}number of demo messages`)
-  lines.push('', 'Exit codes: 0 ok, 64 usage, 69 component unavailable, 73 cannot create, 75 already running, 78 config.')
+  lines.push(
+    '',
+    'Exit codes: 0 ok, 64 usage, 69 component unavailable, 73 cannot create, 75 already running, 78 config.',
+  )
   return lines.join('\n') + '\n'
 }
 

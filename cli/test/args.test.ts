@@ -7,11 +7,26 @@ describe('parseArgs', () => {
     [['start'], { kind: 'command', command: 'start', global: {}, options: {}, args: [] }],
     [
       ['--config', 'v.yaml', 'filter', '--home=/tmp/h', '--log-level', 'debug'],
-      { kind: 'command', command: 'filter', global: { config: 'v.yaml', home: '/tmp/h', logLevel: 'debug' }, options: {}, args: [] },
+      {
+        kind: 'command',
+        command: 'filter',
+        global: { config: 'v.yaml', home: '/tmp/h', logLevel: 'debug' },
+        options: {},
+        args: [],
+      },
     ],
-    [['-c', 'a.yaml', 'check-config'], { kind: 'command', command: 'check-config', global: { config: 'a.yaml' }, options: {}, args: [] }],
-    [['start', '--only', 'filter,collector'], { kind: 'command', command: 'start', global: {}, options: { only: 'filter,collector' }, args: [] }],
-    [['release', 'abc-123', 'u@example.com'], { kind: 'command', command: 'release', global: {}, options: {}, args: ['abc-123', 'u@example.com'] }],
+    [
+      ['-c', 'a.yaml', 'check-config'],
+      { kind: 'command', command: 'check-config', global: { config: 'a.yaml' }, options: {}, args: [] },
+    ],
+    [
+      ['start', '--only', 'filter,collector'],
+      { kind: 'command', command: 'start', global: {}, options: { only: 'filter,collector' }, args: [] },
+    ],
+    [
+      ['release', 'abc-123', 'u@example.com'],
+      { kind: 'command', command: 'release', global: {}, options: {}, args: ['abc-123', 'u@example.com'] },
+    ],
     [['release', '--', '-odd-id'], { kind: 'command', command: 'release', global: {}, options: {}, args: ['-odd-id'] }],
     [['demo', '--count=5'], { kind: 'command', command: 'demo', global: {}, options: { count: '5' }, args: [] }],
     [['--help'], { kind: 'help' }],
@@ -36,7 +51,10 @@ describe('parseArgs', () => {
   ]
   for (const [argv, message] of bad)
     it(`rejects ${JSON.stringify(argv.join(' '))} with a usage error`, () =>
-      assert.throws(() => parseArgs(argv), (err: unknown) => err instanceof UsageError && message.test(err.message)))
+      assert.throws(
+        () => parseArgs(argv),
+        (err: unknown) => err instanceof UsageError && message.test(err.message),
+      ))
 })
 
 describe('globalOptionsFrom', () => {

@@ -91,7 +91,8 @@ describe('vigil check-config and print-config', () => {
   })
 
   it('releases nothing and says why for an unknown mail id', async (t) => {
-    if (!existsSync(new URL('../../filter-core/src/tools/release.ts', import.meta.url))) return t.skip('filter-core release not built yet')
+    if (!existsSync(new URL('../../filter-core/src/tools/release.ts', import.meta.url)))
+      return t.skip('filter-core release not built yet')
     const r = await run(['release', 'AAAAAAAAAAAA', '--home', scratch(t)])
     assert.equal(r.code, 1)
     assert.equal(r.stdout, '')
@@ -103,13 +104,19 @@ describe('vigil check-config and print-config', () => {
       return t.skip('filter-core test-message not built yet')
     const dir = scratch(t)
     const eml = join(dir, 'm.eml')
-    writeFileSync(eml, 'From: a@example.org\nTo: b@example.com\nSubject: hi\nDate: Wed, 25 Nov 2026 01:00:00 +0000\nMessage-ID: <x@example.org>\n\nhello\n')
+    writeFileSync(
+      eml,
+      'From: a@example.org\nTo: b@example.com\nSubject: hi\nDate: Wed, 25 Nov 2026 01:00:00 +0000\nMessage-ID: <x@example.org>\n\nhello\n',
+    )
     const r = await run(['filter', '--test-message', eml, '--home', dir])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, new RegExp(`^message: ${eml}$`, 'm'))
     assert.match(r.stdout, /^  <b@example\.com>: /m)
     const missing = await run(['filter', '--test-message', join(dir, 'none.eml'), '--home', dir])
-    assert.deepEqual([missing.code, missing.stderr], [1, `vigil: filter --test-message: cannot read ${join(dir, 'none.eml')}: ENOENT\n`])
+    assert.deepEqual(
+      [missing.code, missing.stderr],
+      [1, `vigil: filter --test-message: cannot read ${join(dir, 'none.eml')}: ENOENT\n`],
+    )
   })
 
   it('exits 73 when the home directory cannot be created', async (t) => {
@@ -117,24 +124,34 @@ describe('vigil check-config and print-config', () => {
     writeFileSync(blocker, '')
     const r = await run(['test-component', '--home', join(blocker, 'home')])
     assert.equal(r.code, 73)
-    assert.equal(r.stderr, `vigil: cannot create home directory ${join(blocker, 'home')}: ENOTDIR (set --home, VIGIL_HOME or \`home\`)\n`)
+    assert.equal(
+      r.stderr,
+      `vigil: cannot create home directory ${join(blocker, 'home')}: ENOTDIR (set --home, VIGIL_HOME or \`home\`)\n`,
+    )
   })
 
   it('reports a missing delegate instead of failing silently', async () => {
     const r = await run(['demo', '--home', '/tmp/vigil-demo-none'])
-    if (r.code === 69) assert.match(r.stderr, /^vigil: demo is not available in this build \(needs filter-core\/src\/tools\/demo\.ts/)
+    if (r.code === 69)
+      assert.match(r.stderr, /^vigil: demo is not available in this build \(needs filter-core\/src\/tools\/demo\.ts/)
     else assert.notEqual(r.code, 70, r.stderr)
   })
 
   it('as a process: exits 78 with every problem on stderr and no stack trace', async (t) => {
     const file = join(scratch(t), 'bad.yaml')
     writeFileSync(file, 'home: /tmp\nmyhostname: ""\nzmq:\n  outer: "tcp://127.0.0.1"\nfilter:\n  nope: 1\n')
-    const r = spawnSync(process.execPath, [BIN, 'check-config', '--config', file], { encoding: 'utf8', timeout: 60_000 })
+    const r = spawnSync(process.execPath, [BIN, 'check-config', '--config', file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
     assert.equal(r.status, 78, r.stderr)
     assert.equal(r.stdout, '')
     assert.match(r.stderr, /^vigil: Invalid configuration .* \(3 problems\):\n/)
     assert.match(r.stderr, /^  myhostname: expected a non-empty string, got "" \(line 2\)$/m)
-    assert.match(r.stderr, /^  zmq\.outer: expected ipc:\/\/PATH or tcp:\/\/HOST:PORT, got "tcp:\/\/127\.0\.0\.1" \(line 4\)$/m)
+    assert.match(
+      r.stderr,
+      /^  zmq\.outer: expected ipc:\/\/PATH or tcp:\/\/HOST:PORT, got "tcp:\/\/127\.0\.0\.1" \(line 4\)$/m,
+    )
     assert.match(r.stderr, /^  filter\.nope: unknown key \(line 6\)$/m)
     assert.doesNotMatch(r.stderr, /^\s+at /m)
   })

@@ -2,7 +2,7 @@
 // components): pid file, `[name]` output, refusal of a second supervisor, clean SIGINT shutdown.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,14 +19,29 @@ function isGone(pid: number): boolean {
   }
 }
 
-it('vigil start supervises its components and stops them all on SIGINT', async (t) => {
-  const home = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'home')
-  t.after(() => rmSync(join(home, '..'), { recursive: true, force: true }))
+async function waitForOutput(what: string, check: () => boolean, out: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}:\n${out()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+it('vigil start supervises its components, restarts them on SIGHUP, stops them all on SIGINT', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const home = join(dir, 'home')
+  const configFile = join(dir, 'vigil.yaml')
+  writeFileSync(configFile, 'myhostname: start-test.example\n')
   const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
-  const sup = spawn(process.execPath, [BIN, 'start', '--home', home, '--only', 'test-component'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const sup = spawn(
+    process.execPath,
+    [BIN, 'start', '--config', configFile, '--home', home, '--only', 'test-component'],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   t.after(() => {
     if (sup.exitCode === null) sup.kill('SIGKILL')
   })
@@ -53,12 +68,35 @@ it('vigil start supervises its components and stops them all on SIGINT', async (
   assert.equal(second.status, 75, second.stderr)
   assert.equal(second.stderr, `vigil: already running with pid ${sup.pid} (${join(home, 'vigil.pid')})\n`)
 
+  // An invalid file on SIGHUP is reported and changes nothing.
+  writeFileSync(configFile, 'bogus: 1\n')
+  sup.kill('SIGHUP')
+  await waitForOutput(
+    'the reload verdict',
+    () => /Configuration problem: bogus: unknown key \(line 1\)/.test(out),
+    () => out,
+  )
+  assert.ok(!isGone(childPid))
+  // A valid one restarts the components.
+  writeFileSync(configFile, 'myhostname: reloaded.example\n')
+  sup.kill('SIGHUP')
+  const started = () =>
+    [...out.matchAll(/Process \[(\d+)\] started \(vigil test-component\)/g)].map((m) => Number(m[1]))
+  await waitForOutput(
+    'a restarted component',
+    () => started().length === 2 && out.split('listening:').length === 3,
+    () => out,
+  )
+  const newPid = started()[1]
+  assert.ok(isGone(childPid), 'the old component is gone')
+  assert.doesNotMatch(out, /Restarting \(/)
+
   sup.kill('SIGINT')
   assert.equal(await exited, 0, out)
-  assert.ok(isGone(childPid), 'the component is gone')
+  assert.ok(isGone(newPid), 'the component is gone')
   assert.ok(!existsSync(join(home, 'vigil.pid')), 'the pid file is removed')
   assert.match(out, /Received SIGINT; stopping every component\./)
-  assert.match(out, new RegExp(`Process \\[${childPid}\\] exited \\(vigil test-component\\) after [\\d.]+ s: exit 0`))
+  assert.match(out, new RegExp(`Process \\[${newPid}\\] exited \\(vigil test-component\\) after [\\d.]+ s: exit 0`))
   assert.match(out, /Supervisor stopped\./)
 })
 

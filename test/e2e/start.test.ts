@@ -65,7 +65,10 @@ it('vigil start runs the filter and collector; a message reaches the next hop; S
   )
 
   const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
-  const sup = spawn(process.execPath, [BIN, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const sup = spawn(process.execPath, [BIN, 'start', '--config', configFile], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   sup.stdout.on('data', (d) => (out += d))
   sup.stderr.on('data', (d) => (out += d))
@@ -100,7 +103,9 @@ it('vigil start runs the filter and collector; a message reaches the next hop; S
   assert.equal(metrics.status, 200)
   await metrics.body?.cancel()
 
-  const children = new Set([...out.matchAll(/Process \[(\d+)\] started \(vigil (?:filter|collector)\)/g)].map((m) => Number(m[1])))
+  const children = new Set(
+    [...out.matchAll(/Process \[(\d+)\] started \(vigil (?:filter|collector)\)/g)].map((m) => Number(m[1])),
+  )
   assert.equal(children.size, 2, out)
   const everyPid = processesInGroups(children)
   assert.ok(everyPid.length >= 2, `expected the components and their workers, found ${everyPid}`)

@@ -79,7 +79,11 @@ async function buildComponent(
  * SIGINT, loss of the supervisor's IPC channel) are watched from the very beginning, so one that
  * arrives while the component is still starting stops it as soon as start() is done.
  */
-export async function runComponent(info: ComponentInfo | 'test-component', loaded: LoadedConfig, io: CliIo): Promise<number> {
+export async function runComponent(
+  info: ComponentInfo | 'test-component',
+  loaded: LoadedConfig,
+  io: CliIo,
+): Promise<number> {
   const name = info === 'test-component' ? info : info.name
   let requested: string | undefined
   let onRequest: ((why: string) => void) | undefined
@@ -90,8 +94,12 @@ export async function runComponent(info: ComponentInfo | 'test-component', loade
   const onTerm = () => request('SIGTERM')
   const onInt = () => request('SIGINT')
   const onDisconnect = () => request('supervisor went away')
+  // A component has no reload of its own: `vigil start` reloads by restarting it. Ignoring SIGHUP
+  // keeps a stray hangup from killing it.
+  const onHup = () => {}
   io.proc.on('SIGTERM', onTerm)
   io.proc.on('SIGINT', onInt)
+  io.proc.on('SIGHUP', onHup)
   const supervised = typeof io.proc.send === 'function'
   if (supervised) {
     if (io.proc.connected) io.proc.once('disconnect', onDisconnect)
@@ -100,6 +108,7 @@ export async function runComponent(info: ComponentInfo | 'test-component', loade
   const unwatch = () => {
     io.proc.removeListener('SIGTERM', onTerm)
     io.proc.removeListener('SIGINT', onInt)
+    io.proc.removeListener('SIGHUP', onHup)
     io.proc.removeListener('disconnect', onDisconnect)
   }
   try {

@@ -62,7 +62,9 @@ export async function runRelease(loaded: LoadedConfig, args: readonly string[], 
   } catch (err) {
     return reportFailure('release', err, io)
   }
-  io.stdout(`release ${result.mailId} from <${result.sender}> to ${result.recipients.map((r) => `<${r}>`).join(', ')}\n`)
+  io.stdout(
+    `release ${result.mailId} from <${result.sender}> to ${result.recipients.map((r) => `<${r}>`).join(', ')}\n`,
+  )
   for (const r of result.replies) io.stdout(`${r.text.startsWith(String(r.code)) ? r.text : `${r.code} ${r.text}`}\n`)
   return result.released ? EXIT.OK : EXIT.FAILURE
 }
@@ -106,7 +108,11 @@ export async function runDemo(
   const fn = await delegate('demo', 'tools/demo.ts', 'demo', io)
   if (typeof fn === 'number') return fn
   const { config } = loaded
-  const log = createLogger({ name: 'demo', level: config.log_level as LogLevel, write: (line) => io.stderr(line + '\n') })
+  const log = createLogger({
+    name: 'demo',
+    level: config.log_level as LogLevel,
+    write: (line) => io.stderr(line + '\n'),
+  })
   const req: DelegateRequest = {
     common: commonPart(config),
     filter: config.filter,

@@ -2,14 +2,14 @@
 // component as its own child process (`node --import tsx cli/src/main.ts <component> …` with the
 // same configuration), passes their output through with a `[name]` prefix, and on SIGTERM/SIGINT
 // stops them all and exits 0.
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger, type LogLevel } from '@vigil/protocol'
 import { RUNNABLE, hasPackageFile, type ComponentInfo } from '../components.ts'
-import type { LoadedConfig } from '../config/load.ts'
+import { ConfigError, type LoadedConfig } from '../config/load.ts'
 import { EXIT } from '../exit-codes.ts'
 import type { CliIo } from '../io.ts'
-import { UsageError } from '../args.ts'
+import { UsageError, type GlobalOptions } from '../args.ts'
 import { ensureHome } from './component.ts'
 import { acquirePidFile, releasePidFile } from '../supervisor/pid-file.ts'
 import { createSupervisor, type ChildSpec } from '../supervisor/supervisor.ts'
@@ -26,9 +26,13 @@ export function selectComponents(
   only: string | undefined,
   exists: (c: ComponentInfo) => boolean = (c) => hasPackageFile(c.dir, 'app.ts'),
 ): { run: string[]; skipped: string[] } {
-  const wanted = only?.split(',').map((s) => s.trim()).filter(Boolean)
+  const wanted = only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const known = [...RUNNABLE.map((c) => c.name), 'test-component']
-  for (const w of wanted ?? []) if (!known.includes(w)) throw new UsageError(`--only: unknown component '${w}'`, 'start')
+  for (const w of wanted ?? [])
+    if (!known.includes(w)) throw new UsageError(`--only: unknown component '${w}'`, 'start')
   const run: string[] = []
   const skipped: string[] = []
   for (const c of RUNNABLE) {
@@ -49,26 +53,35 @@ export function selectComponents(
   return { run, skipped }
 }
 
-function childSpecs(names: readonly string[], loaded: LoadedConfig, io: CliIo): ChildSpec[] {
-  const { config, source } = loaded
-  const shared = [
-    '--home',
-    config.home,
-    '--log-level',
-    config.log_level,
-    ...(source.file ? ['--config', source.file] : []),
+/**
+ * Children get the supervisor's own sources (the same file, environment and flags), not a copy of
+ * the resolved values, so that after a SIGHUP they pick up what changed in the file.
+ */
+function childSpecs(names: readonly string[], loaded: LoadedConfig, global: GlobalOptions, io: CliIo): ChildSpec[] {
+  const flags = [
+    ...(loaded.source.file ? ['--config', loaded.source.file] : []),
+    ...(global.home !== undefined ? ['--home', resolve(io.cwd, global.home)] : []),
+    ...(global.logLevel !== undefined ? ['--log-level', global.logLevel] : []),
   ]
   return names.map((name) => ({
     name,
     label: `vigil ${name}`,
     command: process.execPath,
-    args: ['--import', TSX_LOADER, MAIN_PATH, name, ...shared],
-    env: { ...io.env, VIGIL_CONFIG: source.file ?? '' },
+    args: ['--import', TSX_LOADER, MAIN_PATH, name, ...flags],
+    env: { ...io.env, VIGIL_CONFIG: loaded.source.file ?? '' },
     cwd: io.cwd,
   }))
 }
 
-export async function runStart(loaded: LoadedConfig, options: { only?: string }, io: CliIo): Promise<number> {
+export interface StartOptions {
+  readonly only?: string
+  /** The global options vigil was started with (passed on to the children). */
+  readonly global: GlobalOptions
+  /** Loads the configuration again from the same sources (SIGHUP). */
+  readonly reload: () => Promise<LoadedConfig>
+}
+
+export async function runStart(loaded: LoadedConfig, options: StartOptions, io: CliIo): Promise<number> {
   const { config } = loaded
   const log = createLogger({
     name: 'vigil',
@@ -100,7 +113,7 @@ export async function runStart(loaded: LoadedConfig, options: { only?: string },
   }
 
   const supervisor = createSupervisor({
-    children: childSpecs(selection.run, loaded, io),
+    children: childSpecs(selection.run, loaded, options.global, io),
     log,
     output: (name, stream, line) => (stream === 'stderr' ? io.stderr : io.stdout)(`[${name}] ${line}\n`),
   })
@@ -120,6 +133,27 @@ export async function runStart(loaded: LoadedConfig, options: { only?: string },
     }
     io.proc.on('SIGTERM', onSignal('SIGTERM'))
     io.proc.on('SIGINT', onSignal('SIGINT'))
+    io.proc.on('SIGHUP', () => {
+      if (signalled > 0) return
+      log.info('Received SIGHUP; checking the configuration.')
+      options.reload().then(
+        (fresh) => {
+          if (fresh.config.home !== config.home)
+            log.warn('The home directory changed; the pid file stays where it is until vigil start is restarted.', {
+              pid_file: pidFile,
+            })
+          log.info('Configuration valid; restarting every component.')
+          supervisor.restartAll()
+        },
+        (err: unknown) => {
+          const problems = err instanceof ConfigError ? err.problems : [String((err as Error)?.message ?? err)]
+          log.error('Configuration invalid; the components keep running with the previous one.', {
+            file: loaded.source.file,
+          })
+          for (const p of problems) log.error(`Configuration problem: ${p}`)
+        },
+      )
+    })
     supervisor.idle.then(() => resolve('idle'))
   })
   await supervisor.stop()

@@ -177,7 +177,9 @@ export async function loadConfig(
   const global = Array.isArray(argv) ? globalOptionsFrom(argv) : (argv as GlobalOptions)
   const named = global.config ?? (env.VIGIL_CONFIG || undefined)
   const file = named === undefined ? undefined : resolve(cwd, named)
-  const { raw, doc, lines } = file ? readYaml(file) : { raw: {} as Record<string, unknown>, doc: undefined, lines: undefined }
+  const { raw, doc, lines } = file
+    ? readYaml(file)
+    : { raw: {} as Record<string, unknown>, doc: undefined, lines: undefined }
 
   const origin = new Map<string, string>()
   for (const [name, key] of ENV_OVERRIDES) {

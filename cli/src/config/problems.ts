@@ -117,7 +117,8 @@ export function describeSchema(js: JsonSchema | undefined, root: JsonSchema = {}
       if (max === undefined && isInt && min === 1) return 'a positive integer'
       if (max === undefined && !isInt && js.exclusiveMinimum === 0) return 'a positive number'
       if (max === undefined && min === 0) return `a non-negative ${noun}`
-      if (min !== undefined && max !== undefined) return `an ${noun} from ${min} to ${max}`.replace('an number', 'a number')
+      if (min !== undefined && max !== undefined)
+        return `an ${noun} from ${min} to ${max}`.replace('an number', 'a number')
       if (min !== undefined) return `${isInt ? 'an' : 'a'} ${noun} >= ${min}`
       if (max !== undefined) return `${isInt ? 'an' : 'a'} ${noun} <= ${max}`
       return isInt ? 'an integer' : 'a number'
@@ -133,7 +134,8 @@ export function describeSchema(js: JsonSchema | undefined, root: JsonSchema = {}
     case 'boolean':
       return 'true or false'
     case 'array':
-      if (js.minItems !== undefined && js.minItems > 0) return `a list of at least ${js.minItems} item${js.minItems > 1 ? 's' : ''}`
+      if (js.minItems !== undefined && js.minItems > 0)
+        return `a list of at least ${js.minItems} item${js.minItems > 1 ? 's' : ''}`
       if (js.maxItems !== undefined) return `a list of at most ${js.maxItems} items`
       return 'a list'
     case 'object':

@@ -47,6 +47,12 @@ export interface Supervisor {
   stop(): Promise<void>
   /** Skips the remaining wait and KILLs every child now (a second Ctrl-C). */
   kill(): void
+  /**
+   * Restarts every component now (after a configuration reload): running ones get TERM (KILL after
+   * the stop timeout) and start again as soon as they exit; ones waiting or given up start now.
+   * Not counted as failures.
+   */
+  restartAll(): void
   status(): ChildStatus[]
   /** Resolves when no child is running or due to restart (all given up or stopped). */
   readonly idle: Promise<void>
@@ -62,6 +68,8 @@ interface Slot {
   starts: number
   timer?: NodeJS.Timeout
   exited?: Promise<void>
+  restartRequested?: boolean
+  restartKillTimer?: NodeJS.Timeout
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): boolean {
@@ -77,7 +85,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const policy: RestartPolicy = { ...DEFAULT_POLICY, ...opts.policy }
   const stopTimeoutMs = opts.stopTimeoutMs ?? 10_000
   const log = opts.log
-  const slots: Slot[] = opts.children.map((spec) => ({ spec, state: 'stopped', startedAt: 0, rapidStarts: 0, starts: 0 }))
+  const slots: Slot[] = opts.children.map((spec) => ({
+    spec,
+    state: 'stopped',
+    startedAt: 0,
+    rapidStarts: 0,
+    starts: 0,
+  }))
   let stopping = false
   let resolveIdle!: () => void
   const idle = new Promise<void>((r) => (resolveIdle = r))
@@ -134,8 +148,15 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  const onGone = (slot: Slot, pid: number | undefined, code: number | null, signal: NodeJS.Signals | null, err?: Error) => {
+  const onGone = (
+    slot: Slot,
+    pid: number | undefined,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    err?: Error,
+  ) => {
     const uptimeMs = performance.now() - slot.startedAt
+    clearTimeout(slot.restartKillTimer)
     slot.child = undefined
     slot.pid = undefined
     const status = err ? `failed to start: ${err.message}` : formatExitStatus(code, signal)
@@ -146,6 +167,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       log.info(line)
       slot.state = 'stopped'
       checkIdle()
+      return
+    }
+    if (slot.restartRequested) {
+      slot.restartRequested = false
+      log.info(line)
+      slot.rapidStarts = 0
+      launch(slot)
       return
     }
     log.warn(line)
@@ -186,6 +214,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         stopping = true
         for (const s of slots) {
           if (s.timer) clearTimeout(s.timer)
+          clearTimeout(s.restartKillTimer)
           s.timer = undefined
           if (s.state === 'backoff') s.state = 'stopped'
         }
@@ -212,6 +241,24 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       stopping = true
       for (const s of slots) if (s.timer) clearTimeout(s.timer)
       killAll()
+    },
+    restartAll() {
+      if (stopping) return
+      for (const s of slots) {
+        if (s.pid !== undefined) {
+          const pid = s.pid
+          s.restartRequested = true
+          try {
+            process.kill(pid, 'SIGTERM')
+          } catch {}
+          clearTimeout(s.restartKillTimer)
+          s.restartKillTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), stopTimeoutMs)
+        } else if (s.state === 'backoff' || s.state === 'given-up') {
+          clearTimeout(s.timer)
+          s.rapidStarts = 0
+          launch(s)
+        }
+      }
     },
     status() {
       return slots.map((s) => ({ name: s.spec.name, state: s.state, pid: s.pid, starts: s.starts }))

@@ -22,11 +22,17 @@ describe('ensureHome', () => {
   it('names the path and the reason when a file is in the way', (t) => {
     const file = join(scratch(t), 'file')
     writeFileSync(file, '')
-    assert.equal(ensureHome(file), `vigil: cannot create home directory ${file}: EEXIST (set --home, VIGIL_HOME or \`home\`)\n`)
+    assert.equal(
+      ensureHome(file),
+      `vigil: cannot create home directory ${file}: EEXIST (set --home, VIGIL_HOME or \`home\`)\n`,
+    )
     assert.match(ensureHome(join(file, 'home')) ?? '', /: ENOTDIR /)
   })
 
   it('returns (instead of looping like mkdir -p in Node 20) below /proc', { skip: !existsSync('/proc/self') }, () => {
-    assert.match(ensureHome('/proc/vigil-no-such-dir/home') ?? '', /^vigil: cannot create home directory \/proc\/vigil-no-such-dir\/home: E/)
+    assert.match(
+      ensureHome('/proc/vigil-no-such-dir/home') ?? '',
+      /^vigil: cannot create home directory \/proc\/vigil-no-such-dir\/home: E/,
+    )
   })
 })

@@ -19,7 +19,11 @@ function writeYaml(t: TestContext, text: string): string {
   return file
 }
 
-async function problemsOf(file: string, env: Record<string, string> = {}, argv: string[] = []): Promise<readonly string[]> {
+async function problemsOf(
+  file: string,
+  env: Record<string, string> = {},
+  argv: string[] = [],
+): Promise<readonly string[]> {
   try {
     await loadConfig(['--config', file, ...argv], env)
   } catch (err) {
@@ -31,8 +35,16 @@ async function problemsOf(file: string, env: Record<string, string> = {}, argv: 
 
 describe('loadConfig validation', () => {
   const cases: Array<[name: string, yaml: string, expected: string | RegExp]> = [
-    ['names an unknown key and suggests the close one', 'log_levl: info\n', "log_levl: unknown key (did you mean 'log_level'?) (line 1)"],
-    ['names an unknown key inside a section', 'home: /tmp\nfilter:\n  no_such_key: 1\n', 'filter.no_such_key: unknown key (line 3)'],
+    [
+      'names an unknown key and suggests the close one',
+      'log_levl: info\n',
+      "log_levl: unknown key (did you mean 'log_level'?) (line 1)",
+    ],
+    [
+      'names an unknown key inside a section',
+      'home: /tmp\nfilter:\n  no_such_key: 1\n',
+      'filter.no_such_key: unknown key (line 3)',
+    ],
     ['rejects a wrong type', 'myhostname: [a, b]\n', 'myhostname: expected a non-empty string, got a list (line 1)'],
     [
       'rejects a value outside an enum',
@@ -44,15 +56,27 @@ describe('loadConfig validation', () => {
       'zmq:\n  outer: localhost:23232\n',
       'zmq.outer: expected ipc://PATH or tcp://HOST:PORT, got "localhost:23232" (line 2)',
     ],
-    ['rejects a non-positive limit', 'redis_logging_queue_size_limit: 0\n', 'redis_logging_queue_size_limit: expected a positive integer, got 0 (line 1)'],
+    [
+      'rejects a non-positive limit',
+      'redis_logging_queue_size_limit: 0\n',
+      'redis_logging_queue_size_limit: expected a positive integer, got 0 (line 1)',
+    ],
     [
       'points into lists',
       'storage_redis_dsn:\n  - server: 127.0.0.1:6379\n    db_id: -1\n',
       'storage_redis_dsn[0].db_id: expected a non-negative integer, got -1 (line 3)',
     ],
     ['rejects a document that is not a mapping', '- a\n- b\n', '(top level): expected a mapping of keys, got a list'],
-    ['reports YAML syntax errors with line and column', 'home: /tmp\nzmq: [1\nx: 2\n', /vigil\.yaml:3:1: YAML syntax error: /],
-    ['reports duplicate keys with line and column', 'home: /a\nhome: /b\n', /vigil\.yaml:2:1: YAML syntax error: Map keys must be unique/],
+    [
+      'reports YAML syntax errors with line and column',
+      'home: /tmp\nzmq: [1\nx: 2\n',
+      /vigil\.yaml:3:1: YAML syntax error: /,
+    ],
+    [
+      'reports duplicate keys with line and column',
+      'home: /a\nhome: /b\n',
+      /vigil\.yaml:2:1: YAML syntax error: Map keys must be unique/,
+    ],
   ]
   for (const [name, yaml, expected] of cases)
     it(name, async (t) => {
@@ -63,7 +87,10 @@ describe('loadConfig validation', () => {
     })
 
   it('lists every problem at once, in one error', async (t) => {
-    const file = writeYaml(t, 'log_levl: info\nmyhostname: 5\nzmq:\n  outer: nowhere\n  inner: [3]\nfilter:\n  bogus: 1\n')
+    const file = writeYaml(
+      t,
+      'log_levl: info\nmyhostname: 5\nzmq:\n  outer: nowhere\n  inner: [3]\nfilter:\n  bogus: 1\n',
+    )
     const err = await loadConfig(['--config', file], {}).then(
       () => assert.fail('accepted'),
       (e: unknown) => e as ConfigError,
@@ -81,7 +108,9 @@ describe('loadConfig validation', () => {
 
   it('says where an invalid override came from', async (t) => {
     const problems = await problemsOf(writeYaml(t, 'home: /tmp\n'), { VIGIL_LOG_LEVEL: 'loud' })
-    assert.deepEqual(problems, ['log_level: expected one of fatal, error, warn, info, debug, trace, got "loud" (from VIGIL_LOG_LEVEL)'])
+    assert.deepEqual(problems, [
+      'log_level: expected one of fatal, error, warn, info, debug, trace, got "loud" (from VIGIL_LOG_LEVEL)',
+    ])
   })
 
   it('fails with CONFIG_READ when the file cannot be read', async (t) => {
@@ -98,7 +127,10 @@ describe('loadConfig validation', () => {
     const home = '/tmp/' + 'h'.repeat(120)
     const problems = await problemsOf(writeYaml(t, `home: ${home}\n`))
     assert.equal(problems.length, 2)
-    assert.match(problems[0], /^zmq\.inner\[0\]: ipc socket path is \d+ bytes, longer than the 107-byte unix socket limit/)
+    assert.match(
+      problems[0],
+      /^zmq\.inner\[0\]: ipc socket path is \d+ bytes, longer than the 107-byte unix socket limit/,
+    )
     assert.match(problems[1], /^zmq\.events: ipc socket path/)
   })
 })
@@ -106,7 +138,13 @@ describe('loadConfig validation', () => {
 describe('loadConfig precedence and resolution', () => {
   const cases: Array<[name: string, env: Record<string, string>, argv: string[], home: string, level: string]> = [
     ['uses the file over the defaults', {}, [], '/srv/file-home', 'warn'],
-    ['uses the environment over the file', { VIGIL_HOME: '/srv/env-home', VIGIL_LOG_LEVEL: 'debug' }, [], '/srv/env-home', 'debug'],
+    [
+      'uses the environment over the file',
+      { VIGIL_HOME: '/srv/env-home', VIGIL_LOG_LEVEL: 'debug' },
+      [],
+      '/srv/env-home',
+      'debug',
+    ],
     [
       'uses flags over the environment',
       { VIGIL_HOME: '/srv/env-home', VIGIL_LOG_LEVEL: 'debug' },
@@ -174,10 +212,18 @@ describe('loadConfig precedence and resolution', () => {
 
 describe('print-config', () => {
   it('prints YAML that loads back to the same configuration', async (t) => {
-    const file = writeYaml(t, 'home: /srv/vigil\nmyhostname: mx.example\nlog_level: debug\nzmq:\n  outer: tcp://127.0.0.1:4000\n')
+    const file = writeYaml(
+      t,
+      'home: /srv/vigil\nmyhostname: mx.example\nlog_level: debug\nzmq:\n  outer: tcp://127.0.0.1:4000\n',
+    )
     const first = await loadConfig(['--config', file], { VIGIL_LOG_LEVEL: 'warn' })
     const printed = formatEffectiveConfig(first)
-    assert.match(printed, new RegExp(`^# Effective Vigil configuration \\(vigil print-config\\)\\.\n# Source: ${file}\n# Overridden by: VIGIL_LOG_LEVEL\n`))
+    assert.match(
+      printed,
+      new RegExp(
+        `^# Effective Vigil configuration \\(vigil print-config\\)\\.\n# Source: ${file}\n# Overridden by: VIGIL_LOG_LEVEL\n`,
+      ),
+    )
     const copy = join(scratch(t), 'copy.yaml')
     writeFileSync(copy, printed)
     const second = await loadConfig(['--config', copy], {})

@@ -6,7 +6,9 @@ import { buildRootSchema } from '../../src/config/schema.ts'
 describe('buildRootSchema', () => {
   it('validates each section with the schema its package exports', async () => {
     const { schema, warnings } = await buildRootSchema(async (dir) =>
-      dir === 'filter-core' ? { filterConfigSchema: z.strictObject({ max_servers: z.number().int().min(1).default(2) }) } : undefined,
+      dir === 'filter-core'
+        ? { filterConfigSchema: z.strictObject({ max_servers: z.number().int().min(1).default(2) }) }
+        : undefined,
     )
     assert.deepEqual(warnings, [])
     const ok = schema.safeParse({})
@@ -14,7 +16,10 @@ describe('buildRootSchema', () => {
     assert.deepEqual(ok.data.filter, { max_servers: 2 })
     assert.deepEqual(ok.data.collector, {})
     const bad = schema.safeParse({ filter: { max_servers: 0 } })
-    assert.deepEqual(bad.error?.issues.map((i) => i.path), [['filter', 'max_servers']])
+    assert.deepEqual(
+      bad.error?.issues.map((i) => i.path),
+      [['filter', 'max_servers']],
+    )
   })
 
   it('rejects any key in the section of a package that has no config.ts yet', async () => {

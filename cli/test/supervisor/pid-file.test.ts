@@ -50,6 +50,9 @@ describe('pid file', () => {
   it('reports a directory that cannot hold the file', (t) => {
     const blocker = pidPath(t)
     writeFileSync(blocker, '')
-    assert.deepEqual(acquirePidFile(join(blocker, 'vigil.pid')), { ok: false, error: `${join(blocker, 'vigil.pid')}: ENOTDIR` })
+    assert.deepEqual(acquirePidFile(join(blocker, 'vigil.pid')), {
+      ok: false,
+      error: `${join(blocker, 'vigil.pid')}: ENOTDIR`,
+    })
   })
 })

@@ -4,7 +4,9 @@ import { DEFAULT_POLICY, decideRestart, type RestartDecision } from '../../src/s
 import { formatExitLine, formatExitStatus } from '../../src/supervisor/exit-status.ts'
 
 describe('decideRestart', () => {
-  const cases: Array<[name: string, rapidStarts: number, uptimeMs: number, code: number | null, expected: RestartDecision]> = [
+  const cases: Array<
+    [name: string, rapidStarts: number, uptimeMs: number, code: number | null, expected: RestartDecision]
+  > = [
     ['restarts after 1 s when the first run crashes', 1, 200, 1, { action: 'restart', delayMs: 1000, rapidStarts: 1 }],
     ['doubles the delay on the second rapid crash', 2, 200, 1, { action: 'restart', delayMs: 2000, rapidStarts: 2 }],
     ['waits 8 s after the fourth rapid crash', 4, 200, 1, { action: 'restart', delayMs: 8000, rapidStarts: 4 }],
@@ -35,6 +37,9 @@ describe('formatExitStatus', () => {
     it(`writes ${expected}`, () => assert.equal(formatExitStatus(code, signal), expected))
 
   it('writes the amavis-mc exit line', () => {
-    assert.equal(formatExitLine(4242, 'vigil filter', 1234, 'exit 1'), 'Process [4242] exited (vigil filter) after 1.2 s: exit 1')
+    assert.equal(
+      formatExitLine(4242, 'vigil filter', 1234, 'exit 1'),
+      'Process [4242] exited (vigil filter) after 1.2 s: exit 1',
+    )
   })
 })

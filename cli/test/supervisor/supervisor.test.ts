@@ -9,7 +9,11 @@ const CHILD = fileURLToPath(new URL('../fixtures/child.mjs', import.meta.url))
 
 function recorder() {
   const lines: Array<{ at: number; line: string }> = []
-  const log = createLogger({ name: 'vigil', level: 'debug', write: (line) => lines.push({ at: performance.now(), line }) })
+  const log = createLogger({
+    name: 'vigil',
+    level: 'debug',
+    write: (line) => lines.push({ at: performance.now(), line }),
+  })
   return { log, lines, text: () => lines.map((l) => l.line).join('\n') }
 }
 
@@ -92,7 +96,10 @@ describe('createSupervisor', () => {
       output: (name, stream, line) => out.push(`${stream} [${name}] ${line}`),
     })
     sup.start()
-    await waitFor('both children ready', () => out.filter((l) => l.startsWith('stdout') && l.includes('ready')).length === 2)
+    await waitFor(
+      'both children ready',
+      () => out.filter((l) => l.startsWith('stdout') && l.includes('ready')).length === 2,
+    )
     assert.ok(out.some((l) => /^stderr \[two\] stderr line from \d+$/.test(l)))
     const pids = sup.status().map((s) => s.pid as number)
     assert.equal(pids.length, 2)
@@ -125,5 +132,33 @@ describe('createSupervisor', () => {
     assert.match(rec.text(), /exited \(test stubborn\) after .*: KILLED, signal 9/)
     assert.ok(isGone(pid))
     await waitFor('worker gone', () => isGone(worker), 5000)
+  })
+
+  it('restarts every child at once on request, without counting it as a failure', async () => {
+    const rec = recorder()
+    const out: string[] = []
+    const sup = createSupervisor({
+      children: [spec('one'), spec('two')],
+      log: rec.log,
+      policy: { maxRapidStarts: 1 },
+      output: (name, _stream, line) => out.push(`${name} ${line}`),
+    })
+    sup.start()
+    await waitFor('both ready', () => out.filter((l) => l.includes(' ready ')).length === 2)
+    const before = sup.status().map((s) => s.pid as number)
+    sup.restartAll()
+    await waitFor('both restarted', () => out.filter((l) => l.includes(' ready ')).length === 4)
+    const after = sup.status()
+    assert.deepEqual(
+      after.map((s) => [s.state, s.starts]),
+      [
+        ['running', 2],
+        ['running', 2],
+      ],
+    )
+    assert.ok(before.every(isGone))
+    assert.ok(after.every((s) => s.pid !== undefined && !before.includes(s.pid)))
+    assert.doesNotMatch(rec.text(), /Exceeded restart count|Restarting \(/)
+    await sup.stop()
   })
 })
