@@ -12,6 +12,11 @@ import { normalizeListeners, type FilterConfig, type Listener } from '../config.
 import { createBusPublisher } from '../telemetry/publisher.ts'
 import { resolveHome } from './worker.ts'
 import { prepareWorkerEntry, type WorkerEntry } from './worker-bundle.ts'
+import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
+import { parseDeliveryMethod } from '../forward/client.ts'
+
+/** Connections waiting for an idle worker beyond this are refused with 421 (the MTA retries). */
+const MAX_PENDING = 1000
 import type { MasterToWorker, WorkerToMaster } from './protocol.ts'
 
 interface WorkerSlot {
@@ -158,6 +163,10 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
     const server = createServer({ pauseOnConnect: true })
     server.on('connection', (socket) => {
       if (stopping) return void socket.destroy()
+      if (pending.length >= MAX_PENDING) {
+        socket.end('421 4.3.2 Service busy, too many connections waiting; try again later\r\n')
+        return
+      }
       pending.push({ socket, listener: l })
       socket.once('close', () => {
         const i = pending.findIndex((p) => p.socket === socket)
@@ -189,6 +198,11 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
     async start() {
       if (started) return
       started = true
+      // Validate what workers would only find out one by one (and crash-loop on): checker
+      // addresses, banned rules, delivery methods. Throws a VigilError naming the problem.
+      buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
+      parseDeliveryMethod(cfg.forward_method)
+      parseDeliveryMethod(cfg.notify_method)
       mkdirSync(paths.tmp, { recursive: true })
       entry = await prepareWorkerEntry(tmpdir(), (err) =>
         log.warn('Worker bundle not built; workers run through tsx.', { err: err as Error }),

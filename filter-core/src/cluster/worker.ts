@@ -73,7 +73,9 @@ export async function createWorker(
     deps.analyzers ?? buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
   const settings = createSettingsLookup(cfg)
   publisher.state('-')
+  process.title = 'amavisd (ch0-avail)'
   let served = 0
+  let lastEventStats = { deadLettered: 0, trimmed: 0 }
   // The connection to forward_method is cached across sessions, as amavis's SMTP connection
   // cache does; it is closed after a quiet period and when the worker exits.
   let forwarder: SmtpClient | undefined
@@ -83,6 +85,7 @@ export async function createWorker(
 
   const serve = async ({ socket, listener }: WorkerConnection): Promise<void> => {
     served++
+    process.title = `amavisd (ch${served}-accept)`
     socket.setNoDelay(true)
     const base = `${pad(pid, 5)}-${pad(served, 2)}`
     publisher.state('A')
@@ -123,6 +126,7 @@ export async function createWorker(
       {
         onMail(seq) {
           const id = seq === 1 ? base : `${base}-${seq}`
+          process.title = `amavisd (${id})`
           publisher.state('m', id)
           return id
         },
@@ -151,12 +155,20 @@ export async function createWorker(
       idleTimer = setTimeout(() => void forwarder?.close(), CACHE_IDLE_MS)
       idleTimer.unref()
     }
-    if (Object.keys(sessionErrors).length) {
-      // Vigil-only counts (not amavis wire names) on Vigil's own topic; amavis peers never subscribe to it.
-      publisher.send(`vigil.stats ${JSON.stringify({ pid, smtp_protocol_errors: sessionErrors })}`)
-      log.info(`(${base}) Session had SMTP protocol errors.`, { smtp_protocol_errors: sessionErrors })
+    const es = events?.stats()
+    const evDelta = es ? { deadLettered: es.deadLettered - lastEventStats.deadLettered, trimmed: es.trimmed - lastEventStats.trimmed } : { deadLettered: 0, trimmed: 0 }
+    if (es) lastEventStats = { deadLettered: es.deadLettered, trimmed: es.trimmed }
+    if (Object.keys(sessionErrors).length || evDelta.deadLettered || evDelta.trimmed) {
+      // Vigil-only counts (deltas; not amavis wire names) on Vigil's own topic; amavis peers never subscribe to it.
+      const stats: Record<string, unknown> = { pid }
+      if (Object.keys(sessionErrors).length) stats.smtp_protocol_errors = sessionErrors
+      if (evDelta.deadLettered) stats.events_dead_lettered = evDelta.deadLettered
+      if (evDelta.trimmed) stats.events_trimmed = evDelta.trimmed
+      publisher.send(`vigil.stats ${JSON.stringify(stats)}`)
+      if (stats.smtp_protocol_errors) log.info(`(${base}) Session had SMTP protocol errors.`, { smtp_protocol_errors: sessionErrors })
     }
     publisher.state('-')
+    process.title = `amavisd (ch${served}-avail)`
   }
 
   return {
@@ -167,6 +179,7 @@ export async function createWorker(
     async close() {
       if (idleTimer) clearTimeout(idleTimer)
       await forwarder?.close()
+      process.title = `amavisd (ch${served}-finish)`
       publisher.state('exiting')
       await events?.close()
       await publisher.close()

@@ -99,3 +99,34 @@ test('numbers the second transaction of a session <id>-2 and counts protocol err
   assert.match(ids[0], /^\d{5}-01$/)
   assert.equal(ids[1], `${ids[0]}-2`)
 })
+
+test('backs off when workers keep dying right after start, then keeps the pool filled', async (t) => {
+  const sink = await startSmtpSink(t)
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, respawn_backoff_max_secs: 1 } })
+  await waitWorkersReady(bus, 1)
+  const killed = new Set<number>()
+  const deadline = Date.now() + 15000
+  while (killed.size < 3 && Date.now() < deadline) {
+    const pid = f.filter.workerPids().find((p) => !killed.has(p))
+    if (pid) {
+      killed.add(pid)
+      process.kill(pid, 'SIGKILL')
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  assert.equal(killed.size, 3)
+  const until = Date.now() + 10000
+  while (!f.logs.some((l) => l.includes('Workers keep crashing; backing off')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  assert.ok(f.logs.some((l) => l.includes('Workers keep crashing; backing off')), f.logs.join('\n'))
+  while (f.filter.workerPids().filter((p) => !killed.has(p)).length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  assert.equal(f.filter.workerPids().filter((p) => !killed.has(p)).length, 1)
+  await bus.waitFor((m) => new Set(m.filter((x) => /^am\.st \d+ \S+ -$/.test(x[0])).map((x) => x[0].split(' ')[1])).size >= 2, 15000, 'a new worker ready')
+  const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage() })
+  assert.equal(r.finalCode, 250)
+})
+
+test('refuses to start with a bad checker address instead of crash-looping workers', async (t) => {
+  await assert.rejects(startTestFilter(t, { filter: { clamd_address: 'not a socket' } }), /Invalid socket address/)
+})
