@@ -10,6 +10,8 @@ import { childScope, tmpDir, type Owner } from './tmp.ts'
 export interface ClamdInstance {
   host: string
   port: number
+  /** `127.0.0.1:PORT`, ready for the filter's `clamd_address`. */
+  address: string
   /** clamd's LocalSocket (unix stream socket) in the temp dir. */
   socketPath: string
   dir: string
@@ -117,6 +119,7 @@ export async function startClamd(t: Owner | null, opts: StartClamdOptions = {}):
     return {
       host,
       port,
+      address: `${host}:${port}`,
       socketPath,
       dir,
       dbDir,

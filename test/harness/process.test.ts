@@ -151,3 +151,21 @@ test('a port handed out by freePort is reserved machine-wide until its process e
   const file = join(tmpdir(), 'vigil-harness-ports', String(port))
   assert.equal(readFileSync(file, 'utf8').split(' ')[0], String(process.pid))
 })
+
+test('a readiness probe that hangs is cut off at the start-up deadline', async (t) => {
+  const dir = await tmpDir(t, 'proc')
+  const started = Date.now()
+  await assert.rejects(
+    spawnService({
+      t,
+      name: 'hanging-probe',
+      cmd: 'sleep',
+      args: ['30'],
+      logFile: join(dir, 'l'),
+      readyTimeoutMs: 300,
+      ready: () => new Promise<boolean>(() => {}),
+    }),
+    (e: unknown) => e instanceof VigilError && e.code === ErrorCode.HARNESS_START,
+  )
+  assert.ok(Date.now() - started < 10_000)
+})

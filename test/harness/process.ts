@@ -369,9 +369,17 @@ export async function spawnService(opts: SpawnServiceOptions): Promise<ServicePr
       )
     }
     let ok = false
+    let probeTimer: NodeJS.Timeout | undefined
     try {
-      ok = await opts.ready()
+      // A probe that hangs must not outlive the start-up deadline.
+      ok = await Promise.race([
+        opts.ready(),
+        new Promise<boolean>((r) => {
+          probeTimer = setTimeout(() => r(false), Math.max(100, deadline - Date.now()))
+        }),
+      ])
     } catch {}
+    clearTimeout(probeTimer)
     if (ok && !done) return svc
     if (Date.now() >= deadline) {
       const tail = await logTail()

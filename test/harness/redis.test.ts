@@ -28,3 +28,12 @@ test('stopping redis frees its port and the private instance does not persist da
   await assert.rejects(redis.command('PING'), /ECONNREFUSED/)
   await redis.stop() // idempotent
 })
+
+test('startRedis can also listen on a unix socket', async (t) => {
+  const redis = await startRedis(t, { unixSocket: true })
+  assert.ok(redis.socketPath)
+  const client = new Redis({ path: redis.socketPath, lazyConnect: true, maxRetriesPerRequest: 1 })
+  t.after(() => client.disconnect())
+  await client.connect()
+  assert.equal(await client.ping(), 'PONG')
+})

@@ -12,6 +12,8 @@ export interface RedisInstance {
   url: string
   /** `host:port`, the form of an amavis @storage_redis_dsn `server`. */
   server: string
+  /** With unixSocket: the socket path. */
+  socketPath?: string
   dir: string
   pid: number
   process: ServiceProcess
@@ -23,6 +25,8 @@ export interface RedisInstance {
 export interface StartRedisOptions {
   /** Extra redis-server arguments, e.g. ['--maxmemory', '10mb']. */
   args?: string[]
+  /** Also listen on a unix socket in the temp dir (amavis @storage_redis_dsn accepts a socket path). */
+  unixSocket?: boolean
 }
 
 function encodeCommand(args: string[]): Buffer {
@@ -107,6 +111,7 @@ export async function startRedis(t: Owner | null, opts: StartRedisOptions = {}):
       'yes',
       '--logfile',
       '',
+      ...(opts.unixSocket ? ['--unixsocket', join(dir, 'redis.sock'), '--unixsocketperm', '700'] : []),
       ...(opts.args ?? []),
     ],
     cwd: dir,
@@ -122,6 +127,7 @@ export async function startRedis(t: Owner | null, opts: StartRedisOptions = {}):
     port,
     url: `redis://${host}:${port}`,
     server: `${host}:${port}`,
+    socketPath: opts.unixSocket ? join(dir, 'redis.sock') : undefined,
     dir,
     pid: proc.pid,
     process: proc,

@@ -145,3 +145,17 @@ test('parseSinkDump returns null for a transaction still being written', () => {
   assert.deepEqual(full.rcpts, ['r@x'])
   assert.equal(full.data.toString(), 'Subject: s\n\nb\n')
 })
+
+test('smtp-sink listens on IPv6 loopback when asked', async (t) => {
+  const sink = await startSmtpSink(t, { host: '::1' })
+  const r = await sendMail({
+    host: '::1',
+    port: sink.port,
+    from: 'a@x.test',
+    to: ['b@y.test'],
+    data: 'Subject: v6\n\nx\n',
+  })
+  assert.equal(r.accepted, true, r.transcript.join('\n'))
+  const [m] = await sink.waitForMessages(1)
+  assert.equal(m.clientAddr, 'ipv6:::1')
+})

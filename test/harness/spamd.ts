@@ -21,6 +21,8 @@ export interface SpamdCheckResult {
 export interface SpamdInstance {
   host: string
   port: number
+  /** `127.0.0.1:PORT`, ready for the filter's `spamd_address`. */
+  address: string
   dir: string
   pid: number
   process: ServiceProcess
@@ -150,6 +152,7 @@ export async function startSpamd(t: Owner | null, opts: StartSpamdOptions = {}):
     return {
       host,
       port,
+      address: `${host}:${port}`,
       dir,
       pid: proc.pid,
       process: proc,
