@@ -22,7 +22,7 @@ interface CommandSpec {
 
 export const COMMANDS = {
   start: {
-    summary: 'Run every available component under a supervisor (restarts crashed ones).',
+    summary: 'Run every available component under a supervisor (restarts crashed ones; SIGHUP reloads).',
     synopsis: '[--only NAME[,NAME...]]',
     valueOptions: ['only'],
     flagOptions: [],

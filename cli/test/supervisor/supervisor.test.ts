@@ -128,7 +128,7 @@ describe('createSupervisor', () => {
     const pid = sup.status()[0].pid as number
     const started = performance.now()
     await sup.stop()
-    assert.ok(performance.now() - started >= 300, 'waited for the stop timeout before killing')
+    assert.ok(performance.now() - started >= 250, 'waited for the stop timeout before killing')
     assert.match(rec.text(), /exited \(test stubborn\) after .*: KILLED, signal 9/)
     assert.ok(isGone(pid))
     await waitFor('worker gone', () => isGone(worker), 5000)
