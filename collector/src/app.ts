@@ -319,7 +319,7 @@ export function createCollector(
             metrics: () =>
               formatMetrics({
                 nowSecs: now(),
-                processStartSecs: startSecs,
+                processStartSecs: performance.timeOrigin / 1000,
                 rssBytes: process.memoryUsage.rss(),
                 totals: totals.aggregate(),
                 processes: processCounts(),

@@ -179,11 +179,12 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
           actions.push({ kind: 'purged', host: r.host, pid: r.pid, gone: false, detail: 'gave up' })
           continue
         }
+        const after = r.signalled
         o.signal(r.pid, 'SIGKILL')
         r.signalled = 'KILL'
         r.lastSignalAt = nowSecs
         r.retrySecs *= 1.5
-        actions.push({ kind: 'kill', host: r.host, pid: r.pid, detail: `still there after ${r.signalled}` })
+        actions.push({ kind: 'kill', host: r.host, pid: r.pid, detail: `still there after SIG${after}, ${what}` })
       }
     }
     return actions
