@@ -42,7 +42,8 @@ export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
     } else if (long) {
       name = long[1]
       value = long[2]
-    } else return fail(`unexpected argument ${JSON.stringify(a)}`)
+    } else if (a.startsWith('-')) return fail(`unknown option ${a}`)
+    else return fail(`unexpected argument ${JSON.stringify(a)}`)
     if (name === 'plain' || name === 'tui') {
       if (value !== undefined) return fail(`--${name} takes no value`)
       out.mode = name

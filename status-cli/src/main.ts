@@ -47,6 +47,8 @@ export async function main(argv: readonly string[], prog = 'amavis-status'): Pro
   }
   const parsed = parseStatusArgs(argv)
   if (!parsed.ok) {
+    // amavisd-status prints the legend and usage to stdout; the reason goes to stderr.
+    process.stderr.write(`${basename(prog)}: ${parsed.problem}\n`)
     process.stdout.write(formatUsage(basename(prog)) + VIGIL_USAGE)
     return exit(1)
   }

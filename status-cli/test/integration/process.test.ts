@@ -96,14 +96,19 @@ test('prints the header and blank lines on stdout and the busy processes on stde
   assert.ok(!content.includes('am.snmp'), 'am.snmp is not subscribed to')
 })
 
-test('prints the legend and usage on stdout and exits 1 on a bad option', async (t) => {
-  for (const args of [['-x'], ['-c'], ['-w', 'soon']]) {
+test('prints the legend and usage on stdout, the reason on stderr, and exits 1 on a bad option', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['-x'], /^amavis-status: unknown option -x\n$/],
+    [['-c'], /^amavis-status: option -c needs a value\n$/],
+    [['-w', 'soon'], /^amavis-status: bad wait interval "soon"\n$/],
+  ]
+  for (const [args, why] of cases) {
     const r = runStatus(t, args)
     const { code } = await r.exit
     assert.equal(code, 1)
     assert.match(r.stdout(), /^States legend:\n {2}A {2}accepted a connection\n/)
     assert.match(r.stdout(), /\nUsage: amavis-status \[-c <count>\] \[-w <wait-interval>\]\n/)
-    assert.equal(r.stderr(), '')
+    assert.match(r.stderr(), why)
   }
 })
 
