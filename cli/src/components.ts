@@ -3,7 +3,6 @@
 // never breaks the others (or `vigil check-config`).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { CommonConfig, Logger } from '@vigil/protocol'
 
 /** The contract every component's src/app.ts factory returns. */
 export interface Component {
@@ -12,7 +11,6 @@ export interface Component {
   /** Human lines saying where it listens, printed by `vigil start` as `listening: …`. */
   describe(): string[]
 }
-export type ComponentFactory = (common: CommonConfig, section: never, deps: { log: Logger }) => Component
 
 export interface ComponentInfo {
   /** Command name and child name in the supervisor. */

@@ -142,6 +142,12 @@ export async function runStart(loaded: LoadedConfig, options: StartOptions, io: 
             log.warn('The home directory changed; the pid file stays where it is until vigil start is restarted.', {
               pid_file: pidFile,
             })
+          const wanted = selectComponents(fresh, options.only).run
+          if (wanted.join(',') !== selection.run.join(','))
+            log.warn('The set of components changed; restart vigil start to apply it.', {
+              running: selection.run.join(','),
+              configured: wanted.join(','),
+            })
           log.info('Configuration valid; restarting every component.')
           supervisor.restartAll()
         },
