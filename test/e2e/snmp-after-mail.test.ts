@@ -47,6 +47,7 @@ test('after N messages through the filter, SNMP inMsgs and the content counters 
   const common = commonConfigSchema.parse({
     home,
     myhostname: 'snmp.e2e.test',
+    snmp_location: 'Grüße aus Köln',
     log_level: 'warn',
     zmq: { inner: [innerSocket(home)], outer, snmp: `tcp://127.0.0.1:${snmpPort}`, events: eventsSocket(home) },
   })
@@ -113,6 +114,18 @@ test('after N messages through the filter, SNMP inMsgs and the content counters 
     `each message counts in exactly one major category: ${perCat.join(',')}`,
   )
   assert.equal(delta('ContentCleanMsgs'), BigInt(N), 'smtp-source mail is clean')
+
+  // The filter's cold-start burst travelled filter → collector responder → agent → snmpd intact.
+  const sys = await snmpd.snmpget(['sysDescr', 'sysName', 'sysLocation'].map(oid))
+  const flat = sys.replace(/\n(?!\.)/g, ' ')
+  const str = (name: string) => {
+    const m = new RegExp(`^\\.${oid(name).replace(/\./g, '\\.')} = (STRING: "(.*)"|Hex-STRING: ([0-9A-F ]+))\\s*$`, 'm').exec(flat)
+    assert.ok(m, `${name} in ${sys}`)
+    return m[2] ?? Buffer.from(m[3].replace(/\s+/g, ''), 'hex').toString('utf8')
+  }
+  assert.equal(str('sysDescr'), 'amavis-2.13.0 (20230106)')
+  assert.equal(str('sysName'), 'snmp.e2e.test')
+  assert.equal(str('sysLocation'), 'Grüße aus Köln')
 
   // Process gauges vs amavis-status, once the workers are idle again.
   const statusCounts = async (): Promise<[number, number]> => {
