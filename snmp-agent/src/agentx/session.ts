@@ -64,6 +64,8 @@ export interface SessionStats {
   /** Time spent inside the agent answering requests, in ns (decode excluded). */
   answerNs: number
   malformed: number
+  /** Pings the master answered. */
+  pings: number
   resets: number
   connectFailures: number
 }
@@ -103,6 +105,7 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     requests: 0,
     answerNs: 0,
     malformed: 0,
+    pings: 0,
     resets: 0,
     connectFailures: 0,
   }
@@ -371,6 +374,9 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     if (Date.now() - lastRx < o.pingIntervalMs) return
     pingInFlight = true
     request(s, { type: PduType.Ping })
+      .then(() => {
+        st.pings++
+      })
       .catch((err: Error) => {
         if (s === sock && !stopped) drop(s, `master did not answer Ping: ${err.message}`)
       })

@@ -282,12 +282,23 @@ describe('snmp-agent reconnection', () => {
     assert.ok(lines.some((l) => l.includes('re-established')))
   })
 
-  it('connects to a unix-socket master (agentXSocket unix:/path)', async (t) => {
+  it('connects to a unix-socket master (agentXSocket unix:/path) and keeps the idle session alive with Pings snmpd answers', async (t) => {
     const snmpd = await startSnmpd(t, { agentx: 'unix' })
     const responder = await startResponder(t)
     responder.state.values = baseValues()
     const spool = await tmpDir(t, 'spool')
-    await startAgent(t, { agentx: snmpd.agentxAddress, responder: responder.endpoint, spool, lines: [] })
+    const agent = await startAgent(t, {
+      agentx: snmpd.agentxAddress,
+      responder: responder.endpoint,
+      spool,
+      lines: [],
+      extra: { ping_interval_secs: 0.2, agentx_timeout_secs: 1 },
+    })
+    assert.match(await snmpd.snmpget([`${MIB}.2.1.2.0`]), /Gauge32: 6/)
+    await new Promise((r) => setTimeout(r, 1500))
+    const s = agent.stats().session
+    assert.deepEqual([s.state, s.sessions, s.resets], ['registered', 1, 0])
+    assert.ok(s.pings >= 3, `snmpd answered ${s.pings} Pings`)
     assert.match(await snmpd.snmpget([`${MIB}.2.1.2.0`]), /Gauge32: 6/)
   })
 })
