@@ -1,8 +1,10 @@
 // Banned names and types (amavis $banned_filename_re). Each part is described by its declared
-// MIME type, its detected type tags (`.exe`, `.exe-ms`) and its declared names; rules are tried
-// in order against those strings and the first rule that matches decides (deny, or allow).
-// Rules apply along the path from the root: an allowed container (say `.tar`) allows everything
-// inside it; a denied part is reported with its whole path, as amavis logs
+// MIME type, its detected type tags (`.exe`, `.exe-ms`) and its declared names. For every part,
+// rules are tried in order against the descriptions of the part AND of all its ancestors (its
+// path from the root); the first rule that matches any of them decides, deny or allow. So, as in
+// amavis's sample config, a deny rule placed before `[ qr'^\.(rpm|cpio|tar)$' => 0 ]` blocks
+// "anywhere", and deny rules after it do not apply inside Unix archives. A denied part is
+// reported with its whole path, as amavis logs
 // `BANNED (multipart/mixed | application/zip,.zip,a.zip | .exe,.exe-ms,virus.exe)`.
 import type { BannedResult, BannedRules, MimePart, ParsedMessage } from './check.ts'
 import { typeTags } from '../mime/detect-type.ts'
@@ -12,13 +14,17 @@ const RISKY_EXT = 'exe|com|pif|scr|bat|cmd|cpl|vbs|vbe|js|jse|wsf|wsh|lnk|hta|ms
 /** Amavis-like defaults: executable names, double extensions, Windows executable MIME types and file types. */
 export const DEFAULT_BANNED_RULES: BannedRules = {
   rules: [
+    // Blocked anywhere, even inside Unix archives: Windows executables by content.
+    { pattern: '^\\.(exe-ms|dll)$' },
+    // Anything else inside Unix-type archives is allowed.
+    { pattern: '^\\.(rpm|cpio|tar)$', allow: true },
     // Double extensions anywhere in the name: invoice.pdf.exe
     { pattern: `\\.[^./]*\\.(${RISKY_EXT})\\.?$` },
     // Windows class id hidden in a name: file.{3050f4d8-98b5-11cf-bb82-00aa00bdce0b}
     { pattern: '\\{[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\\}?' },
     { pattern: '^application/(x-msdownload|x-msdos-program|hta|x-ms-installer|x-dosexec)$' },
     { pattern: `.\\.(${RISKY_EXT})$` },
-    { pattern: '^\\.(exe|exe-ms|exe-unix|elf|dll)$' },
+    { pattern: '^\\.(exe|exe-unix|elf)$' },
   ],
 }
 
@@ -58,24 +64,28 @@ export function checkBanned(
   rules: BannedRules | readonly CompiledRule[] = DEFAULT_BANNED_RULES,
 ): BannedResult & { partId?: string; rule?: string } {
   const compiled = Array.isArray(rules) ? (rules as readonly CompiledRule[]) : compileBannedRules(rules as BannedRules)
-  const chain: string[] = []
+  const path: string[][] = []
   const visit = (p: MimePart): (BannedResult & { partId?: string; rule?: string }) | undefined => {
-    const attrs = partAttributes(p)
-    chain.push(attrs.join(','))
+    path.push(partAttributes(p))
     try {
-      for (const rule of compiled) {
-        if (attrs.some((a) => rule.re.test(a))) {
-          if (rule.allow) return undefined
-          return { banned: true, reason: chain.filter((c) => c !== '').join(' | '), partId: p.id, rule: rule.pattern }
+      const rule = compiled.find((r) => path.some((attrs) => attrs.some((a) => r.re.test(a))))
+      if (rule && !rule.allow)
+        return {
+          banned: true,
+          reason: path
+            .map((attrs) => attrs.join(','))
+            .filter((d) => d !== '')
+            .join(' | '),
+          partId: p.id,
+          rule: rule.pattern,
         }
-      }
       for (const c of p.children) {
         const r = visit(c)
         if (r) return r
       }
       return undefined
     } finally {
-      chain.pop()
+      path.pop()
     }
   }
   return visit(msg.root) ?? { banned: false }

@@ -1,6 +1,7 @@
 // MIME decoding and message facts for the checks and the JSON event.
 export { parseMessage, bodyDigest, parseMessageIds, type ParseOptions } from './parse.ts'
 export { detectType, typeTags } from './detect-type.ts'
+export { readGzip, readTar } from './archives.ts'
 export { readZip, DEFAULT_ZIP_LIMITS, type ZipLimits, type ZipMember, type ZipReadResult } from './zip.ts'
 export {
   attachedFileNames,

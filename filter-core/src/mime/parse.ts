@@ -13,6 +13,7 @@ import {
   type HeaderField,
 } from './headers.ts'
 import { DEFAULT_ZIP_LIMITS, readZip, type ZipLimits } from './zip.ts'
+import { readGzip, readTar } from './archives.ts'
 
 export interface ParseOptions {
   /** Deepest nesting of multiparts, rfc822 messages and archives (amavis $MAXLEVELS is 14). */
@@ -208,7 +209,7 @@ function parseEntity(
   }
   part.content = content
   part.detectedType = detectType(content)
-  if (part.detectedType === 'zip' && ctx.unpack) unpackZip(part, depth, ctx)
+  if (ctx.unpack && ARCHIVE_TYPES.has(part.detectedType!)) unpackArchive(part, depth, ctx)
   return part
 }
 
@@ -283,15 +284,20 @@ function splitMultipart(body: Buffer, boundary: string, placement: string, ctx: 
   return parts
 }
 
-function unpackZip(part: MutablePart, depth: number, ctx: Ctx): void {
+const ARCHIVE_TYPES = new Set(['zip', 'gz', 'tar'])
+
+function unpackArchive(part: MutablePart, depth: number, ctx: Ctx): void {
   if (depth + 1 > ctx.maxDepth) {
     flag(part, 'too deep')
     return
   }
-  const z = readZip(part.content!, {
-    ...ctx.zipLimits,
-    maxTotalBytes: Math.min(ctx.zipLimits.maxTotalBytes, ctx.unpackBudget),
-  })
+  const limits = { ...ctx.zipLimits, maxTotalBytes: Math.min(ctx.zipLimits.maxTotalBytes, ctx.unpackBudget) }
+  const z =
+    part.detectedType === 'gz'
+      ? readGzip(part.content!, part.declaredNames[0], limits)
+      : part.detectedType === 'tar'
+        ? readTar(part.content!, limits)
+        : readZip(part.content!, limits)
   for (const m of z.members) ctx.unpackBudget -= m.content?.length ?? 0
   if (z.error) flag(part, z.error)
   z.members.forEach((m, i) => {
@@ -305,7 +311,7 @@ function unpackZip(part: MutablePart, depth: number, ctx: Ctx): void {
     if (m.content) {
       child.content = m.content
       child.detectedType = detectType(m.content)
-      if (child.detectedType === 'zip') unpackZip(child, depth + 1, ctx)
+      if (ARCHIVE_TYPES.has(child.detectedType!)) unpackArchive(child, depth + 1, ctx)
     } else flag(child, m.undecodableReason ?? 'corrupt zip member')
     part.children.push(child)
   })

@@ -62,6 +62,13 @@ describe('checkBanned with the default rules', () => {
       'multipart/mixed | application/octet-stream,.exe,.exe-unix,.elf,tool',
     ],
     ['a harmless name that merely contains exe', () => attachment('exercise.txt'), undefined],
+    // Amavis's sample rule order: Windows executables are blocked anywhere, names inside Unix archives are not.
+    ['a .js file inside a tar.gz (allowed in Unix archives)', () => readMail('tgz-js.eml'), undefined],
+    [
+      'a Windows executable inside a tar.gz (blocked anywhere)',
+      () => readMail('tgz-exe.eml'),
+      'multipart/mixed | application/gzip,.gz,build.tar.gz | .tar,build.tar | .exe,.exe-ms,bin/setup.exe',
+    ],
   ]
   for (const [what, raw, reason] of cases) {
     it(`${reason ? 'bans' : 'passes'} ${what}`, () => {

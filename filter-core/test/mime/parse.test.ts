@@ -52,6 +52,17 @@ describe('parseMessage on specimens', () => {
       ],
     ],
     [
+      'tgz-exe.eml',
+      [
+        'p001 1 multipart/mixed -',
+        '  p002 1/1 text/plain asc',
+        '  p003 1/2 application/gzip gz [build.tar.gz]',
+        '    p004 1/2/1 - tar [build.tar]',
+        '      p005 1/2/1/1 - asc [tools/README]',
+        '      p006 1/2/1/2 - exe [bin/setup.exe]',
+      ],
+    ],
+    [
       'rfc2047-2231.eml',
       [
         'p001 1 multipart/mixed -',
