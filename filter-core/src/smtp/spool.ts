@@ -75,25 +75,19 @@ export class DataReceiver {
     this.spoolDir = opts.spoolDir
   }
 
-  private append(line: Buffer) {
-    // line excludes its terminator; we store it with CRLF.
-    const len = line.length + 2
-    if (this.inHeader && line.length === 0) {
-      this.inHeader = false
-      this.headerEnd = this.size + 2
-    }
+  /** Stores decoded message bytes (already CRLF-normalised and dot-unstuffed). */
+  private store(parts: Buffer[], len: number) {
+    if (!len) return
     this.size += len
+    if (this.oversize) return
     if (this.maxSize > 0 && this.size > this.maxSize) {
       this.oversize = true
       return
     }
     if (this.fd === undefined && this.memBytes + len > this.threshold) this.openSpool()
-    if (this.fd !== undefined) {
-      if (line.length) writeSync(this.fd, line)
-      writeSync(this.fd, CRLF)
-    } else {
-      if (line.length) this.chunks.push(line)
-      this.chunks.push(CRLF)
+    if (this.fd !== undefined) writeSync(this.fd, parts.length === 1 ? parts[0] : Buffer.concat(parts, len))
+    else {
+      for (const p of parts) this.chunks.push(Buffer.from(p))
       this.memBytes += len
     }
   }
@@ -116,20 +110,49 @@ export class DataReceiver {
       buf = Buffer.concat([this.partial, chunk])
       this.partial = undefined
     }
+    // Copy runs of ordinary lines in one piece; only dot-stuffed lines, bare LFs and the end
+    // marker need attention.
+    const out: Buffer[] = []
+    let outLen = 0
+    let seg = 0
+    const flush = (to: number) => {
+      if (to > seg) {
+        out.push(buf.subarray(seg, to))
+        outLen += to - seg
+      }
+    }
     let pos = 0
     for (;;) {
       const lf = buf.indexOf(0x0a, pos)
       if (lf < 0) break
-      let end = lf
-      if (end > pos && buf[end - 1] === 0x0d) end--
-      const line = buf.subarray(pos, end)
-      pos = lf + 1
-      if (line.length === 1 && line[0] === 0x2e) {
+      const hasCr = lf > pos && buf[lf - 1] === 0x0d
+      const lineLen = lf - pos - (hasCr ? 1 : 0)
+      if (lineLen === 1 && buf[pos] === 0x2e) {
+        flush(pos)
+        seg = lf + 1
+        this.store(out, outLen)
         if (this.headerEnd < 0) this.headerEnd = this.size
-        return pos + offsetBase
+        return lf + 1 + offsetBase
       }
-      this.append(line.length > 0 && line[0] === 0x2e ? line.subarray(1) : line)
+      if (this.inHeader && lineLen === 0) {
+        this.inHeader = false
+        this.headerEnd = this.size + outLen + (pos - seg) + 2
+      }
+      if (lineLen > 0 && buf[pos] === 0x2e) {
+        flush(pos)
+        seg = pos + 1
+      }
+      if (!hasCr) {
+        flush(lf)
+        out.push(CRLF)
+        outLen += 2
+        seg = lf + 1
+      }
+      pos = lf + 1
     }
+    flush(pos)
+    seg = pos
+    this.store(out, outLen)
     if (pos < buf.length) {
       const rest = buf.subarray(pos)
       // Bound a line without LF: flush its head as data (a long body line is legal for us).

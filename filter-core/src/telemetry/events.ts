@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Push } from 'zeromq'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { CommonConfig, Logger } from '@vigil/protocol'
 
 export interface EventSinkStats {
@@ -60,12 +60,13 @@ function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter:
   const limit = opts.common.redis_logging_queue_size_limit
   let idx = 0
   let client: Redis | undefined
+  let RedisCtor: typeof import('ioredis').Redis | undefined
   let pending = 0
   let closing: Promise<void> | undefined
   const connectTo = (i: number) => {
     const d = dsns[i]
     const s = parseRedisServer(d.server)
-    const c = new Redis({
+    const c = new RedisCtor!({
       ...(s.path ? { path: s.path } : { host: s.host, port: s.port }),
       db: d.db_id,
       password: d.password,
@@ -79,10 +80,31 @@ function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter:
     c.on('error', () => {})
     return c
   }
-  client = connectTo(0)
+  // ioredis is loaded only when Redis logging is configured (it costs ~12 MB per worker).
+  const ready = import('ioredis').then((m) => {
+    RedisCtor = m.Redis
+    if (!closing) client = connectTo(0)
+  })
+  const early: string[] = []
+  let unavailable = false
+  void ready.then(
+    () => {
+      for (const j of early.splice(0)) deliver(j)
+    },
+    (e: Error) => {
+      unavailable = true
+      opts.log.error('Redis client could not be loaded; events go to the dead-letter file.', { err: e })
+      for (const j of early.splice(0)) deadLetter(j, 'redis client unavailable')
+    },
+  )
   let idle: (() => void) | undefined
-  const deliver = (json: string) => {
-    if (closing || !client) return deadLetter(json, 'shutting down')
+  const deliver = (json: string): void => {
+    if (closing) return deadLetter(json, 'shutting down')
+    if (unavailable) return deadLetter(json, 'redis client unavailable')
+    if (!client) {
+      early.push(json)
+      return
+    }
     pending++
     const c = client
     c.pipeline()
@@ -115,6 +137,8 @@ function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter:
     stats: () => ({ ...st, queued: pending }),
     close() {
       closing ??= (async () => {
+        await ready.catch(() => undefined)
+        for (const j of early.splice(0)) deadLetter(j, 'shutting down')
         if (pending > 0) await new Promise<void>((r) => ((idle = r), setTimeout(r, 3000).unref()))
         client?.disconnect()
         client = undefined

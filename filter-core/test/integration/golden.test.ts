@@ -7,9 +7,24 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseMessage } from '@vigil/protocol'
 import { sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import { innerEndpoint, startBus, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import { eventsEndpoint, innerEndpoint, startBus, startEventsPull, startTestFilter, waitWorkersReady } from '../helpers.ts'
 
 const GOLDEN = fileURLToPath(new URL('../golden/clean-message.txt', import.meta.url))
+const GOLDEN_EVENT = fileURLToPath(new URL('../golden/clean-message-event.json', import.meta.url))
+
+/** The event with run-dependent values replaced (ids, times, ports, sizes that include our Received line). */
+function normaliseEvent(json: string): string {
+  return json
+    .replace(/"@timestamp":"[^"]+"/, '"@timestamp":"T"')
+    .replace(/"time_unix":[\d.]+/, '"time_unix":0.000')
+    .replace(/"time_iso_week_date":"[^"]+"/, '"time_iso_week_date":"W"')
+    .replace(/"elapsed":\{[^}]*\}/, (m) => m.replace(/:\d+\.\d{3}/g, ':0.000'))
+    .replace(/"mail_id":"[\w-]{12}"/, '"mail_id":"MAILID"')
+    .replace(/\d{5}-01/g, 'PID-01')
+    .replace(/"dst_port":\d+/, '"dst_port":PORT')
+    .replace(/\[127\.0\.0\.1\]:\d+/g, '[127.0.0.1]:PORT')
+    .replace(/"(src_ip|dst_ip)":"127\.0\.0\.1"/g, '"$1":"127.0.0.1"')
+}
 
 const MESSAGE =
   'From: Alice <alice@example.com>\r\nTo: bob@example.test\r\nSubject: golden\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n' +
@@ -19,6 +34,7 @@ test('a subscriber sees the cold-start burst, the state sequence and one counter
   const sink = await startSmtpSink(t)
   const home = await tmpDir(t, 'vigil-filter-')
   const bus = await startBus(t, innerEndpoint(home))
+  const pull = await startEventsPull(t, eventsEndpoint(home))
   const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, local_domains_maps: ['example.test'] } })
   await waitWorkersReady(bus, 1)
   const r = await sendMail({
@@ -57,4 +73,10 @@ test('a subscriber sees the cold-start burst, the state sequence and one counter
   const got = lines.join('\n') + '\n'
   if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, got)
   assert.equal(got, readFileSync(GOLDEN, 'utf8'))
+
+  // The JSON event: sorted keys, %.3f numbers, amavis field set (spec §5.3–5.5).
+  await pull.waitFor(1)
+  const ev = normaliseEvent(pull.raw[0]) + '\n'
+  if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN_EVENT, ev)
+  assert.equal(ev, readFileSync(GOLDEN_EVENT, 'utf8'))
 })
