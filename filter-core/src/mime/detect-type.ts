@@ -27,6 +27,14 @@ const MAGIC: readonly [offset: number, bytes: Buffer, type: string][] = [
   [0, Buffer.from('!<arch>\n', 'latin1'), 'ar'],
   [0, Buffer.from('ITSF', 'latin1'), 'chm'],
   [257, Buffer.from('ustar', 'latin1'), 'tar'],
+  [0, Buffer.from([0x78, 0x9f, 0x3e, 0x22]), 'tnef'],
+  [2, Buffer.from('-lh', 'latin1'), 'lha'],
+  [0, Buffer.from('ID3', 'latin1'), 'mp3'],
+  [0, Buffer.from('OggS', 'latin1'), 'ogg'],
+  [0, Buffer.from([0x00, 0x00, 0x01, 0xba]), 'mpv'],
+  [0, Buffer.from('CWS', 'latin1'), 'swf'],
+  [0, Buffer.from('FWS', 'latin1'), 'swf'],
+  [0, Buffer.from('<?xml', 'latin1'), 'xml'],
 ]
 
 const HTML_TAG = /^<(!doctype\s+html|html|head|body|script|iframe|table|div|meta|title)[\s>]/i

@@ -25,6 +25,9 @@ describe('detectType', () => {
     ['an OLE2 (MS Office) document', Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0]), 'doc'],
     ['RTF', b('{\\rtf1\\ansi hello}'), 'rtf'],
     ['a tar archive', Buffer.concat([Buffer.alloc(257), b('ustar\x0000')]), 'tar'],
+    ['a TNEF (winmail.dat) file', Buffer.from([0x78, 0x9f, 0x3e, 0x22, 0, 0]), 'tnef'],
+    ['an LHA archive', b('\x21\x00-lh5-'), 'lha'],
+    ['XML', b('<?xml version="1.0"?><a/>'), 'xml'],
     ['binary junk', Buffer.from([1, 2, 3, 0, 250, 251]), 'bin'],
     ['nothing', Buffer.alloc(0), 'empty'],
   ]
