@@ -2,7 +2,7 @@
 // redraw on stderr (spec §3.4). The session owns the cycle timing rules but never reads the
 // clock or sets timers: the live driver (main.ts) and the replayer (replay.ts) feed it times.
 import { formatCycle, HEADER } from './render/format.ts'
-import { applyMessage, initialState, redraw, type RedrawView, type StatusState } from './state.ts'
+import { createStatusStore, type RedrawView, type StatusState } from './state.ts'
 
 /** The first redraw comes this long after start; message bursts redraw at most this often. */
 export const MIN_REDRAW_GAP_MS = 200
@@ -32,7 +32,7 @@ export interface PlainSession {
  */
 export function createPlainSession(opts: { count?: number; waitSecs: number; write: Write }): PlainSession {
   const waitMs = Math.round(opts.waitSecs * 1000)
-  let state = initialState()
+  const store = createStatusStore()
   let remaining = opts.count
   let done = false
   let startMs: number | undefined
@@ -47,8 +47,7 @@ export function createPlainSession(opts: { count?: number; waitSecs: number; wri
       else opts.write(1, '\n')
     },
     message(parts, nowMs) {
-      const r = applyMessage(state, parts, nowMs / 1000)
-      state = r.state
+      const r = store.apply(parts, nowMs / 1000)
       unrecognized += r.unrecognized
       for (const n of r.notices) opts.write(2, n + '\n')
       if (pendingSinceMs === undefined) pendingSinceMs = nowMs
@@ -61,21 +60,20 @@ export function createPlainSession(opts: { count?: number; waitSecs: number; wri
       return due
     },
     redraw(nowMs) {
-      const r = redraw(state, nowMs / 1000)
-      state = r.state
-      opts.write(2, formatCycle(r.view))
+      const view = store.redraw(nowMs / 1000)
+      opts.write(2, formatCycle(view))
       lastRedrawMs = nowMs
       pendingSinceMs = undefined
       if (remaining !== undefined) remaining--
       if (remaining !== undefined && remaining <= 0) done = true
       else opts.write(1, '\n')
-      return r.view
+      return view
     },
     get done() {
       return done
     },
     get state() {
-      return state
+      return store.snapshot()
     },
     get unrecognized() {
       return unrecognized

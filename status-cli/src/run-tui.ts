@@ -7,7 +7,7 @@ import { formatScreen, hostsOf, type CounterView } from './render/format.ts'
 import { createScreen } from './render/screen.ts'
 import type { LiveRun } from './run-plain.ts'
 import { createBusSource, createResponderClient } from './source.ts'
-import { applyMessage, initialState, redraw, type RedrawView } from './state.ts'
+import { createStatusStore, type RedrawView } from './state.ts'
 import { INITIAL_TUI, onKey, type TuiState } from './tui-state.ts'
 
 /** Where rows and counters come from. */
@@ -27,7 +27,7 @@ function busProvider(o: {
   now: () => number
   onMessage?(parts: Buffer[], nowMs: number): void
 }): Provider {
-  let state = initialState()
+  const store = createStatusStore()
   let notice: (n: string | undefined) => void = () => {}
   const source = createBusSource({
     endpoint: o.endpoint,
@@ -35,8 +35,7 @@ function busProvider(o: {
     onMessage(parts) {
       const t = o.now()
       o.onMessage?.(parts, t)
-      const r = applyMessage(state, parts, t / 1000)
-      state = r.state
+      const r = store.apply(parts, t / 1000)
       notice(r.notices.length ? r.notices[r.notices.length - 1] : undefined)
     },
     onQuiet: (n) => notice(n),
@@ -50,9 +49,7 @@ function busProvider(o: {
       source.start()
     },
     view(nowSecs) {
-      const r = redraw(state, nowSecs)
-      state = r.state
-      return r.view
+      return store.redraw(nowSecs)
     },
     async counters(nowSecs) {
       try {

@@ -4,6 +4,7 @@ import { parseFrame, type Frame } from '@vigil/protocol'
 import {
   advanceHistory,
   applyMessage,
+  createStatusStore,
   HISTORY_CAP,
   initialState,
   redraw,
@@ -208,5 +209,39 @@ describe('advanceHistory', () => {
     assert.equal(next.length, HISTORY_CAP)
     assert.equal(next.slice(0, 4), 'DVVV')
     assert.equal(next[next.length - 1], 'P')
+  })
+})
+
+describe('createStatusStore', () => {
+  it('draws the same views as the pure applyMessage and redraw for a recorded stream', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { parseFramesFile } = await import('../src/replay.ts')
+    const msgs = parseFramesFile(readFileSync(new URL('fixtures/proc-lists.frames', import.meta.url), 'utf8'))
+    const store = createStatusStore()
+    let pure = initialState()
+    for (const m of msgs) {
+      const now = T + m.tMs / 1000
+      const a = store.apply(m.parts, now)
+      const b = applyMessage(pure, m.parts, now)
+      pure = b.state
+      assert.deepEqual(a.notices, b.notices)
+      const r = redraw(pure, now + 0.2)
+      pure = r.state
+      assert.deepEqual(store.redraw(now + 0.2), r.view)
+    }
+  })
+
+  it('hands out snapshots that later messages do not change', () => {
+    const store = createStatusStore()
+    store.apply([`am.st 1 ${T}.000 A`], T)
+    const snap = store.snapshot()
+    store.apply([`am.st 2 ${T}.000 A`, `am.st 1 ${T}.000 purged`], T)
+    assert.deepEqual([...snap.procs.keys()], [1])
+  })
+
+  it('leaves the argument of the pure applyMessage untouched', () => {
+    const s0 = applyMessage(initialState(), [`am.st 1 ${T}.000 A`], T).state
+    applyMessage(s0, [`am.st 1 ${T}.000 purged`, 'am.proc.idle 5'], T)
+    assert.deepEqual([...s0.procs.keys()], [1])
   })
 })
