@@ -155,8 +155,11 @@ function fieldSyntaxError(name: string, text: string): string | undefined {
       const addrs = addressList(value)
       if (addrs.length === 0) return 'no address'
       if ((value.match(/</g) ?? []).length !== (value.match(/>/g) ?? []).length) return 'unbalanced angle brackets'
+      // A quoted local part may hold spaces and @: judge the address with quoted strings masked.
+      const mask = (a: string) => a.replace(/"(?:[^"\\]|\\.)*"/g, 'q')
       const bad = addrs.find(
-        (a) => !/^[^@\s<>]+@[^@\s<>]+$/.test(a) && !(name.toLowerCase() !== 'from' && /^[^@\s<>]+$/.test(a)),
+        (a) =>
+          !/^[^@\s<>]+@[^@\s<>]+$/.test(mask(a)) && !(name.toLowerCase() !== 'from' && /^[^@\s<>]+$/.test(mask(a))),
       )
       return bad === undefined ? undefined : `bad address ${bad}`
     }

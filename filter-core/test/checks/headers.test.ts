@@ -46,6 +46,8 @@ describe('checkHeaders rules', () => {
     ['a From without an address', 'From: Alice\nDate: Mon, 01 Jan 2024 10:00:00 +0000\n', 6],
     ['unbalanced angle brackets in To', base + 'To: <bob@example.net\n', 6],
     ['an empty To group', base + 'To: undisclosed-recipients:;\n', 0],
+    ['a quoted local part with a space', base + 'To: "john doe"@example.com\n', 0],
+    ['an address literal', base + 'Cc: Ops <ops@[192.0.2.1]>\n', 0],
     ['a date without weekday and seconds', 'From: a@example.com\nDate: 1 Jan 2024 10:00 GMT\n', 0],
     ['a missing From', 'Date: Mon, 01 Jan 2024 10:00:00 +0000\n', 7],
     ['duplicate Message-ID (case-insensitive)', base + 'Message-ID: <a@x>\nMESSAGE-ID: <b@x>\n', 8],
