@@ -53,6 +53,14 @@ export const COMMANDS = {
     minArgs: 0,
     maxArgs: 0,
   },
+  dashboard: {
+    summary: 'Run the dashboard web server (relays the collector API to the browser).',
+    synopsis: '',
+    valueOptions: [],
+    flagOptions: [],
+    minArgs: 0,
+    maxArgs: 0,
+  },
   'print-config': {
     summary: 'Print the effective configuration as YAML.',
     synopsis: '',
@@ -78,9 +86,9 @@ export const COMMANDS = {
     maxArgs: Infinity,
   },
   demo: {
-    summary: 'Send generated demo mail through the running filter.',
-    synopsis: '[--count N]',
-    valueOptions: ['count'],
+    summary: 'Send a generated mix of demo mail (clean, spam, virus, banned, ...) to the running filter.',
+    synopsis: '[--count N] [--host H] [--port P] [--delay-ms MS]',
+    valueOptions: ['count', 'host', 'port', 'delay-ms'],
     flagOptions: [],
     minArgs: 0,
     maxArgs: 0,

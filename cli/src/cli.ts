@@ -77,7 +77,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         return runTestMessage(loaded, parsed.options['test-message'], io)
       return runComponent(componentByName('filter')!, loaded, io)
     case 'collector':
-    case 'snmp-agent': {
+    case 'snmp-agent':
+    case 'dashboard': {
       const info = componentByName(parsed.command)
       if (!info) throw new Error(`component ${parsed.command} missing from the registry`)
       return runComponent(info, loaded, io)

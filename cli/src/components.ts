@@ -15,8 +15,10 @@ export interface Component {
 export interface ComponentInfo {
   /** Command name and child name in the supervisor. */
   readonly name: string
-  /** Workspace directory (and package `@vigil/<dir>`). */
+  /** Workspace directory, e.g. `filter-core`, `dashboard/server`. */
   readonly dir: string
+  /** Package name without the scope when it differs from `dir`: `@vigil/<pkg>`. */
+  readonly pkg?: string
   /** Key of its section in vigil.yaml. */
   readonly section: string
   /** Export of `<dir>/src/app.ts`; undefined for config-only packages. */
@@ -42,6 +44,14 @@ export const COMPONENTS: readonly ComponentInfo[] = [
     factory: 'createSnmpAgent',
     schema: 'snmpAgentConfigSchema',
   },
+  {
+    name: 'dashboard',
+    dir: 'dashboard/server',
+    pkg: 'dashboard-server',
+    section: 'dashboard',
+    factory: 'createDashboard',
+    schema: 'dashboardConfigSchema',
+  },
   { name: 'status', dir: 'status-cli', section: 'status', schema: 'statusConfigSchema' },
 ]
 
@@ -64,12 +74,16 @@ export function hasPackageFile(dir: string, file: string): boolean {
 }
 
 /**
- * Imports `@vigil/<dir>/<file>` by a computed specifier (so the type checker does not require the
- * file to exist yet). Resolves undefined when the file does not exist; rejects when it exists but
- * fails to load, so a broken component is reported, not mistaken for an absent one.
+ * Imports `@vigil/<pkg>/<file>` (pkg defaults to dir) by a computed specifier, so the type checker
+ * does not require the file to exist yet. Resolves undefined when the file does not exist; rejects
+ * when it exists but fails to load, so a broken component is reported, not mistaken for an absent one.
  */
-export async function importPackageFile(dir: string, file: string): Promise<Record<string, unknown> | undefined> {
+export async function importPackageFile(
+  dir: string,
+  file: string,
+  pkg: string = dir,
+): Promise<Record<string, unknown> | undefined> {
   if (!hasPackageFile(dir, file)) return undefined
-  const specifier = `@vigil/${dir}/${file}`
+  const specifier = `@vigil/${pkg}/${file}`
   return (await import(specifier)) as Record<string, unknown>
 }

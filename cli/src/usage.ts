@@ -27,12 +27,17 @@ export function formatUsage(topic?: CommandName): string {
   lines.push('', 'Options:')
   for (const [opt, text] of GLOBAL_OPTIONS) lines.push(`  ${opt.padEnd(20)}${text}`)
   if (topic === 'start')
-    lines.push(`  ${'--only LIST'.padEnd(20)}start only these components (filter,collector,snmp-agent)`)
+    lines.push(`  ${'--only LIST'.padEnd(20)}start only these components (collector,filter,snmp-agent,dashboard)`)
   if (topic === 'filter')
     lines.push(
       `  ${'--test-message FILE'.padEnd(20)}run one .eml through the checks, print the verdicts, forward nothing`,
     )
-  if (topic === 'demo') lines.push(`  ${'--count N'.padEnd(20)}number of demo messages`)
+  if (topic === 'demo')
+    lines.push(
+      `  ${'--count N'.padEnd(20)}number of demo messages (default: one round of the mix)`,
+      `  ${'--host H, --port P'.padEnd(20)}where to send (default: the filter's first TCP listener)`,
+      `  ${'--delay-ms MS'.padEnd(20)}pause between messages`,
+    )
   lines.push(
     '',
     'Exit codes: 0 ok, 64 usage, 69 component unavailable, 73 cannot create, 75 already running, 78 config.',

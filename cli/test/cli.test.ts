@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { EventEmitter } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,15 @@ import { describe, it, type TestContext } from 'node:test'
 import { runCli } from '../src/cli.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/vigil.mjs', import.meta.url))
+
+/** A loopback port nothing listens on (bound once, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as AddressInfo
+  await new Promise((resolve) => srv.close(resolve))
+  return port
+}
 
 async function run(argv: string[], env: Record<string, string> = {}) {
   let stdout = ''
@@ -48,7 +58,17 @@ describe('vigil usage', () => {
   it('prints the help on stdout and exits 0', async () => {
     const r = await run(['--help'])
     assert.equal(r.code, 0)
-    for (const cmd of ['start', 'filter', 'collector', 'snmp-agent', 'print-config', 'check-config', 'release', 'demo'])
+    for (const cmd of [
+      'start',
+      'filter',
+      'collector',
+      'snmp-agent',
+      'dashboard',
+      'print-config',
+      'check-config',
+      'release',
+      'demo',
+    ])
       assert.match(r.stdout, new RegExp(`^  ${cmd} `, 'm'))
     assert.doesNotMatch(r.stdout, /test-component/)
   })
@@ -130,11 +150,13 @@ describe('vigil check-config and print-config', () => {
     )
   })
 
-  it('reports a missing delegate instead of failing silently', async () => {
-    const r = await run(['demo', '--home', '/tmp/vigil-demo-none'])
-    if (r.code === 69)
-      assert.match(r.stderr, /^vigil: demo is not available in this build \(needs filter-core\/src\/tools\/demo\.ts/)
-    else assert.notEqual(r.code, 70, r.stderr)
+  it('runs the demo generator and reports an unreachable filter as a failure', async (t) => {
+    if (!existsSync(new URL('../../filter-core/src/tools/demo.ts', import.meta.url)))
+      return t.skip('filter-core demo not built yet')
+    const port = await closedPort()
+    const r = await run(['demo', '--home', scratch(t), '--port', String(port), '--count', '1'])
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stdout, new RegExp(`^\\S+ +4\\d\\d .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`, 'm'))
   })
 
   it('as a process: exits 78 with every problem on stderr and no stack trace', async (t) => {

@@ -17,20 +17,26 @@ async function configWith(t: TestContext, yaml: string) {
 const all = () => true
 
 describe('selectComponents', () => {
-  it('starts the collector and the filter, not the SNMP agent, by default', async (t) => {
+  it('starts the collector, the filter and the dashboard, not the SNMP agent, by default', async (t) => {
     const sel = selectComponents(await configWith(t, ''), undefined, all)
-    assert.deepEqual(sel.run, ['collector', 'filter'])
+    assert.deepEqual(sel.run, ['collector', 'filter', 'dashboard'])
     assert.deepEqual(sel.skipped, ['snmp-agent: disabled (snmp_agent.enabled is not true)'])
   })
 
   it('starts the SNMP agent when snmp_agent.enabled is true', async (t) => {
     const sel = selectComponents(await configWith(t, 'snmp_agent:\n  enabled: true\n'), undefined, all)
-    assert.deepEqual(sel.run, ['collector', 'filter', 'snmp-agent'])
+    assert.deepEqual(sel.run, ['collector', 'filter', 'snmp-agent', 'dashboard'])
+  })
+
+  it('does not start a component whose section says enabled: false', async (t) => {
+    const sel = selectComponents(await configWith(t, 'dashboard:\n  enabled: false\n'), undefined, all)
+    assert.deepEqual(sel.run, ['collector', 'filter'])
+    assert.ok(sel.skipped.includes('dashboard: disabled (dashboard.enabled is not true)'))
   })
 
   it('skips a component whose package is missing, saying why', async (t) => {
     const sel = selectComponents(await configWith(t, ''), undefined, (c) => c.name !== 'filter')
-    assert.deepEqual(sel.run, ['collector'])
+    assert.deepEqual(sel.run, ['collector', 'dashboard'])
     assert.ok(sel.skipped.includes('filter: not available in this build (filter-core/src/app.ts is missing)'))
   })
 

@@ -36,15 +36,17 @@ function isGone(pid: number): boolean {
   }
 }
 
-it('vigil start runs the filter and collector; a message reaches the next hop; SIGINT stops every process', async (t) => {
-  const missing = ['filter-core', 'collector'].filter((dir) => !existsSync(join(ROOT, dir, 'src/app.ts')))
+it('vigil start runs filter, collector and dashboard; a message reaches the next hop; SIGINT stops every process', async (t) => {
+  const missing = ['filter-core', 'collector', 'dashboard/server'].filter(
+    (dir) => !existsSync(join(ROOT, dir, 'src/app.ts')),
+  )
   if (missing.length > 0) {
     t.skip(`component not built yet: ${missing.map((d) => `${d}/src/app.ts`).join(', ')} missing`)
     return
   }
   const dir = await tmpDir(t, 'e2e-start')
   const sink = await startSmtpSink(t)
-  const [filterPort, outerPort, snmpPort, httpPort] = await freePorts(4)
+  const [filterPort, outerPort, snmpPort, httpPort, dashboardPort] = await freePorts(5)
   const configFile = join(dir, 'vigil.yaml')
   writeFileSync(
     configFile,
@@ -60,6 +62,9 @@ it('vigil start runs the filter and collector; a message reaches the next hop; S
       '  max_servers: 1',
       'collector:',
       `  http_listen: 127.0.0.1:${httpPort}`,
+      'dashboard:',
+      `  listen: 127.0.0.1:${dashboardPort}`,
+      `  collector_http: 127.0.0.1:${httpPort}`,
       '',
     ].join('\n'),
   )
@@ -80,9 +85,9 @@ it('vigil start runs the filter and collector; a message reaches the next hop; S
   await waitFor(
     () => {
       assert.equal(sup.exitCode, null, `vigil start exited early:\n${out}`)
-      return /^\[filter\] listening: /m.test(out) && /^\[collector\] listening: /m.test(out)
+      return ['filter', 'collector', 'dashboard'].every((c) => new RegExp(`^\\[${c}\\] listening: `, 'm').test(out))
     },
-    { timeoutMs: 90_000, what: `both components listening; output so far:\n${out}` },
+    { timeoutMs: 90_000, what: 'every component listening' },
   ).catch((err: Error) => assert.fail(`${err.message}\n${out}`))
   assert.match(out, /Component not started: snmp-agent: disabled/)
 
@@ -99,14 +104,16 @@ it('vigil start runs the filter and collector; a message reaches the next hop; S
   assert.equal(mail.header('subject'), 'vigil e2e start')
   assert.match(mail.body.toString('utf8'), /Hello through vigil start\./)
 
-  const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`)
-  assert.equal(metrics.status, 200)
-  await metrics.body?.cancel()
+  for (const url of [`http://127.0.0.1:${httpPort}/metrics`, `http://127.0.0.1:${dashboardPort}/`]) {
+    const res = await fetch(url)
+    assert.equal(res.status, 200, url)
+    await res.body?.cancel()
+  }
 
   const children = new Set(
-    [...out.matchAll(/Process \[(\d+)\] started \(vigil (?:filter|collector)\)/g)].map((m) => Number(m[1])),
+    [...out.matchAll(/Process \[(\d+)\] started \(vigil (?:filter|collector|dashboard)\)/g)].map((m) => Number(m[1])),
   )
-  assert.equal(children.size, 2, out)
+  assert.equal(children.size, 3, out)
   const everyPid = processesInGroups(children)
   assert.ok(everyPid.length >= 2, `expected the components and their workers, found ${everyPid}`)
 

@@ -56,7 +56,7 @@ async function buildComponent(
   if (info === 'test-component') return createTestComponent(testComponentOptions(io.env), { log })
   let mod: Record<string, unknown> | undefined
   try {
-    mod = await importPackageFile(info.dir, 'app.ts')
+    mod = await importPackageFile(info.dir, 'app.ts', info.pkg)
   } catch (err) {
     io.stderr(`vigil: component '${info.name}' failed to load: ${(err as Error).message.split('\n')[0]}\n`)
     return EXIT.SOFTWARE

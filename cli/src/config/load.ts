@@ -11,6 +11,7 @@ import type { FilterConfig } from '@vigil/filter-core/config.ts'
 import type { CollectorConfig } from '@vigil/collector/config.ts'
 import type { SnmpAgentConfig } from '@vigil/snmp-agent/config.ts'
 import type { StatusConfig } from '@vigil/status-cli/config.ts'
+import type { DashboardConfig } from '@vigil/dashboard-server/config.ts'
 import { globalOptionsFrom, type GlobalOptions } from '../args.ts'
 import { formatIssue, formatPath } from './problems.ts'
 import { loadRootSchema } from './schema.ts'
@@ -25,6 +26,7 @@ export type VigilConfig = CommonConfig & {
   readonly collector: CollectorConfig
   readonly snmp_agent: SnmpAgentConfig
   readonly status: StatusConfig
+  readonly dashboard: DashboardConfig
 }
 
 /** Where the effective configuration came from. */
@@ -219,6 +221,6 @@ export async function loadConfig(
 
 /** The common keys only (what a component factory receives as `common`). */
 export function commonPart(config: VigilConfig): CommonConfig {
-  const { filter: _f, collector: _c, snmp_agent: _s, status: _t, ...common } = config
+  const { filter: _f, collector: _c, snmp_agent: _s, status: _t, dashboard: _d, ...common } = config
   return Object.freeze(common) as CommonConfig
 }

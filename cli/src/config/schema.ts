@@ -5,7 +5,7 @@
 // package never stops the others from starting.
 import { z } from 'zod'
 import { commonConfigSchema } from '@vigil/protocol'
-import { COMPONENTS, importPackageFile } from '../components.ts'
+import { COMPONENTS, importPackageFile, type ComponentInfo } from '../components.ts'
 
 export interface RootSchema {
   readonly schema: z.ZodType<Record<string, unknown>>
@@ -18,18 +18,13 @@ function isZodSchema(x: unknown): x is z.ZodType {
 }
 
 /** Loads `<dir>/src/<file>`: undefined when absent, rejects when present but broken. */
-export type PackageImporter = (dir: string, file: string) => Promise<Record<string, unknown> | undefined>
+export type PackageImporter = (dir: string, file: string, pkg?: string) => Promise<Record<string, unknown> | undefined>
 
-async function sectionSchema(
-  importer: PackageImporter,
-  dir: string,
-  exportName: string,
-  section: string,
-  warnings: string[],
-): Promise<z.ZodType> {
+async function sectionSchema(importer: PackageImporter, c: ComponentInfo, warnings: string[]): Promise<z.ZodType> {
+  const { dir, schema: exportName, section } = c
   let mod: Record<string, unknown> | undefined
   try {
-    mod = await importer(dir, 'config.ts')
+    mod = await importer(dir, 'config.ts', c.pkg)
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err)
     warnings.push(`${section}: not checked, ${dir}/src/config.ts failed to load: ${why}`)
@@ -49,7 +44,7 @@ export async function buildRootSchema(importer: PackageImporter = importPackageF
   const warnings: string[] = []
   const shape: Record<string, z.ZodType> = {}
   for (const c of COMPONENTS) {
-    const s = await sectionSchema(importer, c.dir, c.schema, c.section, warnings)
+    const s = await sectionSchema(importer, c, warnings)
     shape[c.section] = s.prefault({})
   }
   return { schema: commonConfigSchema.extend(shape) as unknown as z.ZodType<Record<string, unknown>>, warnings }
