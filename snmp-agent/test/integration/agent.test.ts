@@ -219,12 +219,15 @@ describe('snmp-agent with a real snmpd master', () => {
     assert.match(set.stderr + set.stdout, /notWritable|noAccess|noCreation|not writable/i)
   })
 
-  it('follows new responder totals on the next request once the TTL has passed', async () => {
+  it('follows new responder totals on the next request once the TTL has passed, and keeps values a reply omits', async () => {
     responder.state.values.set('InMsgs', ['C32', '12'])
     responder.state.values.set('ProcBusy', ['G32', '5'])
-    const out = await snmpd.snmpget([`${MIB}.1.2.1.0`, `${MIB}.2.1.4.0`])
+    responder.state.values.delete('ContentCleanMsgs')
+    const out = await snmpd.snmpget([`${MIB}.1.2.1.0`, `${MIB}.2.1.4.0`, `${MIB}.1.10.1.1.0`])
     assert.equal(valueOf(out, `${MIB}.1.2.1.0`), 'Counter32: 12')
     assert.equal(valueOf(out, `${MIB}.2.1.4.0`), 'Gauge32: 5')
+    // amavis's subagent does not reset a value missing from a reply; neither do we.
+    assert.equal(valueOf(out, `${MIB}.1.10.1.1.0`), 'Counter32: 5')
   })
 
   it('keeps 8 parallel bulk walks complete and identical', async () => {
