@@ -6,6 +6,8 @@ export {
   redraw,
   applyMessage,
   initialState,
+  createStatusStore,
+  type StatusStore,
   type StatusState,
   type ProcEntry,
   type RedrawView,
@@ -20,4 +22,5 @@ export {
   HEADER,
 } from './render/format.ts'
 export { createPlainSession, type PlainSession } from './plain.ts'
-export { parseFramesFile, formatRecordedMessage, replayPlain, type RecordedMessage } from './replay.ts'
+export { parseFramesFile, framesEpochMs, formatRecordedMessage, replayPlain, type RecordedMessage } from './replay.ts'
+export { main } from './main.ts'
