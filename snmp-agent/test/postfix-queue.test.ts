@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { countQueueEntries, nextQueueTtlMs } from '../src/postfix-queue.ts'
+import { CountDeadlineError, countQueueEntries, nextQueueTtlMs } from '../src/postfix-queue.ts'
 
 describe('Postfix queue counting', () => {
   it('counts files and recurses into one-character hash directories only', async (t) => {
@@ -18,6 +18,14 @@ describe('Postfix queue counting', () => {
     writeFileSync(join(deferred, 'top-level-file'), '')
     mkdirSync(join(deferred, 'not-a-hash-dir'))
     assert.equal(await countQueueEntries(deferred, 5000), 5)
+  })
+
+  it('gives up with CountDeadlineError instead of a partial count once its deadline has passed', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-spool-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, `f${i}`), '')
+    await assert.rejects(countQueueEntries(dir, -1), CountDeadlineError)
+    assert.equal(await countQueueEntries(dir, 5000), 20)
   })
 
   it('rejects for a missing directory so the caller can serve 0 and log', async () => {
