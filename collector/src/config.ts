@@ -31,11 +31,13 @@ export const collectorConfigSchema = z
     /** Optional CURVE for TCP endpoints between hosts. */
     curve: curveKeys.optional(),
     /**
-     * native (default): libzmq proxy threads forward the local host's traffic; the collector reads a copy.
-     * Holds two libuv threadpool threads; falls back to js when UV_THREADPOOL_SIZE leaves fewer than two free.
-     * js: every message passes through the JS loop; malformed messages are not forwarded, HWM drops countable.
+     * js (default): every message passes through the JS loop with batch receives; malformed messages are
+     * not forwarded; HWM refusals are countable (outer_nodrop). Fastest on a small (2-core) host.
+     * native: libzmq proxy threads forward the local host's traffic and the collector reads a copy; more
+     * threads, so only worth it with idle cores. Holds two libuv threadpool threads; falls back to js when
+     * UV_THREADPOOL_SIZE leaves fewer than two free.
      */
-    forwarder: z.enum(['native', 'js']).default('native'),
+    forwarder: z.enum(['js', 'native']).default('js'),
     /** Per-subscriber queue limit (messages) of the outer PUB; beyond it messages are dropped. */
     outer_hwm: z.number().int().min(1).default(10000),
     /**

@@ -13,7 +13,9 @@ export function createJsBus(o: BusOptions): Bus {
     stats: o.stats,
     log: o.log,
   })
-  const onMessage = (host: string, parts: Buffer[]) => (o.ingest.handle(host, parts) ? outer.send(parts) : undefined)
+  const onMessage = (host: string, parts: Buffer[]) => {
+    if (o.ingest.handle(host, parts)) outer.send(parts)
+  }
   const inners = o.groups.map((g) =>
     createInnerSubscriber({ ...g, hwm: o.innerHwm, curve: o.curve, stats: o.stats, log: o.log, onMessage }),
   )
@@ -36,15 +38,15 @@ export function createJsBus(o: BusOptions): Bus {
     async stop() {
       while (started.length) await started.shift()!.stop()
     },
-    inject(host, parts) {
+    async inject(host, parts) {
       o.stats.framesInjected += parts.length
-      return o.ingest.handle(host, parts.map((p) => Buffer.from(p))) ? outer.send(parts) : Promise.resolve()
+      if (o.ingest.handle(host, parts.map((p) => Buffer.from(p)))) outer.send(parts)
     },
-    publishOuter(parts) {
+    async publishOuter(parts) {
       o.stats.framesInjected += parts.length
       o.stats.messagesIn++
       o.stats.framesIn += parts.length
-      return outer.send(parts)
+      outer.send(parts)
     },
     describe() {
       return [...o.groups.map((g) => `inner SUB (${g.host}): ${g.endpoints.join(', ')}`), `outer PUB: ${o.outer} (js forwarder)`]

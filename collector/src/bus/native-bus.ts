@@ -14,7 +14,7 @@ import { Proxy, Publisher, Subscriber, XPublisher, XSubscriber, type Socket } fr
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ErrorCode, VigilError } from '@vigil/protocol'
-import { createInnerSubscriber, type InnerSubscriber } from './inner-subscriber.ts'
+import { batchReceiveLoop, createInnerSubscriber, type InnerSubscriber } from './inner-subscriber.ts'
 import { createOuterPublisher } from './outer-publisher.ts'
 import { closeNow, ipcPath, isTcp, needsIpv6 } from './sockets.ts'
 import type { Bus, BusOptions } from './bus.ts'
@@ -82,7 +82,9 @@ export function createNativeBus(o: BusOptions): Bus {
       curve: o.curve,
       stats: o.stats,
       log: o.log,
-      onMessage: (host, parts) => (o.ingest.handle(host, parts) ? sender.send(parts) : undefined),
+      onMessage: (host, parts) => {
+        if (o.ingest.handle(host, parts)) sender.send(parts)
+      },
     }),
   )
   let proxyA: Proxy | undefined
@@ -92,26 +94,24 @@ export function createNativeBus(o: BusOptions): Bus {
   let tapLoop: Promise<void> | undefined
   let stopped = false
 
-  async function runTap(): Promise<void> {
-    while (!stopped) {
-      let parts: Buffer[]
-      try {
-        parts = await tap.receive()
-      } catch (err) {
-        if (stopped || tap.closed) return
+  const runTap = () =>
+    batchReceiveLoop(
+      tap,
+      (parts) => {
+        try {
+          o.ingest.handle(fast.host, parts, false)
+        } catch (err) {
+          o.log.error('Message handler failed; message skipped.', { host: fast.host, err })
+        }
+        o.stats.messagesOut++
+        o.stats.framesOut += parts.length
+      },
+      () => stopped,
+      (err) => {
         o.stats.receiveErrors++
         o.log.warn('Tap receive failed.', { err })
-        continue
-      }
-      try {
-        o.ingest.handle(fast.host, parts, false)
-      } catch (err) {
-        o.log.error('Message handler failed; message skipped.', { host: fast.host, err })
-      }
-      o.stats.messagesOut++
-      o.stats.framesOut += parts.length
-    }
-  }
+      },
+    )
 
   const bind = async (sock: Socket, ep: string, what: string) => {
     const p = ipcPath(ep)
@@ -159,15 +159,15 @@ export function createNativeBus(o: BusOptions): Bus {
       for (const s of [xsubA, xpubA, xsubB, xpubB]) closeNow(s)
       releaseProxyThreads()
     },
-    inject(host, parts) {
+    async inject(host, parts) {
       o.stats.framesInjected += parts.length
-      return o.ingest.handle(host, parts.map((p) => Buffer.from(p))) ? sender.send(parts) : Promise.resolve()
+      if (o.ingest.handle(host, parts.map((p) => Buffer.from(p)))) sender.send(parts)
     },
-    publishOuter(parts) {
+    async publishOuter(parts) {
       o.stats.framesInjected += parts.length
       o.stats.messagesIn++
       o.stats.framesIn += parts.length
-      return sender.send(parts)
+      sender.send(parts)
     },
     describe() {
       return [

@@ -1,8 +1,8 @@
-// msg-forwarder's outer PUB (spec §1.1, §1.3). Every send goes through one serial queue because
-// zeromq.js allows one pending send per socket; the forwarder loops and the minder both use it.
-// Drop accounting: libzmq's PUB drops silently at the HWM, so by default only frames in/out are
-// counted. With `nodrop`, the socket is an XPUB with XPUB_NODROP and sendTimeout 0: a message that
-// would overflow any subscriber's queue fails with EAGAIN, is not sent to anyone, and is counted.
+// msg-forwarder's outer PUB (spec §1.1, §1.3). sendTimeout is 0, so zeromq.js sends synchronously
+// (no pending send, no promise to wait for): the forwarder loops and the minder can all publish
+// without queueing. Drop accounting: libzmq's PUB drops silently at the HWM, so by default only
+// frames in/out are counted. With `nodrop`, the socket is an XPUB with XPUB_NODROP: a message that
+// would overflow any subscriber's queue fails at once with EAGAIN, is sent to no one, and is counted.
 import { Publisher, XPublisher } from 'zeromq'
 import type { Logger } from '@vigil/protocol'
 import { ErrorCode, VigilError } from '@vigil/protocol'
@@ -22,19 +22,16 @@ export interface OuterPublisherOptions {
 
 export interface OuterPublisher {
   start(): Promise<void>
-  /** Publishes one multi-part message unchanged. Never throws; a failed send is counted. */
-  send(parts: readonly (Uint8Array | string)[]): Promise<void>
-  /** Resolves when every queued message has been handed to libzmq. */
-  flush(): Promise<void>
+  /** Publishes one multi-part message unchanged, synchronously. Never throws; a refused send is counted. */
+  send(parts: readonly (Uint8Array | string)[]): void
   stop(): Promise<void>
   readonly endpoint: string
 }
 
 export function createOuterPublisher(o: OuterPublisherOptions): OuterPublisher {
   const useCurve = !!o.curve && isTcp(o.endpoint)
-  const sock: Publisher | XPublisher = o.nodrop
-    ? new XPublisher({ noDrop: true, sendTimeout: 0 })
-    : new Publisher({})
+  const sock: Publisher | XPublisher = o.nodrop ? new XPublisher({ noDrop: true }) : new Publisher({})
+  sock.sendTimeout = 0
   sock.sendHighWaterMark = o.hwm
   sock.linger = 2000
   if (needsIpv6(o.endpoint)) sock.ipv6 = true
@@ -42,28 +39,15 @@ export function createOuterPublisher(o: OuterPublisherOptions): OuterPublisher {
     sock.curveServer = true
     sock.curveSecretKey = o.curve!.server_secret_key
   }
-  const queue: (readonly (Uint8Array | string)[])[] = []
-  let draining: Promise<void> | undefined
   let stopped = false
-
-  async function drain(): Promise<void> {
-    while (queue.length > 0) {
-      const parts = queue.shift()!
-      if (stopped) continue
-      try {
-        await sock.send(parts as (Uint8Array | string)[])
-        o.stats.messagesOut++
-        o.stats.framesOut += parts.length
-      } catch (err) {
-        const code = (err as { code?: string }).code
-        if (code === 'EAGAIN') o.stats.droppedHwm++
-        else {
-          o.stats.sendErrors++
-          if (!stopped) o.log.warn('Outer send failed; message dropped.', { err })
-        }
-      }
+  const onError = (parts: number) => (err: unknown) => {
+    o.stats.messagesOut--
+    o.stats.framesOut -= parts
+    if ((err as { code?: string }).code === 'EAGAIN') o.stats.droppedHwm++
+    else {
+      o.stats.sendErrors++
+      if (!stopped) o.log.warn('Outer send failed; message dropped.', { err })
     }
-    draining = undefined
   }
 
   return {
@@ -81,16 +65,17 @@ export function createOuterPublisher(o: OuterPublisherOptions): OuterPublisher {
       }
     },
     send(parts) {
-      queue.push(parts)
-      draining ??= drain()
-      return draining
-    },
-    async flush() {
-      while (draining) await draining
+      if (stopped || sock.closed) return
+      o.stats.messagesOut++
+      o.stats.framesOut += parts.length
+      try {
+        sock.send(parts as (Uint8Array | string)[]).catch(onError(parts.length))
+      } catch (err) {
+        onError(parts.length)(err)
+      }
     },
     async stop() {
       stopped = true
-      await this.flush()
       closeNow(sock)
     },
   }

@@ -15,7 +15,7 @@ export interface ProcRow {
   ts: number
   /** Local receive time (Unix seconds) of the last frame. */
   tick: number
-  /** Local time of the last liveness probe. */
+  /** Local time of the last liveness probe; 0 before the first. */
   lastChecked: number
   /** True when the process belongs to this host and may be probed and signalled. */
   local: boolean
@@ -101,7 +101,7 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
         baseTs: nowSecs,
         ts: nowSecs,
         tick: nowSecs,
-        lastChecked: nowSecs,
+        lastChecked: 0, // never probed: the first probe comes after 10 s of silence (spec §3.3)
         local: opts.isLocalHost(host),
         signalled: undefined,
         retrySecs: 0,

@@ -3,6 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { Subscriber } from 'zeromq'
 import { tmpDir, freePort } from '../../../test/harness/index.ts'
 import { amavisChild, outerSubscriber, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
 
@@ -130,4 +131,28 @@ test('publishes each minder round on the outer bus: one am.nanny message, then t
   assert.deepEqual(text(await sub.receive()), ['am.proc.idle '])
   await waitFor(() => c.internals.totals.get('ProcAll')?.value === '0', 'ProcAll in totals')
   assert.match(env.logs.join('\n'), /Collector started/)
+})
+
+test('with outer_nodrop, a stuck subscriber makes the js forwarder refuse and count messages instead of queueing', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus')
+  const env = testConfig(dir, {}, { forwarder: 'js', outer_nodrop: true, outer_hwm: 10 })
+  const c = await startCollector(t, env)
+  const pub = amavisChild(t, env.common.zmq.inner[0])
+  const live = outerSubscriber(t, env.common.zmq.outer)
+  await syncBus(pub, live)
+  live.close() // only the stuck subscriber remains
+  const stuck = new Subscriber({ linger: 0, receiveHighWaterMark: 10 })
+  stuck.connect(env.common.zmq.outer)
+  stuck.subscribe('')
+  t.after(() => stuck.close())
+  await new Promise((r) => setTimeout(r, 300))
+  const before = { ...c.internals.stats }
+  const N = 3000
+  for (let i = 0; i < N; i++) await pub.send(`am.st ${1000 + (i % 50)} ${i} V ${i}-01`)
+  await waitFor(() => c.internals.stats.messagesIn - before.messagesIn >= N, 'all ingested')
+  const s = c.internals.stats
+  const out = s.messagesOut - before.messagesOut
+  const dropped = s.droppedHwm - before.droppedHwm
+  assert.ok(dropped > 0, 'drops counted')
+  assert.equal(out + dropped, s.messagesIn - before.messagesIn - (s.framesInjected - before.framesInjected))
 })

@@ -7,7 +7,8 @@ import { Publisher, Subscriber, curveKeyPair } from 'zeromq'
 import { freePort, tmpDir } from '../../../test/harness/index.ts'
 import { startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
 
-test('accepts a remote host and an outer subscriber over CURVE and ignores plaintext peers', async (t) => {
+for (const forwarder of ['js', 'native'] as const)
+test(`accepts a remote host and an outer subscriber over CURVE and ignores plaintext peers (${forwarder})`, async (t) => {
   const dir = await tmpDir(t, 'collector-curve')
   const server = curveKeyPair()
   const [farPort, outerPort] = [await freePort(), await freePort()]
@@ -22,6 +23,7 @@ test('accepts a remote host and an outer subscriber over CURVE and ignores plain
       },
     },
     {
+      forwarder,
       curve: { server_secret_key: server.secretKey, server_public_key: server.publicKey },
       hosts: [{ name: 'far', endpoint: `tcp://127.0.0.1:${farPort}` }],
     },

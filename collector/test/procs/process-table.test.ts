@@ -146,10 +146,12 @@ describe('supervision', () => {
     st(table, 'am.st 2 1700000100.000 V 00002-01', NOW)
     const probed: number[] = []
     const probe = (pid: number) => (probed.push(pid), true)
-    table.supervise(NOW + 11, opts({ probe })) // both not heard for 11 s, never checked since arrival (lastChecked = arrival)
-    assert.deepEqual(probed, [2])
-    table.supervise(NOW + 21, opts({ probe }))
-    assert.deepEqual(probed, [2, 1, 2])
+    table.supervise(NOW + 11, opts({ probe })) // both silent for 11 s and never probed
+    assert.deepEqual(probed, [1, 2])
+    table.supervise(NOW + 22, opts({ probe })) // busy: probed 11 s ago; idle: not yet 20 s
+    assert.deepEqual(probed, [1, 2, 2])
+    table.supervise(NOW + 32, opts({ probe }))
+    assert.deepEqual(probed, [1, 2, 2, 1, 2])
   })
 
   it('only warns about an overdue child when kill_overdue is off', () => {
