@@ -64,7 +64,11 @@ export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
         out.waitSecs = Number(value)
         break
       case 'connect':
-        if (!/^(tcp|ipc|inproc):\/\/.+/.test(value)) return fail(`bad endpoint ${JSON.stringify(value)}`)
+        if (
+          !/^(ipc:\/\/.+|tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+):\d{1,5})$/.test(value) ||
+          Number(value.split(':').pop()) > 65535
+        )
+          return fail(`bad endpoint ${JSON.stringify(value)} (expected tcp://HOST:PORT or ipc://PATH)`)
         out.connect = value
         break
       case 'config':

@@ -13,6 +13,7 @@ describe('parseStatusArgs', () => {
     [['--connect', 'tcp://127.0.0.1:5555', '--plain'], { connect: 'tcp://127.0.0.1:5555', mode: 'plain' }],
     [['--connect=ipc:///tmp/x.sock', '--tui'], { connect: 'ipc:///tmp/x.sock', mode: 'tui' }],
     [['--tui', '--api', 'http://127.0.0.1:23234'], { mode: 'tui', api: 'http://127.0.0.1:23234' }],
+    [['--connect', 'tcp://[::1]:23232'], { connect: 'tcp://[::1]:23232' }],
     [['--record', 'x.frames'], { record: 'x.frames' }],
   ]
   for (const [argv, exp] of good)
@@ -28,6 +29,8 @@ describe('parseStatusArgs', () => {
     ['-x'],
     ['extra'],
     ['--connect', 'localhost:1'],
+    ['--connect', 'tcp://127.0.0.1:99999'],
+    ['--connect', 'tcp://127.0.0.1'],
     ['--plain=yes'],
     ['--api', '127.0.0.1:23234'],
     ['-h'],
