@@ -4,7 +4,7 @@
 // For scale, in the same run: the GetNext `snmpwalk`, and snmpd walking 331 of its own (native,
 // no AgentX) mib-2 objects with snmpwalk, which isolates the AgentX share of the cost.
 // Real snmpd (harness), values from a REP responder.
-//   node --import tsx bench/snmp-walk.ts [--runs 20]
+//   node --import tsx bench/snmp-walk.ts [--runs 20] [--agentx tcp|unix]
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -14,13 +14,15 @@ import { createScope, startSnmpd, tmpDir } from '../test/harness/index.ts'
 import { createSnmpAgent } from '../snmp-agent/src/app.ts'
 import { snmpAgentConfigSchema } from '../snmp-agent/src/config.ts'
 
-const { values } = parseArgs({ options: { runs: { type: 'string' } } })
+const { values } = parseArgs({ options: { runs: { type: 'string' }, agentx: { type: 'string' } } })
+const AGENTX = values.agentx === 'unix' ? 'unix' : 'tcp'
 const RUNS = Math.min(100, Math.max(5, Number(values.runs ?? 20)))
 const MIB = '1.3.6.1.4.1.15312.2.1'
 
 const scope = createScope()
 try {
-  const snmpd = await startSnmpd(scope)
+  const snmpd = await startSnmpd(scope, { agentx: AGENTX })
+  console.log(`AgentX over ${AGENTX} (${snmpd.agentxAddress}); --agentx unix|tcp`)
   const rep = new Reply({ linger: 0 })
   await rep.bind('tcp://127.0.0.1:*')
   scope.after(() => rep.close())
