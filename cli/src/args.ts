@@ -29,6 +29,22 @@ export const COMMANDS = {
     minArgs: 0,
     maxArgs: 0,
   },
+  stop: {
+    summary: 'Stop the supervisor of this home (and its components); waits until it has exited.',
+    synopsis: '',
+    valueOptions: [],
+    flagOptions: [],
+    minArgs: 0,
+    maxArgs: 0,
+  },
+  reload: {
+    summary: 'Ask the supervisor of this home to re-check the configuration and restart its components.',
+    synopsis: '',
+    valueOptions: [],
+    flagOptions: [],
+    minArgs: 0,
+    maxArgs: 0,
+  },
   filter: {
     summary: 'Run the SMTP content filter in the foreground (or check one message offline).',
     synopsis: '[--test-message FILE.eml]',

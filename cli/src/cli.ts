@@ -9,6 +9,7 @@ import type { CliIo } from './io.ts'
 import { formatUsage, formatVersion } from './usage.ts'
 import { runComponent } from './commands/component.ts'
 import { runStart } from './commands/start.ts'
+import { runControl } from './commands/control.ts'
 import { runDemo, runRelease, runTestMessage } from './commands/delegated.ts'
 
 async function load(global: GlobalOptions, io: CliIo): Promise<LoadedConfig | number> {
@@ -70,6 +71,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         },
         io,
       )
+    case 'stop':
+    case 'reload':
+      return runControl(parsed.command, loaded, io)
     case 'test-component':
       return runComponent('test-component', loaded, io)
     case 'filter':

@@ -139,6 +139,18 @@ describe('vigil check-config and print-config', () => {
     )
   })
 
+  it('says so when stop or reload finds no supervisor', async (t) => {
+    const home = scratch(t)
+    writeFileSync(join(home, 'vigil.pid'), '2147483646\n')
+    for (const cmd of ['stop', 'reload']) {
+      const r = await run([cmd, '--home', home])
+      assert.deepEqual(
+        [r.code, r.stdout, r.stderr],
+        [1, '', `vigil: not running (no live supervisor in ${join(home, 'vigil.pid')})\n`],
+      )
+    }
+  })
+
   it('exits 73 when the home directory cannot be created', async (t) => {
     const blocker = join(scratch(t), 'a-file')
     writeFileSync(blocker, '')

@@ -79,7 +79,13 @@ it('vigil start supervises its components, restarts them on SIGHUP, stops them a
   assert.ok(!isGone(childPid))
   // A valid one restarts the components.
   writeFileSync(configFile, 'myhostname: reloaded.example\n')
-  sup.kill('SIGHUP')
+  const reload = spawnSync(process.execPath, [BIN, 'reload', '--home', home], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  assert.equal(reload.status, 0, reload.stderr)
+  assert.equal(reload.stdout, `vigil: reload requested (pid ${sup.pid}); the supervisor logs the outcome\n`)
   const started = () =>
     [...out.matchAll(/Process \[(\d+)\] started \(vigil test-component\)/g)].map((m) => Number(m[1]))
   await waitForOutput(
@@ -133,4 +139,39 @@ it('a component stops by itself when its supervisor is killed', async (t) => {
     assert.ok(Date.now() < gone, `component ${childPid} outlived its supervisor`)
     await new Promise((r) => setTimeout(r, 50))
   }
+})
+
+it('vigil stop stops the supervisor of a home and waits for it', async (t) => {
+  const home = join(mkdtempSync(join(tmpdir(), 'vigil-start-')), 'home')
+  t.after(() => rmSync(join(home, '..'), { recursive: true, force: true }))
+  const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
+  const sup = spawn(process.execPath, [BIN, 'start', '--home', home, '--only', 'test-component'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => {
+    if (sup.exitCode === null && sup.signalCode === null) sup.kill('SIGKILL')
+  })
+  let out = ''
+  sup.stdout.on('data', (d) => (out += d))
+  sup.stderr.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((resolve) => sup.on('exit', (code) => resolve(code)))
+  await waitForOutput(
+    'the component',
+    () => out.includes('listening:'),
+    () => out,
+  )
+  const childPid = Number(/Process \[(\d+)\] started/.exec(out)?.[1])
+
+  const stop = spawn(process.execPath, [BIN, 'stop', '--home', home], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stopOut = ''
+  stop.stdout.on('data', (d) => (stopOut += d))
+  stop.stderr.on('data', (d) => (stopOut += d))
+  const stopCode = await new Promise<number | null>((resolve) => stop.on('exit', (code) => resolve(code)))
+  assert.equal(stopCode, 0, stopOut)
+  assert.equal(stopOut, `vigil: stopped (pid ${sup.pid})\n`)
+  assert.equal(await exited, 0, out)
+  assert.match(out, /Received SIGTERM; stopping every component\./)
+  assert.ok(isGone(childPid))
+  assert.ok(!existsSync(join(home, 'vigil.pid')))
 })

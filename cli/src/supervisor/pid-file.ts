@@ -4,7 +4,7 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 
 export type PidFileResult = { ok: true } | { ok: false; runningPid?: number; error?: string }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -40,4 +40,14 @@ export function releasePidFile(path: string, pid: number = process.pid): void {
   try {
     if (Number.parseInt(readFileSync(path, 'utf8').trim(), 10) === pid) unlinkSync(path)
   } catch {}
+}
+
+/** The live pid recorded in `path`, or undefined (no file, garbage, or a dead process). Never throws. */
+export function readLivePid(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10)
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined
+  } catch {
+    return undefined
+  }
 }
