@@ -192,7 +192,8 @@ describe('AgentX session against a misbehaving master', () => {
     const port = (probe.address() as { port: number }).port
     await new Promise<void>((r) => probe.close(() => r()))
     const a = startAgent(t, port)
-    await new Promise((r) => setTimeout(r, 700))
+    const until = Date.now() + 5000
+    while (a.session.stats().connectFailures < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
     assert.ok(a.session.stats().connectFailures >= 2)
     assert.equal(a.lines.filter((l) => l.includes('unreachable')).length, 1)
     const conns = new Set<Socket>()

@@ -295,7 +295,7 @@ describe('snmp-agent reconnection', () => {
       responder: responder.endpoint,
       spool,
       lines: [],
-      extra: { ping_interval_secs: 0.2, agentx_timeout_secs: 1 },
+      extra: { ping_interval_secs: 0.2, agentx_timeout_secs: 3 },
     })
     assert.match(await snmpd.snmpget([`${MIB}.2.1.2.0`]), /Gauge32: 6/)
     await new Promise((r) => setTimeout(r, 1500))
