@@ -39,5 +39,5 @@ COPY . .
 RUN mkdir -p /var/lib/vigil /etc/vigil && chown node:node /var/lib/vigil
 ENV VIGIL_CONFIG=/etc/vigil/vigil.yaml MIBS=
 USER node
-EXPOSE 10024 23232 23233 23234
+EXPOSE 10024 23232 23233 23234 23235
 CMD ["node", "bin/vigil.mjs", "--config", "/etc/vigil/vigil.yaml", "start"]

@@ -14,6 +14,7 @@ import type { z } from 'zod'
 import {
   COUNTERS,
   DEFAULT_AGENTX,
+  DEFAULT_DASHBOARD_LISTEN,
   DEFAULT_FORWARD_METHOD,
   DEFAULT_HTTP_LISTEN,
   DEFAULT_OUTER,
@@ -46,6 +47,7 @@ const VIGIL_PORTS = {
   outer: portOf(DEFAULT_OUTER),
   responder: portOf(DEFAULT_RESPONDER),
   http: portOf(DEFAULT_HTTP_LISTEN),
+  dashboard: portOf(DEFAULT_DASHBOARD_LISTEN),
   agentx: portOf(DEFAULT_AGENTX),
 }
 /** Third-party services' own well-known ports (IANA / their images' defaults). */
@@ -259,6 +261,7 @@ test('ports use valid syntax, publish host = container port, and are the code de
       `${VIGIL_PORTS.outer}/tcp`,
       `${VIGIL_PORTS.responder}/tcp`,
       `${VIGIL_PORTS.http}/tcp`,
+      `${VIGIL_PORTS.dashboard}/tcp`,
       `${THIRD_PARTY_PORTS.snmp}/udp`,
     ].sort(),
   )
@@ -270,6 +273,8 @@ test('the compose config file uses the default ports for every endpoint and is v
   assert.equal(portOf(c.zmq.outer), VIGIL_PORTS.outer)
   assert.equal(portOf(c.zmq.snmp), VIGIL_PORTS.responder)
   assert.equal(portOf(c.collector.http_listen), VIGIL_PORTS.http)
+  assert.equal(portOf(c.dashboard.listen), VIGIL_PORTS.dashboard)
+  assert.equal(portOf(c.dashboard.collector_http), VIGIL_PORTS.http, 'the dashboard relays the collector HTTP side')
   assert.deepEqual(c.filter.listen.map(portOf), [VIGIL_PORTS.smtpListen])
   assert.equal(portOf(c.filter.forward_method), VIGIL_PORTS.forward)
   assert.equal(portOf(c.snmp_agent.agentx_socket), VIGIL_PORTS.agentx)
@@ -288,13 +293,16 @@ test('the compose config file uses the default ports for every endpoint and is v
   assert.ok(services['vigil-collector'].extra_hosts.includes('host.docker.internal:host-gateway'))
 
   const common = commonConfigSchema.safeParse(
-    Object.fromEntries(Object.entries(c).filter(([k]) => !['filter', 'collector', 'snmp_agent', 'status'].includes(k))),
+    Object.fromEntries(
+      Object.entries(c).filter(([k]) => !['filter', 'collector', 'snmp_agent', 'status', 'dashboard'].includes(k)),
+    ),
   )
   assert.ok(common.success, common.error?.message)
   const sections = [
     ['filter', 'filter-core', 'filterConfigSchema'],
     ['collector', 'collector', 'collectorConfigSchema'],
     ['snmp_agent', 'snmp-agent', 'snmpAgentConfigSchema'],
+    ['dashboard', 'dashboard/server', 'dashboardConfigSchema'],
   ] as const
   for (const [section, dir, exportName] of sections) {
     const file = join(root, dir, 'src/config.ts')
@@ -327,6 +335,10 @@ test('snmpd.conf offers the AgentX master on the default port and healthchecks q
     new RegExp(`127\\.0\\.0\\.1:${VIGIL_PORTS.http}/`),
   )
   assert.match(
+    services['vigil-dashboard'].healthcheck.test.join(' '),
+    new RegExp(`127\\.0\\.0\\.1:${VIGIL_PORTS.dashboard}/`),
+  )
+  assert.match(
     services['vigil-filter'].healthcheck.test.join(' '),
     new RegExp(`connect\\(${VIGIL_PORTS.smtpListen}, '127\\.0\\.0\\.1'\\)`),
   )
@@ -344,7 +356,7 @@ test('the Dockerfile builds every workspace on node 20 and exposes the default p
   assert.ok(expose)
   assert.deepEqual(
     expose[1].split(' ').map(Number).sort(),
-    [VIGIL_PORTS.smtpListen, VIGIL_PORTS.outer, VIGIL_PORTS.responder, VIGIL_PORTS.http].sort(),
+    [VIGIL_PORTS.smtpListen, VIGIL_PORTS.outer, VIGIL_PORTS.responder, VIGIL_PORTS.http, VIGIL_PORTS.dashboard].sort(),
   )
   assert.match(dockerfile, /^CMD \["node", "bin\/vigil\.mjs"/m)
 })
@@ -372,4 +384,13 @@ test('docker compose validates the file when a compose CLI is installed', async 
     return
   }
   t.skip('no docker compose / docker-compose installed (VIGIL_PROVISION_COMPOSE=1 scripts/provision.sh installs one)')
+})
+
+test('vigil check-config accepts the compose config file', () => {
+  const r = spawnSync(process.execPath, ['bin/vigil.mjs', '--config', 'deploy/vigil.compose.yaml', 'check-config'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  assert.equal(r.status, 0, `vigil check-config: ${r.stdout}${r.stderr}`)
 })
