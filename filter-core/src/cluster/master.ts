@@ -21,8 +21,12 @@ import type { MasterToWorker, WorkerToMaster } from './protocol.ts'
 
 interface WorkerSlot {
   child: ChildProcess
-  state: 'starting' | 'idle' | 'busy' | 'retiring'
+  state: 'starting' | 'ready' | 'retiring'
   startedAt: number
+  /** Connections handed over and not finished yet (0 idle, 1 busy, 2 busy with one waiting). */
+  inflight: number
+  /** Connections handed over in total (a worker serves at most max_requests). */
+  assigned: number
 }
 
 export interface BoundListener {
@@ -79,14 +83,23 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
   let backoffMs = 0
   let entry: WorkerEntry | undefined
 
+  // An idle worker within its max_requests budget. Connections wait here, not behind a busy
+  // worker, so the first worker to become free takes the next one (as preforked amavisd children
+  // accepting from one listen queue). Workers can queue (worker-main.ts), but measurements on a
+  // loaded box showed no gain from handing over early, so it is not done.
+  const pickWorker = (): WorkerSlot | undefined => {
+    for (const w of workers.values()) if (w.state === 'ready' && w.assigned < cfg.max_requests && w.inflight === 0) return w
+    return undefined
+  }
+
   const dispatch = () => {
     while (pending.length) {
-      const idle = [...workers.entries()].find(([, w]) => w.state === 'idle')
-      if (!idle) return
+      const slot = pickWorker()
+      if (!slot) return
       const { socket, listener } = pending.shift()!
       if (socket.destroyed) continue
-      const [, slot] = idle
-      slot.state = 'busy'
+      slot.inflight++
+      slot.assigned++
       const msg: MasterToWorker = { type: 'conn', listener }
       try {
         slot.child.send(msg, socket, { keepOpen: false }, (err) => {
@@ -105,19 +118,23 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
   const spawn = () => {
     if (stopping) return
     const child = fork(entry!.file, [], {
-      execArgv: entry!.execArgv,
+      // VIGIL_WORKER_NODE_ARGS: extra node options for workers (e.g. --cpu-prof), for profiling.
+      execArgv: [...entry!.execArgv, ...(process.env.VIGIL_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     })
-    const slot: WorkerSlot = { child, state: 'starting', startedAt: Date.now() }
+    const slot: WorkerSlot = { child, state: 'starting', startedAt: Date.now(), inflight: 0, assigned: 0 }
     const pid = child.pid!
     workers.set(pid, slot)
     child.on('message', (m: WorkerToMaster) => {
       switch (m.type) {
         case 'ready':
-        case 'idle':
-          slot.state = 'idle'
+          slot.state = 'ready'
+          dispatch()
+          break
+        case 'done':
+          slot.inflight = Math.max(0, slot.inflight - 1)
           dispatch()
           break
         case 'retiring':

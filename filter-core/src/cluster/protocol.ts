@@ -9,6 +9,7 @@ export type MasterToWorker =
 
 export type WorkerToMaster =
   | { type: 'ready' }
-  | { type: 'idle' }
+  /** One connection finished (the worker may already be serving a queued one). */
+  | { type: 'done' }
   | { type: 'retiring' }
   | { type: 'log'; level: LogLevel; msg: string; fields?: Record<string, unknown> }

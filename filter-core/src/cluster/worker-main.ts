@@ -5,6 +5,7 @@ import type { Socket } from 'node:net'
 import { createLogger, type LogLevel, type Logger } from '@vigil/protocol'
 import { createWorker, type Worker } from './worker.ts'
 import type { MasterToWorker, WorkerToMaster } from './protocol.ts'
+import type { Listener } from '../config.ts'
 
 const send = (m: WorkerToMaster) => {
   if (process.connected) process.send!(m)
@@ -36,6 +37,28 @@ function ipcLogger(level: LogLevel): Logger {
 
 let worker: Worker | undefined
 let busy = false
+const queue: { socket: Socket; listener: Listener }[] = []
+
+async function serveNext(): Promise<void> {
+  busy = true
+  while (queue.length && !stopping) {
+    const c = queue.shift()!
+    try {
+      await worker!.serve(c)
+    } catch {
+      return void exit(1)
+    }
+    send({ type: 'done' })
+    if (worker!.served >= maxRequests) break
+  }
+  busy = false
+  for (const c of queue.splice(0)) c.socket.destroy()
+  if (stopping) return void exit(0)
+  if (worker!.served >= maxRequests) {
+    send({ type: 'retiring' })
+    return void exit(0)
+  }
+}
 let stopping = false
 let maxRequests = Infinity
 
@@ -63,23 +86,14 @@ process.on('message', (m: MasterToWorker, handle?: Socket) => {
       },
     )
   } else if (m.type === 'conn') {
-    if (!handle || !worker) {
+    if (!handle || !worker || stopping) {
       handle?.destroy()
       return
     }
-    busy = true
-    worker.serve({ socket: handle, listener: m.listener }).then(
-      () => {
-        busy = false
-        if (stopping) return void exit(0)
-        if (worker!.served >= maxRequests) {
-          send({ type: 'retiring' })
-          return void exit(0)
-        }
-        send({ type: 'idle' })
-      },
-      () => void exit(1),
-    )
+    // The master may hand over the next connection while this one is still being served (at most
+    // one waits here); connections are always served one at a time, in order.
+    queue.push({ socket: handle, listener: m.listener })
+    if (!busy) void serveNext()
   } else if (m.type === 'shutdown') {
     stopping = true
     if (!busy) void exit(0)

@@ -40,21 +40,51 @@ function parseRedisServer(server: string): { host?: string; port?: number; path?
 
 export function createEventSink(opts: EventSinkOptions): EventSink {
   const st: EventSinkStats = { delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }
-  const deadLetter = (json: string, why: string) => {
+  // One warning per reason and 10 s, with the count since the last one (not one line per event).
+  const lastWarn = new Map<string, { at: number; count: number }>()
+  const warn = (why: string, n: number) => {
+    const w = lastWarn.get(why) ?? { at: 0, count: 0 }
+    w.count += n
+    const now = Date.now()
+    if (now - w.at >= 10_000) {
+      opts.log.warn('Events not delivered; written to the dead-letter file.', { reason: why, count: w.count, file: opts.deadLetterPath })
+      w.at = now
+      w.count = 0
+    }
+    lastWarn.set(why, w)
+  }
+  const deadLetterMany = (jsons: string[], why: string) => {
+    if (!jsons.length) return
     try {
       mkdirSync(dirname(opts.deadLetterPath), { recursive: true })
-      appendFileSync(opts.deadLetterPath, json + '\n')
-      st.deadLettered++
-      opts.log.warn('Event not delivered; written to the dead-letter file.', { reason: why, file: opts.deadLetterPath })
+      appendFileSync(opts.deadLetterPath, jsons.join('\n') + '\n')
+      st.deadLettered += jsons.length
+      warn(why, jsons.length)
     } catch (e) {
-      opts.log.error('Event lost: dead-letter file not writable.', { err: e as Error, file: opts.deadLetterPath })
+      opts.log.error('Events lost: dead-letter file not writable.', { err: e as Error, file: opts.deadLetterPath, count: jsons.length })
     }
   }
-  if (opts.common.storage_redis_dsn.length) return createRedisSink(opts, st, deadLetter)
-  return createPushSink(opts, st, deadLetter)
+  const deadLetter = (json: string, why: string) => deadLetterMany([json], why)
+  const flushWarnings = () => {
+    for (const [why, w] of lastWarn) if (w.count) opts.log.warn('Events not delivered; written to the dead-letter file.', { reason: why, count: w.count, file: opts.deadLetterPath })
+    lastWarn.clear()
+  }
+  const sink = opts.common.storage_redis_dsn.length ? createRedisSink(opts, st, deadLetter, deadLetterMany) : createPushSink(opts, st, deadLetter, deadLetterMany)
+  return {
+    ...sink,
+    async close() {
+      await sink.close()
+      flushWarnings()
+    },
+  }
 }
 
-function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter: (j: string, why: string) => void): EventSink {
+function createRedisSink(
+  opts: EventSinkOptions,
+  st: EventSinkStats,
+  deadLetter: (j: string, why: string) => void,
+  deadLetterMany: (j: string[], why: string) => void,
+): EventSink {
   const dsns = opts.common.storage_redis_dsn
   const key = opts.common.redis_logging_key
   const limit = opts.common.redis_logging_queue_size_limit
@@ -94,7 +124,7 @@ function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter:
     (e: Error) => {
       unavailable = true
       opts.log.error('Redis client could not be loaded; events go to the dead-letter file.', { err: e })
-      for (const j of early.splice(0)) deadLetter(j, 'redis client unavailable')
+      deadLetterMany(early.splice(0), 'redis client unavailable')
     },
   )
   let idle: (() => void) | undefined
@@ -138,7 +168,7 @@ function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter:
     close() {
       closing ??= (async () => {
         await ready.catch(() => undefined)
-        for (const j of early.splice(0)) deadLetter(j, 'shutting down')
+        deadLetterMany(early.splice(0), 'shutting down')
         if (pending > 0) await new Promise<void>((r) => ((idle = r), setTimeout(r, 3000).unref()))
         client?.disconnect()
         client = undefined
@@ -148,7 +178,12 @@ function createRedisSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter:
   }
 }
 
-function createPushSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter: (j: string, why: string) => void): EventSink {
+function createPushSink(
+  opts: EventSinkOptions,
+  st: EventSinkStats,
+  deadLetter: (j: string, why: string) => void,
+  deadLetterMany: (j: string[], why: string) => void,
+): EventSink {
   const push = new Push({ immediate: true, sendTimeout: 0, sendHighWaterMark: 1000, linger: 500 })
   if (/:[0-9a-f]*:/i.test(opts.eventsEndpoint)) push.ipv6 = true
   push.connect(opts.eventsEndpoint)
@@ -193,7 +228,7 @@ function createPushSink(opts: EventSinkOptions, st: EventSinkStats, deadLetter: 
       }
       closed = true
       if (retry) clearTimeout(retry)
-      for (const j of queue.splice(0)) deadLetter(j, 'collector away at shutdown')
+      deadLetterMany(queue.splice(0), 'collector away at shutdown')
       push.linger = 200
       push.close()
     },
