@@ -10,6 +10,8 @@ export interface StatusArgs {
   readonly config?: string
   /** Write every received message to this `.frames` file (see replay.ts). */
   readonly record?: string
+  /** Print a recording through the plain session instead of connecting (needs -c). */
+  readonly replay?: string
   /** Collector HTTP base URL: full-screen rows (with hosts) and counters from its API. */
   readonly api?: string
 }
@@ -21,7 +23,7 @@ const WAIT_RE = /^\+?\d+(\.\d*)?$/
 
 /** The extra line printed after amavisd-status's usage line. */
 export const VIGIL_USAGE =
-  '       [--connect <zmq-url>] [--plain | --tui [--api <http-url>]] [--config <vigil.yaml>] [--record <file.frames>]\n'
+  '       [--connect <zmq-url>] [--plain | --tui [--api <http-url>]] [--config <vigil.yaml>] [--record <file.frames>]\n       [--replay <file.frames> -c <count>]\n'
 
 /**
  * Parses argv (without node and script). Every option needs a value; `-c`/`-w` values must match
@@ -49,7 +51,7 @@ export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
       out.mode = name
       continue
     }
-    if (!['c', 'w', 'connect', 'config', 'record', 'api'].includes(name)) return fail(`unknown option ${a}`)
+    if (!['c', 'w', 'connect', 'config', 'record', 'replay', 'api'].includes(name)) return fail(`unknown option ${a}`)
     if (value === undefined) {
       if (i + 1 >= argv.length) return fail(`option ${a} needs a value`)
       value = argv[++i]
@@ -77,11 +79,17 @@ export function parseStatusArgs(argv: readonly string[]): ParsedArgs {
       case 'record':
         out.record = value
         break
+      case 'replay':
+        out.replay = value
+        break
       case 'api':
         if (!/^https?:\/\/[^/]+/.test(value)) return fail(`bad API URL ${JSON.stringify(value)}`)
         out.api = value
         break
     }
   }
+  if (out.replay !== undefined && out.count === undefined) return fail('--replay needs -c <count>')
+  if (out.replay !== undefined && (out.record !== undefined || out.connect !== undefined || out.mode === 'tui'))
+    return fail('--replay reads a file; it takes no --record, --connect or --tui')
   return { ok: true, args: out }
 }

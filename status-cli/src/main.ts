@@ -8,7 +8,7 @@ import { commonConfigSchema, EX_CONFIG } from '@vigil/protocol'
 import { parseStatusArgs, VIGIL_USAGE, type StatusArgs } from './args.ts'
 import { statusConfigSchema, type StatusConfig } from './config.ts'
 import { formatUsage } from './render/format.ts'
-import { formatEpochHeader, formatRecordedMessage } from './replay.ts'
+import { formatEpochHeader, formatRecordedMessage, framesEpochMs, parseFramesFile, replayPlain } from './replay.ts'
 import { runPlain, type LiveRun } from './run-plain.ts'
 
 const fileSchema = commonConfigSchema.extend({
@@ -57,6 +57,23 @@ export async function main(argv: readonly string[], prog = 'amavis-status'): Pro
   if (Array.isArray(cfg)) {
     process.stderr.write(`amavis-status: invalid configuration:\n${cfg.map((p) => '  ' + p + '\n').join('')}`)
     return exit(EX_CONFIG)
+  }
+  if (args.replay !== undefined) {
+    let text: string
+    let r: ReturnType<typeof replayPlain>
+    try {
+      text = readFileSync(args.replay, 'utf8')
+      r = replayPlain(parseFramesFile(text), {
+        count: args.count ?? 0,
+        waitSecs: args.waitSecs ?? cfg.status.wait_secs,
+        epochMs: framesEpochMs(text),
+      })
+    } catch (err) {
+      process.stderr.write(`amavis-status: cannot replay ${args.replay}: ${(err as Error).message}\n`)
+      return exit(1)
+    }
+    for (const c of r.chunks) (c.fd === 1 ? process.stdout : process.stderr).write(c.text)
+    return exit(0)
   }
   const endpoint = args.connect ?? (cfg.status.connect || cfg.outer)
   const count = args.count ?? cfg.status.count

@@ -70,6 +70,8 @@ export interface ReplayResult {
   readonly stderr: string
   /** Both streams interleaved in write order, as a terminal shows `2>&1`. */
   readonly combined: string
+  /** Every write in order, with its file descriptor. */
+  readonly chunks: ReadonlyArray<{ readonly fd: Fd; readonly text: string }>
   /** What the last redraw saw (for rendering the same moment as a full screen). */
   readonly lastView: RedrawView | undefined
 }
@@ -90,7 +92,9 @@ export function replayPlain(
   let stdout = ''
   let stderr = ''
   let combined = ''
+  const chunks: { fd: Fd; text: string }[] = []
   const write = (fd: Fd, text: string): void => {
+    chunks.push({ fd, text })
     if (fd === 1) stdout += text
     else stderr += text
     combined += text
@@ -109,5 +113,5 @@ export function replayPlain(
       lastView = s.redraw(due)
     }
   }
-  return { stdout, stderr, combined, lastView }
+  return { stdout, stderr, combined, chunks, lastView }
 }

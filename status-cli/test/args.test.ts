@@ -15,6 +15,7 @@ describe('parseStatusArgs', () => {
     [['--tui', '--api', 'http://127.0.0.1:23234'], { mode: 'tui', api: 'http://127.0.0.1:23234' }],
     [['--connect', 'tcp://[::1]:23232'], { connect: 'tcp://[::1]:23232' }],
     [['--record', 'x.frames'], { record: 'x.frames' }],
+    [['--replay', 'x.frames', '-c', '3'], { replay: 'x.frames', count: 3 }],
   ]
   for (const [argv, exp] of good)
     it(`accepts ${JSON.stringify(argv)}`, () => assert.deepEqual(parseStatusArgs(argv), { ok: true, args: exp }))
@@ -33,6 +34,8 @@ describe('parseStatusArgs', () => {
     ['--connect', 'tcp://127.0.0.1'],
     ['--plain=yes'],
     ['--api', '127.0.0.1:23234'],
+    ['--replay', 'x.frames'],
+    ['--replay', 'x.frames', '-c', '2', '--connect', 'tcp://127.0.0.1:5'],
     ['-h'],
   ]
   for (const argv of bad) it(`rejects ${JSON.stringify(argv)}`, () => assert.equal(parseStatusArgs(argv).ok, false))

@@ -181,3 +181,12 @@ test('--record writes what it receives as a replayable .frames file, multi-part 
   assert.ok(msgs.some((m) => m.parts[0] === 'am.proc.busy 4321'))
   assert.ok(!text.includes('am.snmp'), 'only subscribed topics are recorded')
 })
+
+test('--replay prints a recording as the live program would have, stdout and stderr apart', async (t) => {
+  const fixture = fileURLToPath(new URL('../fixtures/spec-sample-2.frames', import.meta.url))
+  const r = runStatus(t, ['--replay', fixture, '-c', '7', '-w', '1'])
+  assert.equal((await r.exit).code, 0, r.stderr())
+  assert.equal(r.stdout(), HEADER + '\n'.repeat(7))
+  const sample = readFileSync(new URL('../golden/spec-sample-2.spec.txt', import.meta.url), 'utf8')
+  assert.ok(r.stderr().endsWith(sample), r.stderr())
+})
