@@ -20,9 +20,14 @@ try {
 const { snmp_agent: section = {}, filter: _f, collector: _c, status: _s, ...top } = raw
 const common = commonConfigSchema.safeParse(top)
 const cfg = snmpAgentConfigSchema.safeParse(section)
+type Issue = { path: PropertyKey[]; message: string; code: string; keys?: string[] }
+const show = (prefix: string[], x: Issue): string[] =>
+  x.code === 'unrecognized_keys' && x.keys
+    ? x.keys.map((k) => `${[...prefix, ...x.path.map(String), k].join('.')}: unknown key`)
+    : [`${[...prefix, ...x.path.map(String)].join('.')}: ${x.message}`]
 const problems = [
-  ...(common.success ? [] : common.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`)),
-  ...(cfg.success ? [] : cfg.error.issues.map((x) => `snmp_agent.${x.path.join('.')}: ${x.message}`)),
+  ...(common.success ? [] : common.error.issues.flatMap((x) => show([], x as Issue))),
+  ...(cfg.success ? [] : cfg.error.issues.flatMap((x) => show(['snmp_agent'], x as Issue))),
 ]
 if (!common.success || !cfg.success) {
   process.stderr.write(`snmp-agent: invalid configuration${file ? ` ${file}` : ''}:\n${problems.map((p) => `  ${p}\n`).join('')}`)
