@@ -78,10 +78,10 @@ export const COMMANDS = {
     maxArgs: 0,
   },
   'print-config': {
-    summary: 'Print the effective configuration as YAML.',
-    synopsis: '',
+    summary: 'Print the effective configuration as YAML (secrets redacted).',
+    synopsis: '[--show-secrets]',
     valueOptions: [],
-    flagOptions: [],
+    flagOptions: ['show-secrets'],
     minArgs: 0,
     maxArgs: 0,
   },

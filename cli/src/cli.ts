@@ -56,7 +56,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (typeof loaded === 'number') return loaded
   switch (parsed.command) {
     case 'print-config':
-      io.stdout(formatEffectiveConfig(loaded))
+      io.stdout(formatEffectiveConfig(loaded, { showSecrets: parsed.options['show-secrets'] === true }))
       return EXIT.OK
     case 'check-config':
       io.stdout(`vigil: configuration OK (${loaded.source.file ?? 'built-in defaults'})\n`)

@@ -1,4 +1,4 @@
-// `vigil filter|collector|snmp-agent`: runs one component in the foreground, the way the
+// `vigil filter|collector|snmp-agent|dashboard`: runs one component in the foreground, the way the
 // supervisor's children run. Prints `listening: …` lines after start, stops cleanly on
 // SIGTERM/SIGINT or when the supervisor that started it goes away (IPC disconnect).
 import { mkdirSync, statSync } from 'node:fs'

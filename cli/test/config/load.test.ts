@@ -232,6 +232,16 @@ describe('print-config', () => {
     assert.equal(body(formatEffectiveConfig(second)), body(printed))
   })
 
+  it('redacts secrets unless asked to show them', async (t) => {
+    const file = writeYaml(t, 'storage_redis_dsn:\n  - server: 127.0.0.1:6379\n    password: hunter2\n')
+    const loaded = await loadConfig(['--config', file], {})
+    const printed = formatEffectiveConfig(loaded)
+    assert.doesNotMatch(printed, /hunter2/)
+    assert.match(printed, /^    password: <redacted>$/m)
+    assert.match(printed, /^# 1 secret value\(s\) shown as <redacted>; --show-secrets prints them\.$/m)
+    assert.match(formatEffectiveConfig(loaded, { showSecrets: true }), /^    password: hunter2$/m)
+  })
+
   it('says when the configuration is the built-in defaults', async () => {
     assert.match(formatEffectiveConfig(await loadConfig([], {})), /^# Source: built-in defaults/m)
   })
