@@ -314,6 +314,8 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     const pool = blocked.length ? blocked : outcomes.map((o) => o.ccatMain)
     return pool.sort((a, b) => compareCcat(b, a))[0] ?? { major: CC.CLEAN, minor: 0 }
   })()
+  // No-OID extras amavis sends (the responder stores them, agents ignore them).
+  for (const v of virusNames) counters.count(`virus.byname.${v.replace(/[^0-9A-Za-z:./_+-]/g, '-')}`)
   const majorName = ccatMajorName(msgCcat)
   counters.count(`Content${majorName}Msgs`)
   for (const d of dirs) counters.count(`Content${majorName}Msgs${d}`)

@@ -105,6 +105,7 @@ test('a virus is discarded with 250 2.7.0, not forwarded, and the scanner name i
   assert.equal(out.event.recipients[0].ccat_blocking, 'Virus')
   assert.equal(out.event.recipients[0].ccat_main, undefined)
   assert.ok(h.states.includes('V 04321-01'))
+  assert.ok(out.counters.names().includes('virus.byname.Eicar-Test-Signature'))
 })
 
 test('a failing virus scanner tempfails the message, or marks it Unchecked when configured to pass', async () => {
