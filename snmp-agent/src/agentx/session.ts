@@ -307,7 +307,12 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     const s =
       o.address.kind === 'unix'
         ? connect({ path: o.address.path })
-        : connect({ host: o.address.host, port: o.address.port, family: o.address.family || undefined })
+        : connect({
+            // tcp6:localhost means the IPv6 loopback; many /etc/hosts map localhost to 127.0.0.1 only.
+            host: o.address.family === 6 && o.address.host === 'localhost' ? '::1' : o.address.host,
+            port: o.address.port,
+            family: o.address.family || undefined,
+          })
     sock = s
     s.setNoDelay(true)
     const framer = createFramer({

@@ -26,7 +26,7 @@ interface FakeMaster {
   nextOpen(ms?: number): Promise<void>
 }
 
-async function startFakeMaster(t: TestContext): Promise<FakeMaster> {
+async function startFakeMaster(t: TestContext, host = '127.0.0.1'): Promise<FakeMaster> {
   const responses = new Map<number, Response>()
   const waiters: Array<() => void> = []
   const wake = () => waiters.splice(0).forEach((w) => w())
@@ -86,7 +86,10 @@ async function startFakeMaster(t: TestContext): Promise<FakeMaster> {
     c.on('data', (d) => framer.push(d))
     c.on('error', () => {})
   })
-  await new Promise<void>((r) => m.server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((resolve, reject) => {
+    m.server.once('error', reject)
+    m.server.listen(0, host, resolve)
+  })
   m.port = (m.server.address() as { port: number }).port
   t.after(
     () =>
@@ -98,11 +101,11 @@ async function startFakeMaster(t: TestContext): Promise<FakeMaster> {
   return m
 }
 
-function startAgent(t: TestContext, port: number, opts: { pingIntervalMs?: number } = {}) {
+function startAgent(t: TestContext, port: number, opts: { pingIntervalMs?: number; host?: string; family?: 0 | 4 | 6 } = {}) {
   const lines: string[] = []
   const store = new Map([['InMsgs', { type: 'C32', value: '7' }]])
   const session = createAgentxSession({
-    address: { kind: 'tcp', host: '127.0.0.1', port, family: 0 },
+    address: { kind: 'tcp', host: opts.host ?? '127.0.0.1', port, family: opts.family ?? 0 },
     subtrees: SUBTREES,
     backend: createMibBackend({ stores: { get: (_s, name) => store.get(name) }, sourceFor: () => undefined }),
     log: createLogger({ name: 'agent', write: (l) => lines.push(l) }),
@@ -184,6 +187,19 @@ describe('AgentX session against a misbehaving master', () => {
     m.answerPings = true
     while (m.opens === opens && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
     assert.ok(m.opens > opens)
+  })
+
+  it('reaches a master on tcp6:localhost (amavis\'s default transport) over IPv6 loopback', async (t) => {
+    let m: FakeMaster
+    try {
+      m = await startFakeMaster(t, '::1')
+    } catch (err) {
+      t.skip(`no IPv6 loopback here: ${(err as Error).message}`)
+      return
+    }
+    const a = startAgent(t, m.port, { host: 'localhost', family: 6 })
+    await a.session.waitRegistered(3000)
+    assert.equal(m.conn!.remoteAddress, '::1')
   })
 
   it('keeps retrying every reconnect interval while no master listens, then registers', async (t) => {
