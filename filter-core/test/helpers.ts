@@ -137,7 +137,7 @@ export async function startTestFilter(
     listen: opts.listen ?? [`127.0.0.1:${port}`],
     forward_method: `smtp:[127.0.0.1]:${opts.forwardPort ?? 9}`,
     notify_method: `smtp:[127.0.0.1]:${opts.forwardPort ?? 9}`,
-    zmq_slow_joiner_ms: 150,
+    zmq_slow_joiner_ms: 400,
     max_servers: 2,
     ...(opts.filter ?? {}),
   })
