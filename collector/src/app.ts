@@ -178,12 +178,13 @@ export function createCollector(
   const ring = createRingSink(cfg.events_ring_size)
   const events = createEventsReceiver({
     endpoint: common.zmq.events ?? eventsSocket(common.home),
-    sinks: [ring, createNdjsonFileSink(eventsDir), ...(deps.sinks ?? [])],
+    sinks: [createNdjsonFileSink(eventsDir), ...(deps.sinks ?? [])],
     deadLetter: createDeadLetter(eventsDir),
     stats,
     log: log.child('events'),
     now,
     onEvent(e: StoredEvent) {
+      ring.push(e)
       histograms.observeElapsed(e.event.elapsed)
       if (streamClients.size > 0)
         broadcast('event', {
