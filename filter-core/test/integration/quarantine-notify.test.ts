@@ -63,7 +63,7 @@ test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN,
   assert.deepEqual(bannedEv.action, ['BOUNCE'])
   assert.equal(bannedEv.content_type, 'Banned')
   assert.ok(events.some((e) => e.notification_type === 'DSN'))
-  const dsn = (await sink.waitForMessages(2, 10000)).find((m) => m.mailFrom === '')!
+  const dsn = (await sink.waitForMessages(2, 10000)).find((m) => m.rcpts[0] === 'sender@example.org')!
   assert.equal(dsn.mailFrom, '')
   assert.deepEqual(dsn.rcpts, ['sender@example.org'])
   assert.match(dsn.header('content-type') ?? '', /multipart\/report; report-type=delivery-status/i)
