@@ -43,8 +43,6 @@ export interface CachedSource {
   /** Resolves when no refresh is in flight (for stop()). */
   idle(): Promise<void>
   stats(): SourceStats
-  /** Forget freshness so the next touch() refreshes (tests, and after a reconnect). */
-  invalidate(): void
 }
 
 export function createCachedSource(o: CachedSourceOptions): CachedSource {
@@ -140,8 +138,5 @@ export function createCachedSource(o: CachedSourceOptions): CachedSource {
       if (inFlight) await inFlight
     },
     stats: () => ({ ...st }),
-    invalidate() {
-      lastOkAt = undefined
-    },
   }
 }
