@@ -115,7 +115,7 @@ export const filterConfigSchema = z.strictObject({
   spam_quarantine_to: z.string().default('spam-quarantine'),
   bad_header_quarantine_to: z.string().default(''),
   virus_admin: z.string().default(''),
-  /** Envelope sender of notifications to admins. */
+  /** Envelope sender of notifications to admins ('' = postmaster@<myhostname>). */
   mailfrom_notify_admin: z.string().default(''),
   /** $hdrfrom_notify_sender: From: of DSNs. */
   hdrfrom_notify_sender: z.string().default(''),

@@ -395,7 +395,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
           hdrfrom: cfg.hdrfrom_notify_sender,
           now: new Date(now() * 1000),
         })
-        await submit(deps, counters, 'Notif', cfg.mailfrom_notify_admin, [admin], msg, taskId, mailId, 'NOTIF')
+        await submit(deps, counters, 'Notif', cfg.mailfrom_notify_admin || `postmaster@${common.myhostname}`, [admin], msg, taskId, mailId, 'NOTIF')
       }
     }
   }
