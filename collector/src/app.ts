@@ -8,6 +8,8 @@ import {
   eventsSocket,
   activityOf,
   isIdle,
+  ErrorCode,
+  VigilError,
   type CommonConfig,
   type Logger,
 } from '@vigil/protocol'
@@ -82,6 +84,14 @@ export function createCollector(
 ): Collector & { internals: CollectorInternals } {
   const log = deps.log
   const now = deps.now ?? (() => Date.now() / 1000)
+  // A remote host named like this host would be treated as local: its PIDs would be probed and
+  // (with kill_overdue) signalled here. Refuse it.
+  const clash = cfg.hosts.find((h) => h.name === common.myhostname)
+  if (clash)
+    throw new VigilError(
+      ErrorCode.CONFIG_INVALID,
+      `collector.hosts: "${clash.name}" is this host's myhostname; remote hosts need their own names.`,
+    )
   const startSecs = now()
   const localHost = common.myhostname
   const stats = createBusStats()
@@ -315,7 +325,7 @@ export function createCollector(
           http = buildHttpApp({
             status: statusJson,
             counters: countersJson,
-            events: (limit) => ring.recent(limit).map((e) => e.event),
+            events: (limit) => ring.recent(limit).map((e) => e.raw),
             ringCapacity: cfg.events_ring_size,
             metrics: () =>
               formatMetrics({

@@ -7,8 +7,8 @@ import { OPENMETRICS_CONTENT_TYPE } from './metrics.ts'
 export interface HttpDeps {
   status(): unknown
   counters(): unknown
-  /** Most recent events, newest first. */
-  events(limit: number): unknown[]
+  /** Most recent events, newest first, as the JSON text received (amavis number formatting kept). */
+  events(limit: number): string[]
   readonly ringCapacity: number
   metrics(): string
   /** Registers an SSE client; returns the unsubscribe function. */
@@ -37,7 +37,8 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       }
       limit = Math.min(Number(q), deps.ringCapacity)
     }
-    return { events: deps.events(limit) }
+    reply.header('content-type', 'application/json; charset=utf-8')
+    return `{"events":[${deps.events(limit).join(',')}]}`
   })
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', OPENMETRICS_CONTENT_TYPE)

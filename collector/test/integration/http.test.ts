@@ -94,8 +94,9 @@ test('stores pushed events in the ring, the daily NDJSON file and the histograms
   await push.send('[1,2,3]')
   await waitFor(() => c.internals.stats.eventsReceived === 3 && c.internals.stats.eventsMalformed === 3, 'events counted')
 
-  const recent = JSON.parse((await get(base, '/api/events?limit=2')).body).events
-  assert.deepEqual(recent.map((e: { log_id: string }) => e.log_id), ['01234-03', '01234-02'])
+  const body = (await get(base, '/api/events?limit=2')).body
+  assert.equal(body, `{"events":[${good[2]},${good[1]}]}`, 'events as received, newest first, amavis number formatting kept')
+  assert.deepEqual(JSON.parse(body).events.map((e: { log_id: string }) => e.log_id), ['01234-03', '01234-02'])
   assert.equal((await get(base, '/api/events?limit=zero')).status, 400)
 
   const file = join(dir, 'events', '2024-01-01.ndjson')

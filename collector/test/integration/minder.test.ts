@@ -132,3 +132,10 @@ test('keys rows by the host endpoint; a remote PID is never signalled and goes s
   assert.equal(child.exitCode, null, 'never signalled')
   assert.equal(c.internals.stats.signalsSent, 0)
 })
+
+test('refuses a remote host named like this host, whose PIDs would otherwise be signalled here', async (t) => {
+  const dir = await tmpDir(t, 'collector-minder')
+  const env = testConfig(dir, {}, { hosts: [{ name: 'mx-test', endpoint: `ipc://${join(dir, 'x.sock')}` }] })
+  const log = createLogger({ name: 'collector', write: () => {} })
+  assert.throws(() => createCollector(env.common, env.cfg, { log }), { code: 'VIGIL_ERR_CONFIG_INVALID' })
+})
