@@ -26,7 +26,9 @@ try {
   const rep = new Reply({ linger: 0 })
   await rep.bind('tcp://127.0.0.1:*')
   scope.after(() => rep.close())
-  const frames = COUNTERS.filter((c) => c.source === 'snmp' && c.wireType === 'C32').map((c, i) => `am.snmp ${c.name} C32 ${i * 7}`)
+  const frames = COUNTERS.filter((c) => c.source === 'snmp' && c.wireType === 'C32').map(
+    (c, i) => `am.snmp ${c.name} C32 ${i * 7}`,
+  )
   void (async () => {
     try {
       for await (const [m] of rep)
@@ -62,7 +64,9 @@ try {
   // snmpbulkwalk has no end option, so the native baseline is a GetNext walk (snmpwalk -CE),
   // compared with the GetNext walk of AMAVIS-MIB.
   const nativeArgs = ['-CE', nativeEnd ?? '', '1.3.6.1.2.1']
-  const nativeCount = nativeEnd ? (await snmpd.snmpwalk(nativeArgs)).split('\n').filter((l) => l.startsWith('.')).length : 0
+  const nativeCount = nativeEnd
+    ? (await snmpd.snmpwalk(nativeArgs)).split('\n').filter((l) => l.startsWith('.')).length
+    : 0
   const get: number[] = []
   const bulk: number[] = []
   const walk: number[] = []
@@ -80,8 +84,12 @@ try {
   const b = median(bulk)
   const w = median(walk)
   console.log(`snmpget 1 OID (floor)          median ${g.toFixed(1)} ms over ${RUNS}`)
-  console.log(`snmpbulkwalk ${COUNTERS.length} OIDs (-Cr50) median ${b.toFixed(1)} ms   ratio ${(b / g).toFixed(2)} × get (target ≤ 2)`)
-  console.log(`snmpwalk ${COUNTERS.length} OIDs (GetNext)  median ${w.toFixed(1)} ms   ratio ${(w / g).toFixed(2)} × get`)
+  console.log(
+    `snmpbulkwalk ${COUNTERS.length} OIDs (-Cr50) median ${b.toFixed(1)} ms   ratio ${(b / g).toFixed(2)} × get (target ≤ 2)`,
+  )
+  console.log(
+    `snmpwalk ${COUNTERS.length} OIDs (GetNext)  median ${w.toFixed(1)} ms   ratio ${(w / g).toFixed(2)} × get`,
+  )
   if (nativeCount) {
     const n = median(native)
     console.log(

@@ -45,7 +45,8 @@ export function createSnmpAgent(common: CommonConfig, cfg: SnmpAgentConfig, deps
         const reply = await clients[channel].query(channel)
         // Values absent from a reply keep their cached value (amavis does not reset them).
         for (const [k, v] of reply.values) store.set(k, v)
-        if (reply.ignored) log.debug('Responder reply had frames of another channel; ignored.', { channel, ignored: reply.ignored })
+        if (reply.ignored)
+          log.debug('Responder reply had frames of another channel; ignored.', { channel, ignored: reply.ignored })
       },
     })
   const snmpSource = responderSource('am.snmp', stores.snmp, cfg.stats_cache_ttl_secs)

@@ -8,7 +8,10 @@ const agentxSocket = z.string().superRefine((v, ctx) => {
   try {
     parseAgentxAddress(v)
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `${(err as Error).message}; expected tcp:HOST:PORT, tcp6:HOST:PORT, unix:/path or /path` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `${(err as Error).message}; expected tcp:HOST:PORT, tcp6:HOST:PORT, unix:/path or /path`,
+    })
   }
 })
 

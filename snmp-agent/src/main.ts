@@ -30,7 +30,9 @@ const problems = [
   ...(cfg.success ? [] : cfg.error.issues.flatMap((x) => show(['snmp_agent'], x as Issue))),
 ]
 if (!common.success || !cfg.success) {
-  process.stderr.write(`snmp-agent: invalid configuration${file ? ` ${file}` : ''}:\n${problems.map((p) => `  ${p}\n`).join('')}`)
+  process.stderr.write(
+    `snmp-agent: invalid configuration${file ? ` ${file}` : ''}:\n${problems.map((p) => `  ${p}\n`).join('')}`,
+  )
   process.exit(EX_CONFIG)
 }
 const log = createLogger({

@@ -40,7 +40,10 @@ export const MIB_NODES: Readonly<Record<string, [name: string, description: stri
 }
 const CATS = ['Clean', 'MtaFailed', 'Oversized', 'BadHdr', 'Spammy', 'Spam', 'Unchecked', 'Banned', 'Virus']
 CATS.forEach((c, i) => {
-  ;(MIB_NODES as Record<string, [string, string]>)[`1.10.${i + 1}`] = [`amavisContent${c}Group`, `Messages of major content category ${c}, by direction.`]
+  ;(MIB_NODES as Record<string, [string, string]>)[`1.10.${i + 1}`] = [
+    `amavisContent${c}Group`,
+    `Messages of major content category ${c}, by direction.`,
+  ]
 })
 
 const SYNTAX_TEXT: Record<CounterDef['syntax'], string> = {
@@ -86,10 +89,12 @@ export function describeObject(c: CounterDef): string {
   }
   if (fixed[n]) return fixed[n]
   let m: RegExpExecArray | null
-  if ((m = /^ProcBusy(\d+)$/.exec(n))) return `Child processes busy for at least the age of slot ${m[1]} (0 = under 0.1 s).`
+  if ((m = /^ProcBusy(\d+)$/.exec(n)))
+    return `Child processes busy for at least the age of slot ${m[1]} (0 = under 0.1 s).`
   if ((m = /^MtaQueueEntries(\w+)$/.exec(n))) return `Entries in the Postfix ${m[1].toLowerCase()} queue directory.`
   if ((m = /^TimeElapsed(\w+)$/.exec(n))) return `Cumulative time spent in section ${m[1]}, in units of 0.01 s.`
-  if ((m = /^User(Counter|Gauge)(\d+)$/.exec(n))) return `User ${m[1].toLowerCase()} ${m[2]}, for custom hooks; never set by amavisd itself.`
+  if ((m = /^User(Counter|Gauge)(\d+)$/.exec(n)))
+    return `User ${m[1].toLowerCase()} ${m[2]}, for custom hooks; never set by amavisd itself.`
   const dir = Object.keys(DIR_TEXT).find((d) => n.endsWith(d))
   const dirText = dir ? ` Restricted to ${dir === 'Local' ? '' : 'mail '}${DIR_TEXT[dir]}.` : ''
   if (n.startsWith('InMsgsStatus'))
@@ -103,7 +108,8 @@ export function describeObject(c: CounterDef): string {
   if (n.startsWith('QuarMsgsSize')) return `Bytes quarantined: ${n.slice(12) || 'all attempts'}.`
   if (n.startsWith('QuarMsgs')) return `Quarantined messages: ${n.slice(8) || 'all attempts'}.`
   if (n.startsWith('QuarAttempt')) return `Quarantine attempts that failed (${n.slice(11)}).`
-  if (n.startsWith('Content')) return `Messages of major content category ${n.replace(/^Content(\w+?)Msgs.*$/, '$1')}.${dirText}`
+  if (n.startsWith('Content'))
+    return `Messages of major content category ${n.replace(/^Content(\w+?)Msgs.*$/, '$1')}.${dirText}`
   if (n.startsWith('Cache')) return `Cache statistic ${n.slice(5)}; the cache is unused since amavis 2.7.`
   if (n.startsWith('OutConn')) return `Outgoing SMTP/LMTP connection events: ${n.slice(7)}.`
   if (n.startsWith('Ops')) return `Operations run: ${n.slice(3)}.`
@@ -188,7 +194,12 @@ amavis MODULE-IDENTITY
     const parts = rel.split('.')
     const parent = parts.slice(0, -1).join('.')
     emitNode(parent)
-    const units = c.syntax === 'TimeInterval' ? '\n    UNITS       "centiseconds"' : /Size/.test(c.name) ? '\n    UNITS       "bytes"' : ''
+    const units =
+      c.syntax === 'TimeInterval'
+        ? '\n    UNITS       "centiseconds"'
+        : /Size/.test(c.name)
+          ? '\n    UNITS       "bytes"'
+          : ''
     out.push(`${c.mibName} OBJECT-TYPE
     SYNTAX      ${SYNTAX_TEXT[c.syntax]}${units}
     MAX-ACCESS  read-only

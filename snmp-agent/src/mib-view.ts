@@ -62,4 +62,3 @@ export function createMibBackend(deps: BackendDeps): SubagentBackend {
     },
   }
 }
-

@@ -67,8 +67,14 @@ export function createResponderClient(opts: { endpoint: string; timeoutMs: numbe
     } catch (err) {
       reset()
       const code = (err as { code?: string }).code
-      const what = closed ? 'client closed' : code === 'EAGAIN' ? `no reply within ${opts.timeoutMs} ms` : `${(err as Error).message}`
-      throw new VigilError(ErrorCode.RESPONDER_TIMEOUT, `Responder ${opts.endpoint} ${channel}? failed: ${what}.`, { cause: err })
+      const what = closed
+        ? 'client closed'
+        : code === 'EAGAIN'
+          ? `no reply within ${opts.timeoutMs} ms`
+          : `${(err as Error).message}`
+      throw new VigilError(ErrorCode.RESPONDER_TIMEOUT, `Responder ${opts.endpoint} ${channel}? failed: ${what}.`, {
+        cause: err,
+      })
     }
   }
   return {

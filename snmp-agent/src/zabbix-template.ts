@@ -71,7 +71,19 @@ function item(c: CounterDef): Record<string, unknown> {
 }
 
 const byName = (name: string) => COUNTERS.find((c) => c.name === name)!
-const PALETTE = ['1A7C11', 'F63100', '2774A4', 'A54F10', 'FC6EA3', '6C59DC', 'AC8C14', '611F27', 'F230E0', '5CCD18', '00BFFF']
+const PALETTE = [
+  '1A7C11',
+  'F63100',
+  '2774A4',
+  'A54F10',
+  'FC6EA3',
+  '6C59DC',
+  'AC8C14',
+  '611F27',
+  'F230E0',
+  '5CCD18',
+  '00BFFF',
+]
 
 function graph(name: string, keys: string[], opts: { stacked?: boolean } = {}) {
   return {
@@ -131,7 +143,8 @@ export function buildZabbixTemplate(): Record<string, unknown> {
       expression: `last(${up})<last(${up},#2)`,
       name: 'amavis: restarted (sysUpTime decreased)',
       priority: 'INFO',
-      description: 'sysUpTime of AMAVIS-MIB went down: amavisd (or its snmp-responder) restarted and counters were reset.',
+      description:
+        'sysUpTime of AMAVIS-MIB went down: amavisd (or its snmp-responder) restarted and counters were reset.',
       manual_close: 'YES',
     },
     {
@@ -149,7 +162,19 @@ export function buildZabbixTemplate(): Record<string, unknown> {
     },
   ]
   const graphs = [
-    graph('amavis: load (processes)', ['ProcBusy', 'ProcIdle', 'ProcAll', 'ProcBusyTransfer', 'ProcBusyDecode', 'ProcBusyVirus', 'ProcBusySpam', 'ProcBusyOther'].map(k)),
+    graph(
+      'amavis: load (processes)',
+      [
+        'ProcBusy',
+        'ProcIdle',
+        'ProcAll',
+        'ProcBusyTransfer',
+        'ProcBusyDecode',
+        'ProcBusyVirus',
+        'ProcBusySpam',
+        'ProcBusyOther',
+      ].map(k),
+    ),
     graph('amavis: busy processes, percent', ['amavis.procBusyPercent']),
     graph(
       'amavis: timing (seconds per second by section)',
@@ -157,7 +182,10 @@ export function buildZabbixTemplate(): Record<string, unknown> {
       { stacked: true },
     ),
     graph('amavis: elapsed time per message', ['amavis.elapsedPerMsg']),
-    graph('amavis: mail rate', ['InMsgs', 'InMsgsRecips', 'OutMsgs', 'OutMsgsRelay', 'OutMsgsSubmit', 'QuarMsgs'].map(k)),
+    graph(
+      'amavis: mail rate',
+      ['InMsgs', 'InMsgsRecips', 'OutMsgs', 'OutMsgsRelay', 'OutMsgsSubmit', 'QuarMsgs'].map(k),
+    ),
     graph('amavis: size', ['InMsgsSize', 'OutMsgsSize', 'QuarMsgsSize'].map(k)),
     graph(
       'amavis: content categories',
@@ -166,9 +194,21 @@ export function buildZabbixTemplate(): Record<string, unknown> {
     ),
     graph(
       'amavis: errors',
-      ['OutMsgsAttemptFails', 'OutMsgsRejects', 'InMsgsStatusTempFailed', 'InMsgsStatusRejected', 'QuarAttemptTempFails', 'QuarAttemptFails', 'LogEntriesErr'].map(k),
+      [
+        'OutMsgsAttemptFails',
+        'OutMsgsRejects',
+        'InMsgsStatusTempFailed',
+        'InMsgsStatusRejected',
+        'QuarAttemptTempFails',
+        'QuarAttemptFails',
+        'LogEntriesErr',
+      ].map(k),
     ),
-    graph('amavis: Postfix queue', ['Maildrop', 'Incoming', 'Active', 'Deferred'].map((q) => k(`MtaQueueEntries${q}`)), { stacked: true }),
+    graph(
+      'amavis: Postfix queue',
+      ['Maildrop', 'Incoming', 'Active', 'Deferred'].map((q) => k(`MtaQueueEntries${q}`)),
+      { stacked: true },
+    ),
   ]
   return {
     zabbix_export: {
@@ -180,11 +220,15 @@ export function buildZabbixTemplate(): Record<string, unknown> {
           template: TEMPLATE_NAME,
           name: TEMPLATE_NAME,
           description:
-            'AMAVIS-MIB (enterprise 15312) as served by amavisd-snmp-subagent-zmq or Vigil\'s snmp-agent through an snmpd AgentX master. Generated from Vigil\'s counter catalogue by snmp-agent/scripts/gen-zabbix.ts.',
+            'AMAVIS-MIB (enterprise 15312) as served by amavisd-snmp-subagent-zmq or the Vigil snmp-agent through an snmpd AgentX master. Generated from the Vigil counter catalogue by snmp-agent/scripts/gen-zabbix.ts.',
           groups: [{ name: GROUP }],
           items,
           macros: [
-            { macro: '{$AMAVIS.NODATA.PERIOD}', value: '10m', description: 'How long without any answer before the no-data trigger fires.' },
+            {
+              macro: '{$AMAVIS.NODATA.PERIOD}',
+              value: '10m',
+              description: 'How long without any answer before the no-data trigger fires.',
+            },
             { macro: '{$AMAVIS.BUSY.MAX}', value: '90', description: 'Busy child process percentage that warns.' },
             { macro: '{$AMAVIS.DEFERRED.MAX}', value: '500', description: 'Deferred queue size that warns.' },
           ],

@@ -5,7 +5,7 @@ import { createSnmpAgent } from '../src/app.ts'
 import { snmpAgentConfigSchema } from '../src/config.ts'
 
 describe('snmp_agent config section', () => {
-  it('defaults to disabled, amavis\'s tcp6:localhost:705 master and amavis\'s cache TTLs', () => {
+  it("defaults to disabled, amavis's tcp6:localhost:705 master and amavis's cache TTLs", () => {
     const c = snmpAgentConfigSchema.parse({})
     assert.equal(c.enabled, false)
     assert.equal(c.agentx_socket, 'tcp6:localhost:705')
@@ -33,7 +33,11 @@ describe('snmp_agent config section', () => {
 
   it('describes where it connects before and after start', () => {
     const log = createLogger({ name: 't', write: () => {} })
-    const agent = createSnmpAgent(commonConfigSchema.parse({}), snmpAgentConfigSchema.parse({ agentx_socket: 'unix:/run/agentx/master' }), { log })
+    const agent = createSnmpAgent(
+      commonConfigSchema.parse({}),
+      snmpAgentConfigSchema.parse({ agentx_socket: 'unix:/run/agentx/master' }),
+      { log },
+    )
     const lines = agent.describe().join('\n')
     assert.match(lines, /unix:\/run\/agentx\/master/)
     assert.match(lines, /tcp:\/\/127\.0\.0\.1:23233/)

@@ -5,7 +5,15 @@ import { parseOid, PduType, VarType, type Header, type VarBind } from '../src/ag
 import { createCachedSource } from '../src/cached-source.ts'
 import { createMibBackend, MIB_ENTRIES, SUBTREES } from '../src/mib-view.ts'
 
-const header: Header = { version: 1, type: 6, flags: 0x10, sessionId: 1, transactionId: 1, packetId: 1, payloadLength: 0 }
+const header: Header = {
+  version: 1,
+  type: 6,
+  flags: 0x10,
+  sessionId: 1,
+  transactionId: 1,
+  packetId: 1,
+  payloadLength: 0,
+}
 const TYPE: Record<string, number> = {
   Counter32: VarType.Counter32,
   Counter64: VarType.Counter64,
@@ -58,11 +66,18 @@ describe('MIB backend', () => {
         store.set('InMsgs', { type: 'C32', value: '42' })
       },
     })
-    const backend = createMibBackend({ stores: { get: (_s, n) => store.get(n) }, sourceFor: (d) => (d.source === 'snmp' ? src : undefined) })
+    const backend = createMibBackend({
+      stores: { get: (_s, n) => store.get(n) },
+      sourceFor: (d) => (d.source === 'snmp' ? src : undefined),
+    })
     const req = {
       type: PduType.Get,
       header,
-      ranges: ['1.2.1.0', '1.2.2.0', '1.3.1.0'].map((r) => ({ start: parseOid(`1.3.6.1.4.1.15312.2.1.${r}`), include: false, end: [] })),
+      ranges: ['1.2.1.0', '1.2.2.0', '1.3.1.0'].map((r) => ({
+        start: parseOid(`1.3.6.1.4.1.15312.2.1.${r}`),
+        include: false,
+        end: [],
+      })),
     } as const
     const first = backend.answer(req)
     assert.ok(first instanceof Promise)

@@ -55,8 +55,14 @@ describe('Zabbix 6.0 template', () => {
 
   it('has restart and no-data triggers, and every trigger and graph refers to items of the template', () => {
     const exprs: string[] = doc.triggers.map((t: { expression: string }) => t.expression)
-    assert.ok(exprs.some((e) => /last\(\/.*?\/amavis\.sysUpTime\)<last\(\/.*?\/amavis\.sysUpTime,#2\)/.test(e)), 'restart trigger')
-    assert.ok(exprs.some((e) => e.includes('nodata(')), 'no-data trigger')
+    assert.ok(
+      exprs.some((e) => /last\(\/.*?\/amavis\.sysUpTime\)<last\(\/.*?\/amavis\.sysUpTime,#2\)/.test(e)),
+      'restart trigger',
+    )
+    assert.ok(
+      exprs.some((e) => e.includes('nodata(')),
+      'no-data trigger',
+    )
     for (const i of items) for (const t of i.triggers ?? []) exprs.push(t.expression)
     for (const e of exprs)
       for (const m of e.matchAll(/\/([^/]+)\/([\w.]+)/g)) {
@@ -64,8 +70,20 @@ describe('Zabbix 6.0 template', () => {
         assert.ok(byKey.has(m[2]), `${m[2]} in ${e}`)
       }
     const names = doc.graphs.map((g: { name: string }) => g.name)
-    for (const want of ['load', 'timing', 'mail rate', 'size', 'content categories', 'elapsed time', 'errors', 'Postfix queue'])
-      assert.ok(names.some((n: string) => n.includes(want)), want)
+    for (const want of [
+      'load',
+      'timing',
+      'mail rate',
+      'size',
+      'content categories',
+      'elapsed time',
+      'errors',
+      'Postfix queue',
+    ])
+      assert.ok(
+        names.some((n: string) => n.includes(want)),
+        want,
+      )
     for (const g of doc.graphs)
       for (const gi of g.graph_items) {
         assert.equal(gi.item.host, TEMPLATE_NAME)

@@ -8,7 +8,14 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { commonConfigSchema, COUNTERS_BY_NAME, CONTENT_CATS, createLogger, eventsSocket, innerSocket } from '@vigil/protocol'
+import {
+  commonConfigSchema,
+  COUNTERS_BY_NAME,
+  CONTENT_CATS,
+  createLogger,
+  eventsSocket,
+  innerSocket,
+} from '@vigil/protocol'
 import { freePorts, runSmtpSource, startSmtpSink, startSnmpd, tmpDir, waitFor } from '../harness/index.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -26,7 +33,9 @@ function parseGet(out: string): Map<string, bigint> {
 }
 
 test('after N messages through the filter, SNMP inMsgs and the content counters moved by exactly N and the process gauges match amavis-status', async (t) => {
-  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts', 'snmp-agent/src/app.ts'].filter((f) => !existsSync(join(ROOT, f)))
+  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts', 'snmp-agent/src/app.ts'].filter(
+    (f) => !existsSync(join(ROOT, f)),
+  )
   if (missing.length > 0) {
     t.skip(`needs ${missing.join(' and ')}`)
     return
@@ -53,7 +62,9 @@ test('after N messages through the filter, SNMP inMsgs and the content counters 
   })
   let logs = ''
   const log = createLogger({ name: 'e2e', level: 'warn', write: (l) => (logs += l + '\n') })
-  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: '', nanny_interval_secs: 1 }), { log })
+  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: '', nanny_interval_secs: 1 }), {
+    log,
+  })
   await collector.start()
   t.after(() => collector.stop())
   const filter = createFilter(
@@ -119,7 +130,10 @@ test('after N messages through the filter, SNMP inMsgs and the content counters 
   const sys = await snmpd.snmpget(['sysDescr', 'sysName', 'sysLocation'].map(oid))
   const flat = sys.replace(/\n(?!\.)/g, ' ')
   const str = (name: string) => {
-    const m = new RegExp(`^\\.${oid(name).replace(/\./g, '\\.')} = (STRING: "(.*)"|Hex-STRING: ([0-9A-F ]+))\\s*$`, 'm').exec(flat)
+    const m = new RegExp(
+      `^\\.${oid(name).replace(/\./g, '\\.')} = (STRING: "(.*)"|Hex-STRING: ([0-9A-F ]+))\\s*$`,
+      'm',
+    ).exec(flat)
     assert.ok(m, `${name} in ${sys}`)
     return m[2] ?? Buffer.from(m[3].replace(/\s+/g, ''), 'hex').toString('utf8')
   }
@@ -153,7 +167,9 @@ test('after N messages through the filter, SNMP inMsgs and the content counters 
       return snmpProcs[0] === BigInt(status[0]) && snmpProcs[1] === BigInt(status[1])
     },
     { timeoutMs: 30_000, what: 'ProcBusy/ProcIdle to match amavis-status' },
-  ).catch((err: Error) => assert.fail(`${err.message}: snmp ${snmpProcs.join('/')} vs amavis-status ${status.join('/')}`))
+  ).catch((err: Error) =>
+    assert.fail(`${err.message}: snmp ${snmpProcs.join('/')} vs amavis-status ${status.join('/')}`),
+  )
   assert.equal(snmpProcs[2], snmpProcs[0] + snmpProcs[1], 'ProcAll = ProcBusy + ProcIdle')
   assert.ok(snmpProcs[2] >= 2n, `the ${2} workers are counted`)
 })

@@ -3,8 +3,7 @@
 // or `host:port` (TCP).
 
 export type AgentxAddress =
-  | { kind: 'tcp'; host: string; port: number; family: 0 | 4 | 6 }
-  | { kind: 'unix'; path: string }
+  { kind: 'tcp'; host: string; port: number; family: 0 | 4 | 6 } | { kind: 'unix'; path: string }
 
 /** Parses an agentXSocket spec. Throws RangeError naming the problem for anything else. */
 export function parseAgentxAddress(spec: string): AgentxAddress {
@@ -13,7 +12,8 @@ export function parseAgentxAddress(spec: string): AgentxAddress {
   const m = /^(tcp6|tcp|unix|udp6|udp):(.*)$/i.exec(s)
   const transport = m ? m[1].toLowerCase() : 'tcp'
   const rest = m ? m[2] : s
-  if (transport === 'udp' || transport === 'udp6') throw new RangeError(`AgentX runs over stream sockets only, not ${transport}: ${spec}`)
+  if (transport === 'udp' || transport === 'udp6')
+    throw new RangeError(`AgentX runs over stream sockets only, not ${transport}: ${spec}`)
   if (transport === 'unix') {
     if (!rest) throw new RangeError(`missing socket path in ${spec}`)
     return { kind: 'unix', path: rest }
@@ -37,7 +37,8 @@ export function parseAgentxAddress(spec: string): AgentxAddress {
       portStr = rest.slice(i + 1)
     }
   }
-  if (!/^\d{1,5}$/.test(portStr) || Number(portStr) < 1 || Number(portStr) > 65535) throw new RangeError(`bad port in ${spec}`)
+  if (!/^\d{1,5}$/.test(portStr) || Number(portStr) < 1 || Number(portStr) > 65535)
+    throw new RangeError(`bad port in ${spec}`)
   if (!host) throw new RangeError(`missing host in ${spec}`)
   return { kind: 'tcp', host, port: Number(portStr), family: transport === 'tcp6' ? 6 : v6 ? 6 : 0 }
 }

@@ -24,7 +24,9 @@ export const PduType = {
 } as const
 export type PduTypeCode = (typeof PduType)[keyof typeof PduType]
 
-export const PDU_TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(PduType).map(([k, v]) => [v, k]))
+export const PDU_TYPE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(PduType).map(([k, v]) => [v, k]),
+)
 
 export const Flags = {
   INSTANCE_REGISTRATION: 0x01,
@@ -105,12 +107,17 @@ export interface SearchRange {
 }
 
 export type VarBind =
-  | { type: typeof VarType.Integer | typeof VarType.Counter32 | typeof VarType.Gauge32 | typeof VarType.TimeTicks; oid: Oid; value: number }
+  | {
+      type: typeof VarType.Integer | typeof VarType.Counter32 | typeof VarType.Gauge32 | typeof VarType.TimeTicks
+      oid: Oid
+      value: number
+    }
   | { type: typeof VarType.Counter64; oid: Oid; value: bigint }
   | { type: typeof VarType.OctetString | typeof VarType.Opaque | typeof VarType.IpAddress; oid: Oid; value: Buffer }
   | { type: typeof VarType.ObjectIdentifier; oid: Oid; value: Oid }
   | {
-      type: typeof VarType.Null | typeof VarType.NoSuchObject | typeof VarType.NoSuchInstance | typeof VarType.EndOfMibView
+      type:
+        typeof VarType.Null | typeof VarType.NoSuchObject | typeof VarType.NoSuchInstance | typeof VarType.EndOfMibView
       oid: Oid
       value: null
     }
@@ -169,7 +176,11 @@ class Reader {
   }
   need(n: number, what: string): void {
     if (this.pos + n > this.end)
-      throw new AgentxDecodeError(`truncated ${what}: need ${n} bytes at offset ${this.pos}, payload ends at ${this.end}`, false, this.header)
+      throw new AgentxDecodeError(
+        `truncated ${what}: need ${n} bytes at offset ${this.pos}, payload ends at ${this.end}`,
+        false,
+        this.header,
+      )
   }
   u8(what: string): number {
     this.need(1, what)
@@ -196,7 +207,8 @@ class Reader {
   octets(what: string): Buffer {
     const len = this.u32(`${what} length`)
     const padded = len + ((4 - (len % 4)) % 4)
-    if (len > this.end - this.pos) throw new AgentxDecodeError(`${what} length ${len} exceeds the payload`, false, this.header)
+    if (len > this.end - this.pos)
+      throw new AgentxDecodeError(`${what} length ${len} exceeds the payload`, false, this.header)
     this.need(padded, what)
     const v = Buffer.from(this.buf.subarray(this.pos, this.pos + len))
     this.pos += padded
@@ -365,7 +377,8 @@ export function decodePdu(buf: Buffer): Pdu {
       pdu = { type: 'other', code: header.type, header, payload: Buffer.from(buf.subarray(HEADER_BYTES, r.end)) }
       r.pos = r.end
   }
-  if (r.pos !== r.end) throw new AgentxDecodeError(`${r.end - r.pos} trailing bytes in ${PDU_TYPE_NAMES[header.type]} PDU`, false, header)
+  if (r.pos !== r.end)
+    throw new AgentxDecodeError(`${r.end - r.pos} trailing bytes in ${PDU_TYPE_NAMES[header.type]} PDU`, false, header)
   return pdu
 }
 
@@ -423,7 +436,15 @@ class Writer {
   oid(oid: Oid, include = false): void {
     let prefix = 0
     let from = 0
-    if (oid.length >= 5 && oid[0] === 1 && oid[1] === 3 && oid[2] === 6 && oid[3] === 1 && oid[4] > 0 && oid[4] <= 255) {
+    if (
+      oid.length >= 5 &&
+      oid[0] === 1 &&
+      oid[1] === 3 &&
+      oid[2] === 6 &&
+      oid[3] === 1 &&
+      oid[4] > 0 &&
+      oid[4] <= 255
+    ) {
       prefix = oid[4]
       from = 5
     }
@@ -491,7 +512,13 @@ export type EncodablePdu =
       context?: Buffer
     }
   | { type: typeof PduType.Get | typeof PduType.GetNext; ranges: SearchRange[]; context?: Buffer }
-  | { type: typeof PduType.GetBulk; nonRepeaters: number; maxRepetitions: number; ranges: SearchRange[]; context?: Buffer }
+  | {
+      type: typeof PduType.GetBulk
+      nonRepeaters: number
+      maxRepetitions: number
+      ranges: SearchRange[]
+      context?: Buffer
+    }
   | { type: typeof PduType.TestSet; varbinds: VarBind[]; context?: Buffer }
   | { type: typeof PduType.CommitSet | typeof PduType.UndoSet | typeof PduType.CleanupSet }
   | { type: typeof PduType.Ping; context?: Buffer }

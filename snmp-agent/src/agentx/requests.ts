@@ -12,7 +12,11 @@ export interface ObjectIndex<E> {
 
 export type Slot<E> =
   | { kind: 'value'; entry: E }
-  | { kind: 'exception'; oid: Oid; type: typeof VarType.NoSuchObject | typeof VarType.NoSuchInstance | typeof VarType.EndOfMibView }
+  | {
+      kind: 'exception'
+      oid: Oid
+      type: typeof VarType.NoSuchObject | typeof VarType.NoSuchInstance | typeof VarType.EndOfMibView
+    }
 
 /** Upper bound on varbinds in one GetBulk answer, whatever max_repetitions says. */
 export const MAX_BULK_VARBINDS = 2048
@@ -36,7 +40,9 @@ export function resolveGet<E>(idx: ObjectIndex<E>, oid: Oid): Slot<E> {
   if (e && compareOid(idx.oidOf(e), oid) === 0) return { kind: 'value', entry: e }
   // Scalars are <object>.0: asking <object>.5 or <object> itself is a missing instance.
   const base = oid.slice(0, -1)
-  const near = [idx.entries[i - 1], e].some((x) => x && oidStartsWith(idx.oidOf(x), base) && idx.oidOf(x).length === base.length + 1)
+  const near = [idx.entries[i - 1], e].some(
+    (x) => x && oidStartsWith(idx.oidOf(x), base) && idx.oidOf(x).length === base.length + 1,
+  )
   const objectItself = e && oidStartsWith(idx.oidOf(e), oid) && idx.oidOf(e).length === oid.length + 1
   return { kind: 'exception', oid, type: near || objectItself ? VarType.NoSuchInstance : VarType.NoSuchObject }
 }

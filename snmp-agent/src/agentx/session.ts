@@ -141,7 +141,11 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
       write(s, encodePdu(pdu, { sessionId, transactionId: packetId, packetId, flags }))
     })
 
-  const respond = (s: Socket, h: Header, body: Omit<Extract<EncodablePdu, { type: typeof PduType.Response }>, 'type'>) => {
+  const respond = (
+    s: Socket,
+    h: Header,
+    body: Omit<Extract<EncodablePdu, { type: typeof PduType.Response }>, 'type'>,
+  ) => {
     write(
       s,
       encodePdu(
@@ -162,7 +166,13 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     log.warn('AgentX session reset.', { master: where, reason })
     if (closeReason !== undefined && sessionId) {
       try {
-        write(s, encodePdu({ type: PduType.Close, reason: closeReason }, { sessionId, transactionId: 0, packetId: nextPacketId++ }))
+        write(
+          s,
+          encodePdu(
+            { type: PduType.Close, reason: closeReason },
+            { sessionId, transactionId: 0, packetId: nextPacketId++ },
+          ),
+        )
       } catch {}
     }
     s.destroy()
@@ -174,7 +184,12 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     // Rate-limit the log, never the counter: a broken master could send thousands per second.
     if (t - malformedLoggedAt > 10_000) {
       malformedLoggedAt = t
-      log.warn('Malformed AgentX PDU from the master.', { code: ErrorCode.AGENTX_PROTOCOL, master: where, err: err.message, total: st.malformed })
+      log.warn('Malformed AgentX PDU from the master.', {
+        code: ErrorCode.AGENTX_PROTOCOL,
+        master: where,
+        err: err.message,
+        total: st.malformed,
+      })
     }
   }
 
@@ -206,7 +221,10 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
       const varbinds = await Promise.race([
         pending,
         new Promise<never>((_, rej) => {
-          timer = setTimeout(() => rej(new Error(`answer deadline ${o.answerDeadlineMs} ms passed`)), o.answerDeadlineMs)
+          timer = setTimeout(
+            () => rej(new Error(`answer deadline ${o.answerDeadlineMs} ms passed`)),
+            o.answerDeadlineMs,
+          )
         }),
       ])
       respond(s, pdu.header, { varbinds })
@@ -271,7 +289,9 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     sessionId = open.header.sessionId
     st.sessionId = sessionId
     const results = await Promise.all(
-      o.subtrees.map((subtree) => request(s, { type: PduType.Register, subtree, priority: o.priority ?? 127, timeout: 0 })),
+      o.subtrees.map((subtree) =>
+        request(s, { type: PduType.Register, subtree, priority: o.priority ?? 127, timeout: 0 }),
+      ),
     )
     results.forEach((r, i) => {
       if (r.error !== 0)
@@ -283,11 +303,16 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
     })
     st.sessions++
     setState('registered')
-    log.info(everRegistered ? 'AgentX session re-established; subtrees registered again.' : 'AgentX session open; subtrees registered.', {
-      master: where,
-      sessionId,
-      subtrees: o.subtrees.map(formatOid).join(','),
-    })
+    log.info(
+      everRegistered
+        ? 'AgentX session re-established; subtrees registered again.'
+        : 'AgentX session open; subtrees registered.',
+      {
+        master: where,
+        sessionId,
+        subtrees: o.subtrees.map(formatOid).join(','),
+      },
+    )
     everRegistered = true
     downLogged = false
   }
@@ -326,7 +351,8 @@ export function createAgentxSession(o: SessionOptions): AgentxSession {
       malformed: (err) => {
         noteMalformed(err)
         const h = err.header
-        if (h && h.type !== PduType.Response && h.type !== PduType.CleanupSet) respond(s, h, { error: ResponseError.parseError })
+        if (h && h.type !== PduType.Response && h.type !== PduType.CleanupSet)
+          respond(s, h, { error: ResponseError.parseError })
       },
       fatal: (err) => {
         noteMalformed(err)

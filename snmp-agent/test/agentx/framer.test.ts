@@ -4,7 +4,8 @@ import { createFramer } from '../../src/agentx/framer.ts'
 import { encodePdu, PduType, type Pdu } from '../../src/agentx/pdu.ts'
 import type { AgentxDecodeError } from '../../src/agentx/pdu.ts'
 
-const ping = (packetId: number) => encodePdu({ type: PduType.Ping }, { sessionId: 1, transactionId: packetId, packetId })
+const ping = (packetId: number) =>
+  encodePdu({ type: PduType.Ping }, { sessionId: 1, transactionId: packetId, packetId })
 const getNext = (packetId: number, bigEndian: boolean) =>
   encodePdu(
     { type: PduType.GetNext, ranges: [{ start: [1, 3, 6, 1, 4, 1, 15312, 2, 1, 1], include: false, end: [] }] },
@@ -15,7 +16,11 @@ function collect() {
   const pdus: Pdu[] = []
   const malformed: AgentxDecodeError[] = []
   const fatal: AgentxDecodeError[] = []
-  const framer = createFramer({ pdu: (p) => pdus.push(p), malformed: (e) => malformed.push(e), fatal: (e) => fatal.push(e) })
+  const framer = createFramer({
+    pdu: (p) => pdus.push(p),
+    malformed: (e) => malformed.push(e),
+    fatal: (e) => fatal.push(e),
+  })
   return { framer, pdus, malformed, fatal }
 }
 

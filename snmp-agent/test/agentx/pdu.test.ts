@@ -88,7 +88,11 @@ describe('AgentX PDU codec', () => {
         [5, 7, 9, 100],
       )
       assert.equal(pdu.varbinds.length, 2)
-      assert.deepEqual(pdu.varbinds[0], { type: VarType.Counter64, oid: parseOid(`${MIB}.1.3.1.0`), value: 2n ** 53n + 1n })
+      assert.deepEqual(pdu.varbinds[0], {
+        type: VarType.Counter64,
+        oid: parseOid(`${MIB}.1.3.1.0`),
+        value: 2n ** 53n + 1n,
+      })
       assert.equal(pdu.varbinds[1].type, VarType.OctetString)
       assert.equal((pdu.varbinds[1].value as Buffer).toString('utf8'), 'Grüße')
     })
@@ -140,7 +144,10 @@ describe('AgentX PDU codec', () => {
       { type: VarType.EndOfMibView, oid, value: null },
     ] as const
     for (const be of [true, false]) {
-      const buf = encodePdu({ type: PduType.Response, varbinds: [...varbinds] }, { sessionId: 1, transactionId: 2, packetId: 3, bigEndian: be })
+      const buf = encodePdu(
+        { type: PduType.Response, varbinds: [...varbinds] },
+        { sessionId: 1, transactionId: 2, packetId: 3, bigEndian: be },
+      )
       const pdu = decodePdu(buf)
       assert.equal(pdu.type, PduType.Response)
       if (pdu.type === PduType.Response) assert.deepEqual(pdu.varbinds, varbinds)
@@ -148,16 +155,25 @@ describe('AgentX PDU codec', () => {
   })
 
   it('encodes a Register PDU with priority 127 and the subtree prefix-compressed', () => {
-    const buf = encodePdu({ type: PduType.Register, subtree: parseOid(`${MIB}.2`) }, { sessionId: 5, transactionId: 2, packetId: 2 })
+    const buf = encodePdu(
+      { type: PduType.Register, subtree: parseOid(`${MIB}.2`) },
+      { sessionId: 5, transactionId: 2, packetId: 2 },
+    )
     assert.equal(
       buf.toString('hex'),
-      hex(`01 03 10 00 00000005 00000002 00000002 0000001c  00 7f 00 00  05 04 00 00 00000001 00003bd0 00000002 00000001 00000002`).toString('hex'),
+      hex(
+        `01 03 10 00 00000005 00000002 00000002 0000001c  00 7f 00 00  05 04 00 00 00000001 00003bd0 00000002 00000001 00000002`,
+      ).toString('hex'),
     )
   })
 
   const bad: Array<[string, Buffer, boolean]> = [
     ['an unsupported version is fatal', hex('02 05 10 00 00000001 00000001 00000001 00000000'), true],
-    ['a payload length that is not a multiple of 4 is fatal', hex('01 05 10 00 00000001 00000001 00000001 00000003 000000'), true],
+    [
+      'a payload length that is not a multiple of 4 is fatal',
+      hex('01 05 10 00 00000001 00000001 00000001 00000003 000000'),
+      true,
+    ],
     ['a payload length above 1 MiB is fatal', hex('01 05 10 00 00000001 00000001 00000001 7fff0000'), true],
     [
       'a search range cut short is recoverable',
@@ -174,19 +190,29 @@ describe('AgentX PDU codec', () => {
       hex('01 12 10 00 00000001 00000001 00000001 00000010  00000000 0000 0000  0063 0000 00 00 00 00'),
       false,
     ],
-    ['a sub-identifier count above 128 is recoverable', hex('01 05 10 00 00000001 00000001 00000001 00000004  ff 00 00 00'), false],
+    [
+      'a sub-identifier count above 128 is recoverable',
+      hex('01 05 10 00 00000001 00000001 00000001 00000004  ff 00 00 00'),
+      false,
+    ],
   ]
   for (const [name, bytes, fatal] of bad) {
     it(`rejects malformed input: ${name}`, () => {
       assert.throws(
         () => decodePdu(bytes),
-        (err: unknown) => err instanceof AgentxDecodeError && err.fatal === fatal && (fatal || err.header !== undefined),
+        (err: unknown) =>
+          err instanceof AgentxDecodeError && err.fatal === fatal && (fatal || err.header !== undefined),
       )
     })
   }
 
   it('orders OIDs lexicographically by sub-identifier', () => {
-    const sorted = ['1.3.6.1.4.1.15312.2.1.1.2.10.0', '1.3.6.1.4.1.15312.2.1.1.2.9.0', '1.3.6.1.4.1.15312.2.1.1.2', '1.3.6.1.4.1.15312.2.1.1.10.1.1.0']
+    const sorted = [
+      '1.3.6.1.4.1.15312.2.1.1.2.10.0',
+      '1.3.6.1.4.1.15312.2.1.1.2.9.0',
+      '1.3.6.1.4.1.15312.2.1.1.2',
+      '1.3.6.1.4.1.15312.2.1.1.10.1.1.0',
+    ]
       .map(parseOid)
       .sort(compareOid)
       .map((o) => o.join('.'))

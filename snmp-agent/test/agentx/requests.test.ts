@@ -5,7 +5,15 @@ import { planRequest, resolveGet, resolveNext, type ObjectIndex } from '../../sr
 
 const objs = ['1.1.1.0', '1.1.2.0', '1.2.1.0', '1.2.10.0', '2.1.1.0'].map(parseOid)
 const idx: ObjectIndex<readonly number[]> = { entries: objs, oidOf: (e) => e }
-const header: Header = { version: 1, type: 0, flags: 0x10, sessionId: 1, transactionId: 1, packetId: 1, payloadLength: 0 }
+const header: Header = {
+  version: 1,
+  type: 0,
+  flags: 0x10,
+  sessionId: 1,
+  transactionId: 1,
+  packetId: 1,
+  payloadLength: 0,
+}
 const show = (slots: ReturnType<typeof planRequest<readonly number[]>>) =>
   slots.map((s) => (s.kind === 'value' ? s.entry.join('.') : `${s.type}@${s.oid.join('.')}`))
 

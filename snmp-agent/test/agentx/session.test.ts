@@ -65,7 +65,9 @@ async function startFakeMaster(t: TestContext, host = '127.0.0.1'): Promise<Fake
       pdu: (pdu) => {
         const h = pdu.header
         const reply = (sessionId: number) =>
-          c.write(encodePdu({ type: PduType.Response }, { sessionId, transactionId: h.transactionId, packetId: h.packetId }))
+          c.write(
+            encodePdu({ type: PduType.Response }, { sessionId, transactionId: h.transactionId, packetId: h.packetId }),
+          )
         if (pdu.type === PduType.Open) {
           m.opens++
           reply(42)
@@ -101,7 +103,11 @@ async function startFakeMaster(t: TestContext, host = '127.0.0.1'): Promise<Fake
   return m
 }
 
-function startAgent(t: TestContext, port: number, opts: { pingIntervalMs?: number; host?: string; family?: 0 | 4 | 6 } = {}) {
+function startAgent(
+  t: TestContext,
+  port: number,
+  opts: { pingIntervalMs?: number; host?: string; family?: 0 | 4 | 6 } = {},
+) {
   const lines: string[] = []
   const store = new Map([['InMsgs', { type: 'C32', value: '7' }]])
   const session = createAgentxSession({
@@ -122,7 +128,10 @@ function startAgent(t: TestContext, port: number, opts: { pingIntervalMs?: numbe
 }
 
 const get = (packetId: number, oid: string, sessionId = 42) =>
-  encodePdu({ type: PduType.Get, ranges: [{ start: parseOid(oid), include: false, end: [] }] }, { sessionId, transactionId: packetId, packetId })
+  encodePdu(
+    { type: PduType.Get, ranges: [{ start: parseOid(oid), include: false, end: [] }] },
+    { sessionId, transactionId: packetId, packetId },
+  )
 
 describe('AgentX session against a misbehaving master', () => {
   it('answers a corrupt request with parseError and keeps serving the same stream correctly', async (t) => {
@@ -151,7 +160,10 @@ describe('AgentX session against a misbehaving master', () => {
     const oid = parseOid(`${MIB}.1.2.1.0`)
     m.conn!.write(
       Buffer.concat([
-        encodePdu({ type: PduType.TestSet, varbinds: [{ type: VarType.Counter32, oid, value: 1 }] }, { sessionId: 42, transactionId: 200, packetId: 200 }),
+        encodePdu(
+          { type: PduType.TestSet, varbinds: [{ type: VarType.Counter32, oid, value: 1 }] },
+          { sessionId: 42, transactionId: 200, packetId: 200 },
+        ),
         get(201, `${MIB}.1.2.1.0`, 99),
       ]),
     )
@@ -183,13 +195,16 @@ describe('AgentX session against a misbehaving master', () => {
     const opens = m.opens
     const until = Date.now() + 5000
     while (a.session.stats().resets === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
-    assert.ok(a.lines.some((l) => l.includes('did not answer Ping')), a.lines.join('\n'))
+    assert.ok(
+      a.lines.some((l) => l.includes('did not answer Ping')),
+      a.lines.join('\n'),
+    )
     m.answerPings = true
     while (m.opens === opens && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
     assert.ok(m.opens > opens)
   })
 
-  it('reaches a master on tcp6:localhost (amavis\'s default transport) over IPv6 loopback', async (t) => {
+  it("reaches a master on tcp6:localhost (amavis's default transport) over IPv6 loopback", async (t) => {
     let m: FakeMaster
     try {
       m = await startFakeMaster(t, '::1')
@@ -218,7 +233,10 @@ describe('AgentX session against a misbehaving master', () => {
       const framer = createFramer({
         pdu: (pdu) =>
           c.write(
-            encodePdu({ type: PduType.Response }, { sessionId: 7, transactionId: pdu.header.transactionId, packetId: pdu.header.packetId }),
+            encodePdu(
+              { type: PduType.Response },
+              { sessionId: 7, transactionId: pdu.header.transactionId, packetId: pdu.header.packetId },
+            ),
           ),
         malformed: () => {},
         fatal: () => {},

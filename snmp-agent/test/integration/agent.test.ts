@@ -103,7 +103,9 @@ async function startAgent(
     refresh_wait_ms: 300,
     ...opts.extra,
   })
-  const agent = createSnmpAgent(common, cfg, { log: createLogger({ name: 'snmp-agent', level: 'debug', write: (l) => opts.lines.push(l) }) })
+  const agent = createSnmpAgent(common, cfg, {
+    log: createLogger({ name: 'snmp-agent', level: 'debug', write: (l) => opts.lines.push(l) }),
+  })
   scope.after(() => agent.stop())
   await agent.start()
   await agent.waitRegistered(10_000)
@@ -138,8 +140,12 @@ const TYPE_OF_SYNTAX: Record<string, string> = {
   DisplayString: 'STRING|Hex-STRING|""',
   'OBJECT IDENTIFIER': 'OID',
 }
-const hexToUtf8 = (line: string) => Buffer.from(line.replace(/^.*Hex-STRING: /, '').replace(/\s+/g, ''), 'hex').toString('utf8')
-const valueOf = (out: string, oid: string) => logicalLines(out).find((l) => l.startsWith(`.${oid} = `))?.slice(oid.length + 4)
+const hexToUtf8 = (line: string) =>
+  Buffer.from(line.replace(/^.*Hex-STRING: /, '').replace(/\s+/g, ''), 'hex').toString('utf8')
+const valueOf = (out: string, oid: string) =>
+  logicalLines(out)
+    .find((l) => l.startsWith(`.${oid} = `))
+    ?.slice(oid.length + 4)
 
 describe('snmp-agent with a real snmpd master', () => {
   const scope = createScope()
@@ -203,10 +209,25 @@ describe('snmp-agent with a real snmpd master', () => {
   })
 
   it('serves process gauges from am.nanny and Postfix queue entries counted in the spool', async () => {
-    const out = await snmpd.snmpget([`${MIB}.2.1.1.0`, `${MIB}.2.1.2.0`, `${MIB}.2.1.4.0`, `${MIB}.2.2.4.0`, ...[1, 2, 3, 4].map((i) => `${MIB}.3.1.${i}.0`)])
+    const out = await snmpd.snmpget([
+      `${MIB}.2.1.1.0`,
+      `${MIB}.2.1.2.0`,
+      `${MIB}.2.1.4.0`,
+      `${MIB}.2.2.4.0`,
+      ...[1, 2, 3, 4].map((i) => `${MIB}.3.1.${i}.0`),
+    ])
     assert.deepEqual(
       logicalLines(out).map((l) => l.split(' = ')[1]),
-      ['Counter32: 1', 'Gauge32: 6', 'Gauge32: 2', 'Gauge32: 2', 'Gauge32: 1', 'Gauge32: 0', 'Gauge32: 2', 'Gauge32: 3'],
+      [
+        'Counter32: 1',
+        'Gauge32: 6',
+        'Gauge32: 2',
+        'Gauge32: 2',
+        'Gauge32: 1',
+        'Gauge32: 0',
+        'Gauge32: 2',
+        'Gauge32: 3',
+      ],
     )
   })
 
@@ -214,7 +235,20 @@ describe('snmp-agent with a real snmpd master', () => {
     const out = await snmpd.snmpget([`${MIB}.1.2.99.0`, `${MIB}.1.2.1.5`])
     assert.match(valueOf(out, `${MIB}.1.2.99.0`)!, /No Such Object/)
     assert.match(valueOf(out, `${MIB}.1.2.1.5`)!, /No Such Instance/)
-    const set = await snmpd.run('snmpset', ['-v2c', '-c', 'public', '-On', '-t', '3', '-r', '0', `127.0.0.1:${snmpd.udpPort}`, `${MIB}.1.1.7.0`, 'i', '1'])
+    const set = await snmpd.run('snmpset', [
+      '-v2c',
+      '-c',
+      'public',
+      '-On',
+      '-t',
+      '3',
+      '-r',
+      '0',
+      `127.0.0.1:${snmpd.udpPort}`,
+      `${MIB}.1.1.7.0`,
+      'i',
+      '1',
+    ])
     assert.notEqual(set.code, 0)
     assert.match(set.stderr + set.stdout, /notWritable|noAccess|noCreation|not writable/i)
   })
@@ -250,7 +284,10 @@ describe('snmp-agent with a real snmpd master', () => {
     const w = await snmpd.snmpbulkwalk([MIB])
     assert.equal(normaliseWalk(w).split('\n').length, COUNTERS.length)
     assert.ok(Date.now() - began < 15000)
-    assert.ok(lines.some((l) => /stale cache|refresh failed/.test(l)), lines.slice(-5).join('\n'))
+    assert.ok(
+      lines.some((l) => /stale cache|refresh failed/.test(l)),
+      lines.slice(-5).join('\n'),
+    )
     responder.state.silent = false
     responder.state.values.set('InMsgs', ['C32', '13'])
     const until = Date.now() + 10000
@@ -278,7 +315,8 @@ describe('snmp-agent reconnection', () => {
     await snmpd.restart()
     const restartedAt = Date.now()
     await agent.waitRegistered(5000)
-    while (agent.stats().session.sessions === before && Date.now() - restartedAt < 5000) await new Promise((r) => setTimeout(r, 50))
+    while (agent.stats().session.sessions === before && Date.now() - restartedAt < 5000)
+      await new Promise((r) => setTimeout(r, 50))
     assert.equal(agent.stats().session.sessions, before + 1, lines.join('\n'))
     assert.ok(Date.now() - restartedAt <= 5000)
     assert.match(await snmpd.snmpget([`${MIB}.1.2.1.0`]), /Counter32: 7/)

@@ -15,17 +15,27 @@ const fixtureDir = fileURLToPath(new URL('../fixtures/mibs', import.meta.url))
 const systemDir = '/usr/share/snmp/mibs'
 const mibDirs = existsSync(join(systemDir, 'SNMPv2-SMI.txt')) ? systemDir : fixtureDir
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 30000, maxBuffer: 8 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      cmd,
+      args,
+      { env: { ...process.env, ...env }, timeout: 30000, maxBuffer: 8 << 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
   })
 }
 function snmptranslate(t: { after(fn: () => void): void }, args: string[]) {
   const persist = mkdtempSync(join(tmpdir(), 'vigil-mib-'))
   t.after(() => rmSync(persist, { recursive: true, force: true }))
-  return run('snmptranslate', ['-PW', '-M', mibDirs, '-m', mibFile, ...args], { MIBS: '', SNMP_PERSISTENT_DIR: persist })
+  return run('snmptranslate', ['-PW', '-M', mibDirs, '-m', mibFile, ...args], {
+    MIBS: '',
+    SNMP_PERSISTENT_DIR: persist,
+  })
 }
 const parserNoise = (stderr: string) =>
   stderr
@@ -44,7 +54,7 @@ const TP_TYPE: Record<string, string> = {
   'OBJECT IDENTIFIER': 'ObjID',
 }
 
-describe('AMAVIS-MIB under net-snmp\'s parser', () => {
+describe("AMAVIS-MIB under net-snmp's parser", () => {
   it('parses without warnings and maps every object name to the catalogue OID (snmptranslate -Tz)', async (t) => {
     const r = await snmptranslate(t, ['-Tz'])
     assert.equal(r.code, 0, r.stderr)
@@ -63,7 +73,10 @@ describe('AMAVIS-MIB under net-snmp\'s parser', () => {
 
   it('resolves a symbolic instance to the OID the agent serves', async (t) => {
     const r = await snmptranslate(t, ['-On', 'AMAVIS-MIB::contentVirusMsgsInbound.0', 'AMAVIS-MIB::procBusy30h.0'])
-    assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['.1.3.6.1.4.1.15312.2.1.1.10.9.2.0', '.1.3.6.1.4.1.15312.2.1.2.2.22.0'])
+    assert.deepEqual(r.stdout.split('\n').filter(Boolean), [
+      '.1.3.6.1.4.1.15312.2.1.1.10.9.2.0',
+      '.1.3.6.1.4.1.15312.2.1.2.2.22.0',
+    ])
   })
 
   it('passes smilint at level 3 without errors when smitools is installed', async (t) => {
@@ -72,7 +85,15 @@ describe('AMAVIS-MIB under net-snmp\'s parser', () => {
       t.skip('smilint not installed (Debian package smitools)')
       return
     }
-    const r = await run('smilint', ['-l', '3', '-p', join(mibDirs, 'SNMPv2-SMI.txt'), '-p', join(mibDirs, 'SNMPv2-TC.txt'), mibFile])
+    const r = await run('smilint', [
+      '-l',
+      '3',
+      '-p',
+      join(mibDirs, 'SNMPv2-SMI.txt'),
+      '-p',
+      join(mibDirs, 'SNMPv2-TC.txt'),
+      mibFile,
+    ])
     assert.doesNotMatch(r.stdout + r.stderr, /error/i)
   })
 })
