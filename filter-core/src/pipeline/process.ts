@@ -151,6 +151,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
   const clientPort = tx.xforward.PORT && /^\d+$/.test(tx.xforward.PORT) ? Number(tx.xforward.PORT) : undefined
   const originating = deps.settings.isMyNetwork(clientIp)
   const rcptSettings = rcptAddrs.map((a) => deps.settings.settingsFor(a))
+  const msgSettings = deps.settings.forMessage()
   const rcptLocal = rcptAddrs.map((a) => deps.settings.isLocal(a))
   const cntLocal = rcptLocal.filter(Boolean).length
   const cntRemote = rcptAddrs.length - cntLocal
@@ -232,13 +233,13 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     tSec = now()
     publisher.state('V', taskId)
     try {
-      virus = await withTimeout('virus_scan', cfg.virus_check_timeout_secs, (signal) => analyzers.virusScanner!.scan(parsed!, signal))
+      virus = await withTimeout('virus_scan', msgSettings.virusCheckTimeoutSecs, (signal) => analyzers.virusScanner!.scan(parsed!, signal))
       counters.count('OpsVirusCheck')
       checks.push('V')
     } catch (e) {
       logLevels.push(-1)
       log.warn(`(${taskId}) Virus scan failed.`, { err: e as Error })
-      if (cfg.virus_check_on_failure === 'tempfail') failure = new CheckFailure('virus_scan', e)
+      if (msgSettings.virusOnFailure === 'tempfail') failure = new CheckFailure('virus_scan', e)
       else virusUnchecked = true
     }
     elapsed.VirusCheck = ms(tSec, now())
@@ -247,7 +248,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
   // Banned names and types.
   if (!failure && needBanned && parsed) {
     try {
-      const b = analyzers.checkBanned(parsed, { rules: cfg.banned_filename_re })
+      const b = analyzers.checkBanned(parsed, { rules: msgSettings.bannedRules })
       checks.push('B')
       if (b.banned) bannedReason = b.reason ?? 'banned'
     } catch (e) {
@@ -260,13 +261,13 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     tSec = now()
     publisher.state('S', taskId)
     try {
-      spam = await withTimeout('spam_scan', cfg.spam_check_timeout_secs, (signal) => analyzers.spamScanner!.check(raw!, { signal }))
+      spam = await withTimeout('spam_scan', msgSettings.spamCheckTimeoutSecs, (signal) => analyzers.spamScanner!.check(raw!, { signal }))
       counters.count('OpsSpamCheck')
       checks.push('S')
     } catch (e) {
       logLevels.push(-1)
       log.warn(`(${taskId}) Spam scan failed.`, { err: e as Error })
-      if (cfg.spam_check_on_failure === 'tempfail') failure = new CheckFailure('spam_scan', e)
+      if (msgSettings.spamOnFailure === 'tempfail') failure = new CheckFailure('spam_scan', e)
     }
     elapsed.SpamCheck = ms(tSec, now())
   }
@@ -366,6 +367,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         counters.count('OutMsgsProtoLocalSubmit')
         counters.count('OutMsgsSubmitQuar')
         counters.count('OutMsgsDelivers')
+        for (const n of ['OutMsgsSize', 'OutMsgsSizeSubmit', 'OutMsgsSizeProtoLocal', 'OutMsgsSizeProtoLocalSubmit', 'OutMsgsSizeSubmitQuar']) counters.count(n, size, 'C64')
         counters.count(`QuarMsgs${majorName}`)
         counters.count(`QuarMsgsSize${majorName}`, size, 'C64')
       } catch (e) {

@@ -9,14 +9,22 @@ import { createSpamdScanner } from '../checks/spam-spamd.ts'
 import { createQuarantine } from '../quarantine/index.ts'
 import { buildAdminNotification, buildDsn } from '../notify/index.ts'
 import type { Analyzers } from './analyzers.ts'
+import type { BannedRules } from '../checks/check.ts'
 
 export function buildAnalyzers(cfg: FilterConfig, opts: { quarantineDir: string; myhostname: string }): Analyzers {
   const quarantine = createQuarantine({ dir: opts.quarantineDir })
-  const compiled = compileBannedRules({ rules: cfg.banned_filename_re })
+  // Rules are compiled once per rule set (a policy bank may bring its own).
+  const compiledCache = new WeakMap<object, ReturnType<typeof compileBannedRules>>()
+  const compiled = (rules: BannedRules['rules']) => {
+    let c = compiledCache.get(rules)
+    if (!c) compiledCache.set(rules, (c = compileBannedRules({ rules })))
+    return c
+  }
+  compiled(cfg.banned_filename_re) // validates the configured patterns now
   return {
     parse: (raw) => parseMessage(raw),
     checkHeaders: (msg, raw, o) => checkHeaders(msg, raw, { smtputf8: o.smtputf8 }),
-    checkBanned: (msg) => checkBanned(msg, compiled),
+    checkBanned: (msg, r) => checkBanned(msg, compiled(r.rules)),
     virusScanner: cfg.clamd_address ? createClamdScanner({ socket: cfg.clamd_address, timeoutMs: cfg.virus_check_timeout_secs * 1000 }) : undefined,
     spamScanner: cfg.spamd_address
       ? createSpamdScanner({ socket: cfg.spamd_address, timeoutMs: cfg.spam_check_timeout_secs * 1000, maxSizeBytes: cfg.sa_mail_body_size_limit })

@@ -27,8 +27,19 @@ export interface Settings {
   virusAdmin: string
 }
 
+/** Settings that apply to the message as a whole (amavis reads these from the current policy bank). */
+export interface MessageSettings {
+  virusCheckTimeoutSecs: number
+  spamCheckTimeoutSecs: number
+  virusOnFailure: 'tempfail' | 'pass'
+  spamOnFailure: 'tempfail' | 'pass'
+  bannedRules: readonly { readonly pattern: string; readonly allow?: boolean }[]
+}
+
 export interface SettingsLookup {
   settingsFor(recipient: string): Settings
+  /** Message-level settings (policy bank of the listener/client). */
+  forMessage(): MessageSettings
   isLocal(recipient: string): boolean
   isMyNetwork(ip: string | undefined): boolean
 }
@@ -56,10 +67,18 @@ export function createSettingsLookup(cfg: FilterConfig, opts: { policyBank?: str
     badHeaderQuarantineTo: cfg.bad_header_quarantine_to,
     virusAdmin: cfg.virus_admin,
   })
+  const msg: MessageSettings = Object.freeze({
+    virusCheckTimeoutSecs: cfg.virus_check_timeout_secs,
+    spamCheckTimeoutSecs: cfg.spam_check_timeout_secs,
+    virusOnFailure: cfg.virus_check_on_failure,
+    spamOnFailure: cfg.spam_check_on_failure,
+    bannedRules: cfg.banned_filename_re,
+  })
   const nets = cfg.mynetworks.map(parseCidr)
   const local = cfg.local_domains_maps.map((d) => d.toLowerCase())
   return {
     settingsFor: () => base,
+    forMessage: () => msg,
     isLocal: (rcpt) => isLocalDomain(domainOf(rcpt), local),
     isMyNetwork: (ip) => (ip ? nets.some((n) => cidrContains(n, ip)) : false),
   }

@@ -2,7 +2,7 @@
 // interfaces (the real clamd/spamd/quarantine are exercised in test/integration/).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { commonConfigSchema, createLogger, encodeAmavisJson } from '@vigil/protocol'
+import { COUNTERS_BY_NAME, commonConfigSchema, createLogger, encodeAmavisJson } from '@vigil/protocol'
 import { filterConfigSchema } from '../../src/config.ts'
 import { processMessage, type PipelineDeps } from '../../src/pipeline/process.ts'
 import { createSettingsLookup } from '../../src/pipeline/settings.ts'
@@ -197,4 +197,26 @@ test('parse failures tempfail instead of passing the message', async () => {
   const h = harness({ analyzers: { parse: (): ParsedMessage => { throw new Error('boom') } } })
   const out = await h.run()
   assert.match(out.replies[0], /^451 4\.5\.0 .*decoding FAILED: boom/)
+})
+
+test('every counter name sent is in the AMAVIS-MIB catalogue or one of amavis\'s no-OID extras', async () => {
+  const names = new Set<string>()
+  const scenarios = [
+    harness(),
+    harness({ analyzers: { virusScanner: virus, quarantine: { store: async () => ({ location: 'virus-x.gz', type: 'Z' }), read: async () => Buffer.alloc(0) }, buildAdminNotification: () => Buffer.from('x') }, filter: { virus_admin: 'admin@example.test' } }),
+    harness({ analyzers: { spamScanner: { name: 'f', check: async () => spam(8) }, buildDsn: () => Buffer.from('dsn') } }),
+    harness({ analyzers: { checkBanned: () => ({ banned: true, reason: '.exe' }) }, filter: { final_banned_destiny: 'D_REJECT' } }),
+    harness({ replies: (tx) => tx.rcpts.map(() => ({ code: 451, text: '451 4.3.0 later' })) }),
+  ]
+  for (const h of scenarios) {
+    for (const xf of [{}, { ADDR: '10.1.1.1' }] as Record<string, string>[]) {
+      const out = await h.run(['bob@example.test', 'x@example.org'], xf)
+      for (const n of out.counters.names()) names.add(n)
+    }
+  }
+  const extra = /^(OpsDecType-|OpsDecBy|virus\.byname\.|ContentCatchAllMsgs|InMsgsStatusUnknown|QuarMsgs(Size)?Other)/
+  const unknown = [...names].filter((n) => !COUNTERS_BY_NAME.has(n) && !extra.test(n))
+  assert.deepEqual(unknown, [])
+  for (const n of ['OutMsgsSubmitDsn', 'OutMsgsSubmitQuar', 'OutMsgsSubmitNotif', 'InMsgsStatusBounced', 'InMsgsStatusRejected', 'InMsgsStatusTempFailed', 'OutMsgsAttemptFails', 'QuarMsgsVirus'])
+    assert.ok(names.has(n), n)
 })
