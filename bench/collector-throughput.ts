@@ -186,7 +186,8 @@ async function measureCollector(dir: string, forwarder: 'native' | 'js', baseRat
   console.log(`  ratio to baseline: ${(rate / baseRate).toFixed(2)}`)
   console.log(`  collector:        ${fmt(fromChildren)} frames ingested from children, ${fmt(s.framesInjected)} published by the minder, ${s.malformed} malformed`)
   console.log(`  drops:            ${fmt(r.prod.frames - fromChildren)} before the collector (inner HWM ${cfg.inner_hwm}), ` +
-    `${fmt(r.prod.frames - r.cons.frames)} end to end, ${s.droppedHwm} counted at the outer HWM (outer_nodrop only)`)
+    `${fmt(r.prod.frames - r.cons.frames)} end to end (the rest: at the outer HWM ${cfg.outer_hwm}, silent in libzmq's PUB), ` +
+    `${s.droppedHwm} refused and counted at the outer HWM (outer_nodrop only)`)
   console.log(`  process table:    ${tracked} children tracked (workload has ${PIDS})`)
   console.log(`  RSS:              ${mb(rssStart)} after start, ${mb(rssPeak)} peak under load, ${mb(rssSteady)} tracking ${tracked} children (limit 150 MB)`)
   return { rate, rssPeak, rssSteady, tracked }
