@@ -131,7 +131,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         resolve()
       }
       child.once('exit', (code, signal) => done(code, signal))
-      child.once('error', (err) => {
+      child.on('error', (err) => {
         // 'error' without a pid means the spawn itself failed and no 'exit' follows.
         if (child.pid === undefined) done(null, null, err)
         else log.error('Child process error.', { child: spec.label, err })
