@@ -45,7 +45,8 @@ export async function prepareWorkerEntry(outDir: string, onFallback?: (err: unkn
         },
       ],
     })
-    return { file: outfile, execArgv: [], bundled: true }
+    // A small young generation keeps a worker's RSS low (messages are short-lived garbage).
+    return { file: outfile, execArgv: ['--max-semi-space-size=4', '--optimize-for-size'], bundled: true }
   } catch (err) {
     onFallback?.(err)
     return fallback
