@@ -109,7 +109,7 @@ describe('createSupervisor', () => {
       sup.status().map((s) => s.state),
       ['stopped', 'stopped'],
     )
-    assert.equal((rec.text().match(/exited \(test (one|two)\) after .*: exit 0/g) ?? []).length, 2)
+    assert.equal((rec.text().match(/exited \(test (one|two)\) after .*: exit 0/g) ?? []).length, 2, rec.text())
     assert.doesNotMatch(rec.text(), /Restarting/)
   })
 
