@@ -358,13 +358,23 @@ export class SmtpClient {
       lastByte = b[b.length - 1]
       atLineStart = lastByte === 0x0a
       const data = out.length === 1 ? out[0] : Buffer.concat(out)
-      if (!s.write(data)) await waitDrain(s)
+      if (!s.write(data)) {
+        s.uncork()
+        await waitDrain(s)
+        s.cork()
+      }
     }
-    for (const p of pieces) {
-      if (Buffer.isBuffer(p)) await put(p)
-      else for await (const chunk of p) await put(chunk as Buffer)
+    // Coalesce header, body and the final dot into as few packets as possible.
+    s.cork()
+    try {
+      for (const p of pieces) {
+        if (Buffer.isBuffer(p)) await put(p)
+        else for await (const chunk of p) await put(chunk as Buffer)
+      }
+      s.write(lastByte === 0x0a ? '.\r\n' : '\r\n.\r\n')
+    } finally {
+      s.uncork()
     }
-    s.write(lastByte === 0x0a ? '.\r\n' : '\r\n.\r\n')
   }
 
   /** Ends the session politely (QUIT). */
