@@ -168,7 +168,9 @@ async function measureCollector(dir: string, forwarder: 'native' | 'js', baseRat
     },
   })
   const cfg = collectorConfigSchema.parse({ http_listen: '', forwarder })
-  const collector = createCollector(common, cfg, { log: createLogger({ name: 'collector', level: 'error', write: (l) => console.error(l) }) })
+  const collector = createCollector(common, cfg, {
+    log: createLogger({ name: 'collector', level: 'error', write: (l) => console.error(l) }),
+  })
   await collector.start()
   const rssStart = process.memoryUsage.rss()
   let rssPeak = rssStart
@@ -184,22 +186,32 @@ async function measureCollector(dir: string, forwarder: 'native' | 'js', baseRat
   console.log(`\n${forwarder} forwarder: producer → collector → consumer (ipc, 3 processes)`)
   console.log(`  delivered:        ${fmt(rate)} frames/s (${fmt(r.cons.frames)} of ${fmt(r.prod.frames)} frames)`)
   console.log(`  ratio to baseline: ${(rate / baseRate).toFixed(2)}`)
-  console.log(`  collector:        ${fmt(fromChildren)} frames ingested from children, ${fmt(s.framesInjected)} published by the minder, ${s.malformed} malformed`)
-  console.log(`  drops:            ${fmt(r.prod.frames - fromChildren)} before the collector (inner HWM ${cfg.inner_hwm}), ` +
-    `${fmt(r.prod.frames - r.cons.frames)} end to end (the rest: at the outer HWM ${cfg.outer_hwm}, silent in libzmq's PUB), ` +
-    `${s.droppedHwm} refused and counted at the outer HWM (outer_nodrop only)`)
+  console.log(
+    `  collector:        ${fmt(fromChildren)} frames ingested from children, ${fmt(s.framesInjected)} published by the minder, ${s.malformed} malformed`,
+  )
+  console.log(
+    `  drops:            ${fmt(r.prod.frames - fromChildren)} before the collector (inner HWM ${cfg.inner_hwm}), ` +
+      `${fmt(r.prod.frames - r.cons.frames)} end to end (the rest: at the outer HWM ${cfg.outer_hwm}, silent in libzmq's PUB), ` +
+      `${s.droppedHwm} refused and counted at the outer HWM (outer_nodrop only)`,
+  )
   console.log(`  process table:    ${tracked} children tracked (workload has ${PIDS})`)
-  console.log(`  RSS:              ${mb(rssStart)} after start, ${mb(rssPeak)} peak under load, ${mb(rssSteady)} tracking ${tracked} children (limit 150 MB)`)
+  console.log(
+    `  RSS:              ${mb(rssStart)} after start, ${mb(rssPeak)} peak under load, ${mb(rssSteady)} tracking ${tracked} children (limit 150 MB)`,
+  )
   return { rate, rssPeak, rssSteady, tracked }
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-collector-'))
   try {
-    console.log(`${fmt(N)} messages per run (${fmt(N * 1.5)} frames), ${PIDS} amavis children, 2-core machine shared with other work`)
+    console.log(
+      `${fmt(N)} messages per run (${fmt(N * 1.5)} frames), ${PIDS} amavis children, 2-core machine shared with other work`,
+    )
     const base = await run(`ipc://${join(dir, 'base.sock')}`, `ipc://${join(dir, 'base.sock')}`, true)
     const baseRate = base.cons.frames / (base.cons.ms / 1000)
-    console.log(`baseline bare PUB→SUB (ipc, 2 processes): ${fmt(baseRate)} frames/s, delivered ${fmt(base.cons.frames)}/${fmt(base.prod.frames)}`)
+    console.log(
+      `baseline bare PUB→SUB (ipc, 2 processes): ${fmt(baseRate)} frames/s, delivered ${fmt(base.cons.frames)}/${fmt(base.prod.frames)}`,
+    )
     const forwarders = (values.forwarders ?? 'native,js').split(',') as ('native' | 'js')[]
     const results = []
     for (const f of forwarders) results.push({ f, ...(await measureCollector(dir, f, baseRate)) })

@@ -108,7 +108,8 @@ export function createCollector(
   const onChange = (c: TableChange) => {
     if (streamClients.size === 0) return
     if (c.kind === 'update') pendingStates.set(`${c.row.host} ${c.row.pid}`, processRowJson(c.row, now()))
-    else if (c.kind === 'remove') pendingStates.set(`${c.host} ${c.pid}`, { host: c.host, pid: c.pid, removed: c.reason })
+    else if (c.kind === 'remove')
+      pendingStates.set(`${c.host} ${c.pid}`, { host: c.host, pid: c.pid, removed: c.reason })
     else broadcast('flush', { host: c.host, removed: c.removed })
   }
 
@@ -147,9 +148,12 @@ export function createCollector(
   if (cfg.forwarder === 'js') bus = createJsBus(busOptions)
   else if (reserveProxyThreads()) bus = createNativeBus(busOptions)
   else {
-    log.warn('Not enough libuv threadpool threads for the native forwarder; using the js forwarder. Raise UV_THREADPOOL_SIZE.', {
-      uv_threadpool_size: threadpoolSize(),
-    })
+    log.warn(
+      'Not enough libuv threadpool threads for the native forwarder; using the js forwarder. Raise UV_THREADPOOL_SIZE.',
+      {
+        uv_threadpool_size: threadpoolSize(),
+      },
+    )
     bus = createJsBus(busOptions)
   }
   const inject = (host: string, parts: string[]) => bus.inject(host, parts)
@@ -160,7 +164,13 @@ export function createCollector(
   const dsn = common.storage_redis_dsn[0]
   if (dsn)
     stores.push(
-      createRedisTotalsStore({ server: dsn.server, db: dsn.db_id, password: dsn.password, key: cfg.redis_totals_key, log }),
+      createRedisTotalsStore({
+        server: dsn.server,
+        db: dsn.db_id,
+        password: dsn.password,
+        key: cfg.redis_totals_key,
+        log,
+      }),
     )
   let savedGeneration = -1
   let saveChain: Promise<void> = Promise.resolve()
@@ -346,7 +356,12 @@ export function createCollector(
           })
           await http.listen({ host, port })
           const a = http.server.address()
-          httpAddress = a && typeof a === 'object' ? (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`) : cfg.http_listen
+          httpAddress =
+            a && typeof a === 'object'
+              ? a.family === 'IPv6'
+                ? `[${a.address}]:${a.port}`
+                : `${a.address}:${a.port}`
+              : cfg.http_listen
         }
       } catch (err) {
         for (const p of startedParts.reverse()) await p.stop().catch(() => {})
@@ -386,10 +401,9 @@ export function createCollector(
             time: s.time,
             processes: s.summary,
             counters: Object.fromEntries(
-              ['InMsgs', 'InMsgsRecips', 'ContentVirusMsgs', 'ContentSpamMsgs', 'ContentCleanMsgs', 'ProcGone'].map((n) => [
-                n,
-                Number(formatValue(totals.get(n)?.value) ?? 0),
-              ]),
+              ['InMsgs', 'InMsgsRecips', 'ContentVirusMsgs', 'ContentSpamMsgs', 'ContentCleanMsgs', 'ProcGone'].map(
+                (n) => [n, Number(formatValue(totals.get(n)?.value) ?? 0)],
+              ),
             ),
             bus: { ...stats },
           })

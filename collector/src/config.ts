@@ -18,9 +18,7 @@ const curveKeys = z.strictObject({
   server_public_key: z.string().length(40),
 })
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT or [V6]:PORT')
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT or [V6]:PORT')
 
 export const collectorConfigSchema = z
   .strictObject({
@@ -51,15 +49,27 @@ export const collectorConfigSchema = z
     /** Seconds between am.nanny / am.proc.* publications (amavis: 2–3 s). */
     nanny_interval_secs: z.number().positive().default(2.5),
     /** $idle_ttl: an idle child older than this is overdue. */
-    idle_ttl_secs: z.number().positive().default(4 * 3600),
+    idle_ttl_secs: z
+      .number()
+      .positive()
+      .default(4 * 3600),
     /** $active_ttl: a busy child older than this is overdue. */
-    active_ttl_secs: z.number().positive().default(15 * 60),
+    active_ttl_secs: z
+      .number()
+      .positive()
+      .default(15 * 60),
     /** Send TERM, then KILL, to overdue local children as amavis-services does. Off by default. */
     kill_overdue: z.boolean().default(false),
     /** A remote idle process not heard from for this long is purged (it cannot be probed). */
-    remote_idle_ttl_secs: z.number().positive().default(4 * 3600),
+    remote_idle_ttl_secs: z
+      .number()
+      .positive()
+      .default(4 * 3600),
     /** A remote busy process not heard from for this long is purged. */
-    remote_busy_ttl_secs: z.number().positive().default(15 * 60),
+    remote_busy_ttl_secs: z
+      .number()
+      .positive()
+      .default(15 * 60),
     /** Recent events kept in memory for /api/events. */
     events_ring_size: z.number().int().min(1).max(1_000_000).default(1000),
     /** Directory of the embedded NDJSON event store; default <home>/events. */
@@ -76,7 +86,8 @@ export const collectorConfigSchema = z
   .superRefine((c, ctx) => {
     const names = new Set<string>()
     c.hosts.forEach((h, i) => {
-      if (names.has(h.name)) ctx.addIssue({ code: 'custom', message: `duplicate host name ${h.name}`, path: ['hosts', i, 'name'] })
+      if (names.has(h.name))
+        ctx.addIssue({ code: 'custom', message: `duplicate host name ${h.name}`, path: ['hosts', i, 'name'] })
       names.add(h.name)
     })
   })

@@ -53,7 +53,8 @@ export function parseFrameFast(part: Uint8Array): ReturnType<typeof parseFrame> 
     }
   } else if (text.startsWith('am.snmp ') || text.startsWith('am.nanny ')) {
     const m = SNMP_RE.exec(text)
-    if (m && m[2] !== 'FLUSH') return { topic: m[1] as 'am.snmp' | 'am.nanny', name: m[2], type: m[3] as WireType | '?', value: m[4] }
+    if (m && m[2] !== 'FLUSH')
+      return { topic: m[1] as 'am.snmp' | 'am.nanny', name: m[2], type: m[3] as WireType | '?', value: m[4] }
   }
   return parseFrame(text)
 }

@@ -51,7 +51,9 @@ const shutdown = (sig: string) => {
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'))
 process.on('SIGINT', () => shutdown('SIGINT'))
-process.on('SIGHUP', () => log.info('SIGHUP ignored: the collector has no reloadable settings; restart it to apply changes.'))
+process.on('SIGHUP', () =>
+  log.info('SIGHUP ignored: the collector has no reloadable settings; restart it to apply changes.'),
+)
 try {
   await collector.start()
   for (const line of collector.describe()) log.info(line)

@@ -14,7 +14,11 @@ export interface TestEnv {
   logs: string[]
 }
 
-export function testConfig(dir: string, common: Record<string, unknown> = {}, section: Record<string, unknown> = {}): TestEnv {
+export function testConfig(
+  dir: string,
+  common: Record<string, unknown> = {},
+  section: Record<string, unknown> = {},
+): TestEnv {
   const c = commonConfigSchema.parse({
     home: dir,
     myhostname: 'mx-test',

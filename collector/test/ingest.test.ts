@@ -22,7 +22,7 @@ describe('ingest', () => {
     const s = setup()
     assert.equal(s.ingest.handle('mx', b('am.st 10 1700000100.000 m 00010-01')), true)
     assert.equal(s.ingest.handle('mx', b('am.snmp InMsgs C32 1', 'am.snmp InMsgsRecips C32 2')), true)
-    assert.equal(s.ingest.handle('mx', b('am.proc.busy 10', )), true)
+    assert.equal(s.ingest.handle('mx', b('am.proc.busy 10')), true)
     assert.equal(s.ingest.handle('mx', b('am.log.*** 10 1700000100.000 text with spaces')), true)
     assert.equal(s.ingest.handle('mx', b('vigil.sync')), true)
     assert.equal(s.table.rows()[0].taskId, '00010-01')

@@ -6,7 +6,7 @@
 // queue is empty. It yields to the event loop every BATCH messages so timers and HTTP still run.
 import { Subscriber } from 'zeromq'
 import { ErrorCode, VigilError, type Logger } from '@vigil/protocol'
-import { closeNow, ensureIpcDir, isTcp, needsIpv6 } from './sockets.ts'
+import { closeNow, isTcp, needsIpv6, prepareBind } from './sockets.ts'
 import type { BusStats } from './stats.ts'
 
 export const BATCH = 1000
@@ -106,12 +106,16 @@ export function createInnerSubscriber(o: InnerSubscriberOptions): InnerSubscribe
     endpoints: o.endpoints,
     async start() {
       for (const ep of o.endpoints) {
-        ensureIpcDir(ep)
         try {
+          await prepareBind(ep)
           await sock.bind(ep)
         } catch (err) {
           closeNow(sock)
-          throw new VigilError(ErrorCode.ZMQ_BIND_FAILED, `Cannot bind the inner socket ${ep}: ${(err as Error).message}.`, { cause: err })
+          throw new VigilError(
+            ErrorCode.ZMQ_BIND_FAILED,
+            `Cannot bind the inner socket ${ep}: ${(err as Error).message}.`,
+            { cause: err },
+          )
         }
       }
       loop = batchReceiveLoop(sock, handle, () => stopped, onError)

@@ -40,7 +40,13 @@ export function createJsBus(o: BusOptions): Bus {
     },
     async inject(host, parts) {
       o.stats.framesInjected += parts.length
-      if (o.ingest.handle(host, parts.map((p) => Buffer.from(p)))) outer.send(parts)
+      if (
+        o.ingest.handle(
+          host,
+          parts.map((p) => Buffer.from(p)),
+        )
+      )
+        outer.send(parts)
     },
     async publishOuter(parts) {
       o.stats.framesInjected += parts.length
@@ -49,7 +55,10 @@ export function createJsBus(o: BusOptions): Bus {
       outer.send(parts)
     },
     describe() {
-      return [...o.groups.map((g) => `inner SUB (${g.host}): ${g.endpoints.join(', ')}`), `outer PUB: ${o.outer} (js forwarder)`]
+      return [
+        ...o.groups.map((g) => `inner SUB (${g.host}): ${g.endpoints.join(', ')}`),
+        `outer PUB: ${o.outer} (js forwarder)`,
+      ]
     },
   }
 }

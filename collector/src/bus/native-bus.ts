@@ -11,12 +11,10 @@
 // counted). Only two proxies exist whatever the number of hosts: each holds one libuv threadpool
 // thread for its lifetime (main.ts raises UV_THREADPOOL_SIZE accordingly).
 import { Proxy, Publisher, Subscriber, XPublisher, XSubscriber, type Socket } from 'zeromq'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { ErrorCode, VigilError } from '@vigil/protocol'
 import { batchReceiveLoop, createInnerSubscriber, type InnerSubscriber } from './inner-subscriber.ts'
 import { createOuterPublisher } from './outer-publisher.ts'
-import { closeNow, ipcPath, isTcp, needsIpv6 } from './sockets.ts'
+import { closeNow, isTcp, needsIpv6, prepareBind } from './sockets.ts'
 import type { Bus, BusOptions } from './bus.ts'
 
 let seq = 0
@@ -74,7 +72,14 @@ export function createNativeBus(o: BusOptions): Bus {
     xpubB.curveSecretKey = o.curve.server_secret_key
   }
   tap.subscribe('')
-  const sender = createOuterPublisher({ endpoint: fwdIn, mode: 'connect', hwm: o.innerHwm, nodrop: false, stats: o.stats, log: o.log })
+  const sender = createOuterPublisher({
+    endpoint: fwdIn,
+    mode: 'connect',
+    hwm: o.innerHwm,
+    nodrop: false,
+    stats: o.stats,
+    log: o.log,
+  })
   const inners: InnerSubscriber[] = others.map((g) =>
     createInnerSubscriber({
       ...g,
@@ -114,12 +119,15 @@ export function createNativeBus(o: BusOptions): Bus {
     )
 
   const bind = async (sock: Socket, ep: string, what: string) => {
-    const p = ipcPath(ep)
-    if (p) mkdirSync(dirname(p), { recursive: true })
     try {
+      await prepareBind(ep)
       await sock.bind(ep)
     } catch (err) {
-      throw new VigilError(ErrorCode.ZMQ_BIND_FAILED, `Cannot bind the ${what} socket ${ep}: ${(err as Error).message}.`, { cause: err })
+      throw new VigilError(
+        ErrorCode.ZMQ_BIND_FAILED,
+        `Cannot bind the ${what} socket ${ep}: ${(err as Error).message}.`,
+        { cause: err },
+      )
     }
   }
 
@@ -161,7 +169,13 @@ export function createNativeBus(o: BusOptions): Bus {
     },
     async inject(host, parts) {
       o.stats.framesInjected += parts.length
-      if (o.ingest.handle(host, parts.map((p) => Buffer.from(p)))) sender.send(parts)
+      if (
+        o.ingest.handle(
+          host,
+          parts.map((p) => Buffer.from(p)),
+        )
+      )
+        sender.send(parts)
     },
     async publishOuter(parts) {
       o.stats.framesInjected += parts.length

@@ -6,7 +6,7 @@
 import { Publisher, XPublisher } from 'zeromq'
 import type { Logger } from '@vigil/protocol'
 import { ErrorCode, VigilError } from '@vigil/protocol'
-import { closeNow, ensureIpcDir, isTcp, needsIpv6 } from './sockets.ts'
+import { closeNow, isTcp, needsIpv6, prepareBind } from './sockets.ts'
 import type { BusStats } from './stats.ts'
 
 export interface OuterPublisherOptions {
@@ -56,12 +56,16 @@ export function createOuterPublisher(o: OuterPublisherOptions): OuterPublisher {
       try {
         if (o.mode === 'connect') sock.connect(o.endpoint)
         else {
-          ensureIpcDir(o.endpoint)
+          await prepareBind(o.endpoint)
           await sock.bind(o.endpoint)
         }
       } catch (err) {
         closeNow(sock)
-        throw new VigilError(ErrorCode.ZMQ_BIND_FAILED, `Cannot bind the outer socket ${o.endpoint}: ${(err as Error).message}.`, { cause: err })
+        throw new VigilError(
+          ErrorCode.ZMQ_BIND_FAILED,
+          `Cannot bind the outer socket ${o.endpoint}: ${(err as Error).message}.`,
+          { cause: err },
+        )
       }
     },
     send(parts) {

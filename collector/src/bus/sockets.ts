@@ -1,7 +1,9 @@
 // Socket option helpers shared by the bus, the responder and the events receiver (spec §1.3).
 import type { Socket } from 'zeromq'
 import { mkdirSync } from 'node:fs'
+import { connect } from 'node:net'
 import { dirname } from 'node:path'
+import { ErrorCode, VigilError } from '@vigil/protocol'
 
 /** amavis's rule (`/:[0-9a-f]*:/i`) plus bracketed literals: the endpoint needs ZMQ_IPV6. */
 export function needsIpv6(endpoint: string): boolean {
@@ -31,4 +33,29 @@ export function closeNow(sock: Socket | undefined): void {
 export function ensureIpcDir(endpoint: string): void {
   const p = ipcPath(endpoint)
   if (p) mkdirSync(dirname(p), { recursive: true })
+}
+
+/**
+ * Prepares an ipc:// endpoint for bind(): creates its directory and refuses when another process
+ * is listening on it. libzmq would silently unlink a live socket file and steal the endpoint, so
+ * a second collector (or amavis-services) on the same home would split the bus without a word.
+ * No-op for other transports (tcp bind fails with EADDRINUSE by itself).
+ */
+export async function prepareBind(endpoint: string): Promise<void> {
+  const p = ipcPath(endpoint)
+  if (!p) return
+  mkdirSync(dirname(p), { recursive: true })
+  const inUse = await new Promise<boolean>((resolve) => {
+    const s = connect({ path: p })
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+  if (inUse)
+    throw new VigilError(
+      ErrorCode.ZMQ_BIND_FAILED,
+      `Cannot bind ${endpoint}: another process is listening on it (another collector or amavis-services?).`,
+    )
 }

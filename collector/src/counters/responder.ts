@@ -2,7 +2,7 @@
 // never wedges: bad requests are answered with one `am.error …` frame and counted.
 import { Reply } from 'zeromq'
 import { ErrorCode, VigilError, type Logger } from '@vigil/protocol'
-import { closeNow, ensureIpcDir, needsIpv6 } from '../bus/sockets.ts'
+import { closeNow, needsIpv6, prepareBind } from '../bus/sockets.ts'
 import type { BusStats } from '../bus/stats.ts'
 import { answerRequest } from './responder-reply.ts'
 import type { Totals } from './totals.ts'
@@ -49,11 +49,15 @@ export function createResponder(o: { endpoint: string; totals: Totals; stats: Bu
     endpoint: o.endpoint,
     async start() {
       try {
-        ensureIpcDir(o.endpoint)
+        await prepareBind(o.endpoint)
         await sock.bind(o.endpoint)
       } catch (err) {
         closeNow(sock)
-        throw new VigilError(ErrorCode.ZMQ_BIND_FAILED, `Cannot bind the responder socket ${o.endpoint}: ${(err as Error).message}.`, { cause: err })
+        throw new VigilError(
+          ErrorCode.ZMQ_BIND_FAILED,
+          `Cannot bind the responder socket ${o.endpoint}: ${(err as Error).message}.`,
+          { cause: err },
+        )
       }
       loop = run()
     },

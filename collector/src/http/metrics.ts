@@ -84,7 +84,8 @@ export function formatMetrics(m: MetricsInput): string {
       const present = defs.filter((d) => m.totals.get(d.name)?.value !== undefined)
       if (present.length === 0) continue
       family(name, 'info', helpFor(defs[0]))
-      for (const d of present) out.push(`${name}_info${labels({ ...d.metric.labels, value: String(m.totals.get(d.name)!.value) })} 1`)
+      for (const d of present)
+        out.push(`${name}_info${labels({ ...d.metric.labels, value: String(m.totals.get(d.name)!.value) })} 1`)
       continue
     }
     family(name, type, helpFor(defs[0]))
@@ -116,7 +117,9 @@ export function formatMetrics(m: MetricsInput): string {
   counter('vigil_bus_frames_received', 'ZMQ frames received on the inner sockets.', [[{}, s.framesIn]])
   counter('vigil_bus_messages_forwarded', 'ZMQ messages handed to the outer PUB socket.', [[{}, s.messagesOut]])
   counter('vigil_bus_frames_forwarded', 'ZMQ frames handed to the outer PUB socket.', [[{}, s.framesOut]])
-  counter('vigil_bus_malformed_frames', 'Inner frames that did not parse (syntax, UTF-8, size, topic).', [[{}, s.malformed]])
+  counter('vigil_bus_malformed_frames', 'Inner frames that did not parse (syntax, UTF-8, size, topic).', [
+    [{}, s.malformed],
+  ])
   counter('vigil_bus_dropped_messages', 'Messages not forwarded, by reason (hwm counts only with outer_nodrop).', [
     [{ reason: 'malformed' }, s.droppedMalformed],
     [{ reason: 'hwm' }, s.droppedHwm],
@@ -126,9 +129,11 @@ export function formatMetrics(m: MetricsInput): string {
   counter('vigil_events_malformed', 'Malformed events, written to the dead-letter file.', [[{}, s.eventsMalformed]])
   counter('vigil_events_store_errors', 'Event batches a sink failed to store.', [[{}, s.eventsStoreErrors]])
   counter('vigil_responder_requests', 'Requests on the snmp-responder REP socket.', [[{}, s.responderRequests]])
-  counter('vigil_responder_malformed_requests', 'Responder requests other than am.snmp? / am.nanny?, answered with am.error.', [
-    [{}, s.responderMalformed],
-  ])
+  counter(
+    'vigil_responder_malformed_requests',
+    'Responder requests other than am.snmp? / am.nanny?, answered with am.error.',
+    [[{}, s.responderMalformed]],
+  )
   counter('vigil_minder_rounds', 'am.nanny rounds published.', [[{}, s.nannyRounds]])
   counter('vigil_minder_purged', 'Processes purged from the table (gone, stale or given up).', [[{}, s.purged]])
   counter('vigil_minder_signals', 'TERM/KILL signals sent to overdue children (kill_overdue).', [[{}, s.signalsSent]])
@@ -145,7 +150,9 @@ export function formatMetrics(m: MetricsInput): string {
     cum += h.counts[STAGE_BUCKETS_SECS.length]
     out.push(`vigil_stage_duration_seconds_bucket${labels({ stage, le: '+Inf' })} ${cum}`)
     out.push(`vigil_stage_duration_seconds_count${labels({ stage })} ${h.count}`)
-    out.push(`vigil_stage_duration_seconds_sum${labels({ stage })} ${formatMetricNumber(Number(h.sum.toPrecision(15)))}`)
+    out.push(
+      `vigil_stage_duration_seconds_sum${labels({ stage })} ${formatMetricNumber(Number(h.sum.toPrecision(15)))}`,
+    )
   }
   out.push('# EOF')
   return out.join('\n') + '\n'

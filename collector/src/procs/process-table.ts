@@ -135,7 +135,13 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
           rows.delete(k)
           goneSinceLastRound++
           goneTotal++
-          actions.push({ kind: 'purged', host: r.host, pid: r.pid, gone: true, detail: `not heard from for ${Math.round(nowSecs - r.tick)} s, ${what}` })
+          actions.push({
+            kind: 'purged',
+            host: r.host,
+            pid: r.pid,
+            gone: true,
+            detail: `not heard from for ${Math.round(nowSecs - r.tick)} s, ${what}`,
+          })
         }
         continue
       }
@@ -154,14 +160,25 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
           goneSinceLastRound++
           goneTotal++
         }
-        actions.push({ kind: 'purged', host: r.host, pid: r.pid, gone, detail: gone ? `went away, ${what}` : 'terminated' })
+        actions.push({
+          kind: 'purged',
+          host: r.host,
+          pid: r.pid,
+          gone,
+          detail: gone ? `went away, ${what}` : 'terminated',
+        })
         continue
       }
       if (!overdue) continue
       if (!o.killOverdue) {
         if (!r.overdueLogged) {
           r.overdueLogged = true
-          actions.push({ kind: 'overdue', host: r.host, pid: r.pid, detail: `overdue for ${Math.round(age)} s, ${what}; kill_overdue is off` })
+          actions.push({
+            kind: 'overdue',
+            host: r.host,
+            pid: r.pid,
+            detail: `overdue for ${Math.round(age)} s, ${what}; kill_overdue is off`,
+          })
         }
         continue
       }
@@ -227,7 +244,13 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
    * message, then `am.proc.busy …` and `am.proc.idle …` as single-frame messages. Consumes the
    * ProcGone increment accumulated since the previous round.
    */
-  function roundMessages(nowSecs: number): { nanny: string[]; busy: string; idle: string; gauges: Gauges; gone: number } {
+  function roundMessages(nowSecs: number): {
+    nanny: string[]
+    busy: string
+    idle: string
+    gauges: Gauges
+    gone: number
+  } {
     const g = gauges(nowSecs)
     const nanny: string[] = []
     for (let j = 0; j <= 21; j++) nanny.push(formatSnmpFrame('am.nanny', `ProcBusy${j}`, 'G32', g.ages[j]))
@@ -238,7 +261,13 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
     nanny.push(formatSnmpFrame('am.nanny', 'ProcAll', 'G32', g.all))
     nanny.push(formatSnmpFrame('am.nanny', 'ProcBusy', 'G32', g.busy))
     nanny.push(formatSnmpFrame('am.nanny', 'ProcIdle', 'G32', g.idle))
-    return { nanny, busy: formatProcList('am.proc.busy', g.busyPids), idle: formatProcList('am.proc.idle', g.idlePids), gauges: g, gone }
+    return {
+      nanny,
+      busy: formatProcList('am.proc.busy', g.busyPids),
+      idle: formatProcList('am.proc.idle', g.idlePids),
+      gauges: g,
+      gone,
+    }
   }
 
   return {

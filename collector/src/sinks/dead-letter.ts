@@ -16,7 +16,11 @@ export function createDeadLetter(dir: string): DeadLetter {
   return {
     path,
     add(raw, error, receivedAt) {
-      const rec: Record<string, unknown> = { received_at: new Date(receivedAt * 1000).toISOString(), error, bytes: raw.length }
+      const rec: Record<string, unknown> = {
+        received_at: new Date(receivedAt * 1000).toISOString(),
+        error,
+        bytes: raw.length,
+      }
       const MAX = 256 * 1024
       const body = raw.length > MAX ? raw.subarray(0, MAX) : raw
       if (raw.length > MAX) rec.truncated = true

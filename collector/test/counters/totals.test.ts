@@ -8,11 +8,14 @@ const val = (t: ReturnType<typeof fresh>, n: string) => t.get(n)?.value
 
 describe('responder totals', () => {
   it('starts with sysUpTime (int of the responder start), sysObjectID and sysServices', () => {
-    assert.deepEqual([...fresh().aggregate()], [
-      ['sysObjectID', { type: 'OID', value: '1.3.6.1.4.1.15312.2' }],
-      ['sysUpTime', { type: 'INT', value: '1700000000' }],
-      ['sysServices', { type: 'INT', value: '64' }],
-    ])
+    assert.deepEqual(
+      [...fresh().aggregate()],
+      [
+        ['sysObjectID', { type: 'OID', value: '1.3.6.1.4.1.15312.2' }],
+        ['sysUpTime', { type: 'INT', value: '1700000000' }],
+        ['sysServices', { type: 'INT', value: '64' }],
+      ],
+    )
   })
 
   it('sums C32, C64 and TIM increments and replaces everything else', () => {
@@ -78,7 +81,10 @@ describe('responder totals', () => {
     t.apply('mx', 'OpsDecType-asc', 'C32', '1')
     t.apply('mx', 'InMsgs', 'C32', '1')
     t.apply('mx', 'sysDescr', 'STR', 'amavis-2.13.0 (20230106)')
-    assert.deepEqual([...t.aggregate().keys()], ['sysDescr', 'sysObjectID', 'sysUpTime', 'sysServices', 'InMsgs', 'OpsDecType-asc', 'virus.byname.EICAR'])
+    assert.deepEqual(
+      [...t.aggregate().keys()],
+      ['sysDescr', 'sysObjectID', 'sysUpTime', 'sysServices', 'InMsgs', 'OpsDecType-asc', 'virus.byname.EICAR'],
+    )
   })
 
   it('round-trips through a snapshot, and rejects an invalid one without changing anything', () => {
@@ -98,8 +104,23 @@ describe('responder totals', () => {
 })
 
 describe('Perl numbers', () => {
-  const cases: [string, number][] = [['12', 12], ['12abc', 12], ['  -3.5e2x', -350], ['abc', 0], ['', 0], ['.5', 0.5]]
+  const cases: [string, number][] = [
+    ['12', 12],
+    ['12abc', 12],
+    ['  -3.5e2x', -350],
+    ['abc', 0],
+    ['', 0],
+    ['.5', 0.5],
+  ]
   for (const [s, n] of cases) it(`numifies ${JSON.stringify(s)} as ${n}`, () => assert.equal(perlNumber(s), n))
-  const fmt: [number, string][] = [[3, '3'], [9007199254741000, '9007199254741000'], [2 ** 60, '1152921504606846976'], [1.5e-7, '1.5e-07'], [0.1 + 0.2, '0.3'], [1e21, '1e+21'], [123456789012345, '123456789012345']]
+  const fmt: [number, string][] = [
+    [3, '3'],
+    [9007199254741000, '9007199254741000'],
+    [2 ** 60, '1152921504606846976'],
+    [1.5e-7, '1.5e-07'],
+    [0.1 + 0.2, '0.3'],
+    [1e21, '1e+21'],
+    [123456789012345, '123456789012345'],
+  ]
   for (const [n, s] of fmt) it(`formats ${n} as ${s}`, () => assert.equal(formatPerlNumber(n), s))
 })

@@ -27,7 +27,10 @@ function input() {
     processStartSecs: 1700000050.25,
     rssBytes: 123456,
     totals: totals.aggregate(),
-    processes: [{ host: 'mx', activity: 'idle', count: 3 }, { host: 'mx', activity: 'spam', count: 1 }],
+    processes: [
+      { host: 'mx', activity: 'idle', count: 3 },
+      { host: 'mx', activity: 'spam', count: 1 },
+    ],
     stats,
     histograms,
     sseClients: 0,
@@ -38,7 +41,8 @@ describe('/metrics', () => {
   const text = formatMetrics(input())
   const fams = parseOpenMetrics(text)
   const sample = (fam: string, name: string, labels: Record<string, string> = {}) =>
-    fams.get(fam)?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value
+    fams.get(fam)?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+      ?.value
 
   it('is valid OpenMetrics text ending in # EOF', () => assert.ok(fams.size > 50))
 
@@ -47,12 +51,18 @@ describe('/metrics', () => {
     assert.equal(sample('amavis_in_msgs', 'amavis_in_msgs_total'), 7)
     assert.equal(sample('amavis_in_msgs_size_bytes', 'amavis_in_msgs_size_bytes_total'), 2345)
     assert.equal(fams.get('amavis_in_msgs_size_bytes')?.unit, 'bytes')
-    assert.equal(sample('amavis_content_msgs', 'amavis_content_msgs_total', { category: 'virus', direction: 'inbound' }), 2)
+    assert.equal(
+      sample('amavis_content_msgs', 'amavis_content_msgs_total', { category: 'virus', direction: 'inbound' }),
+      2,
+    )
     assert.equal(sample('amavis_content_msgs', 'amavis_content_msgs_total', { category: 'virus', direction: 'all' }), 0)
   })
 
   it('scales TimeElapsed milliseconds to seconds', () => {
-    assert.equal(sample('amavis_time_elapsed_seconds', 'amavis_time_elapsed_seconds_total', { section: 'total' }), 1.954)
+    assert.equal(
+      sample('amavis_time_elapsed_seconds', 'amavis_time_elapsed_seconds_total', { section: 'total' }),
+      1.954,
+    )
     assert.match(text, /^amavis_time_elapsed_seconds_total\{section="total"\} 1\.954$/m)
   })
 
@@ -74,12 +84,24 @@ describe('/metrics', () => {
     const h = fams.get('vigil_stage_duration_seconds')!
     assert.equal(h.type, 'histogram')
     const buckets = h.samples.filter((s) => s.name.endsWith('_bucket') && s.labels.stage === 'total')
-    assert.deepEqual(buckets.map((s) => s.labels.le), ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1.0', '2.5', '5.0', '10.0', '30.0', '60.0', '+Inf'])
-    assert.deepEqual(buckets.map((s) => s.value), [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2])
+    assert.deepEqual(
+      buckets.map((s) => s.labels.le),
+      ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1.0', '2.5', '5.0', '10.0', '30.0', '60.0', '+Inf'],
+    )
+    assert.deepEqual(
+      buckets.map((s) => s.value),
+      [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2],
+    )
     assert.equal(sample('vigil_stage_duration_seconds', 'vigil_stage_duration_seconds_count', { stage: 'total' }), 2)
     assert.equal(sample('vigil_stage_duration_seconds', 'vigil_stage_duration_seconds_sum', { stage: 'total' }), 76.954)
-    assert.equal(sample('vigil_stage_duration_seconds', 'vigil_stage_duration_seconds_count', { stage: 'virus_check' }), 1)
-    assert.equal(sample('vigil_stage_duration_seconds', 'vigil_stage_duration_seconds_count', { stage: 'receiving' }), 1)
+    assert.equal(
+      sample('vigil_stage_duration_seconds', 'vigil_stage_duration_seconds_count', { stage: 'virus_check' }),
+      1,
+    )
+    assert.equal(
+      sample('vigil_stage_duration_seconds', 'vigil_stage_duration_seconds_count', { stage: 'receiving' }),
+      1,
+    )
     assert.ok(!h.samples.some((s) => s.labels.stage === 'bad'))
   })
 

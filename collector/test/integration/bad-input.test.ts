@@ -5,7 +5,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { tmpDir } from '../../../test/harness/index.ts'
-import { amavisChild, outerSubscriber, requester, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
+import {
+  amavisChild,
+  outerSubscriber,
+  requester,
+  startCollector,
+  syncBus,
+  testConfig,
+  text,
+  waitFor,
+} from '../helpers.ts'
 
 for (const forwarder of ['native', 'js'] as const)
   test(`counts garbage from a real PUB as malformed and keeps forwarding and answering (${forwarder})`, async (t) => {
@@ -33,7 +42,10 @@ for (const forwarder of ['native', 'js'] as const)
     // everything arrived and was judged before the marker
     await pub.send('am.st 99 1700000100.000 A')
     assert.deepEqual(text(await sub.receive()), ['am.st 99 1700000100.000 A'])
-    await waitFor(() => c.internals.stats.messagesIn - c.internals.stats.framesInjected >= sent + 1, 'all messages ingested')
+    await waitFor(
+      () => c.internals.stats.messagesIn - c.internals.stats.framesInjected >= sent + 1,
+      'all messages ingested',
+    )
     assert.ok(c.internals.stats.malformed >= 300, `malformed ${c.internals.stats.malformed}`)
     assert.equal(c.internals.totals.get('InMsgs')?.value, '1', 'the good frame of a mixed message still counts')
     assert.equal(c.internals.table.rows().find((r) => r.pid === 99)?.state, 'A')

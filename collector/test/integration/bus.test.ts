@@ -4,6 +4,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { Subscriber } from 'zeromq'
+import { createLogger } from '@vigil/protocol'
+import { createCollector } from '../../src/app.ts'
 import { tmpDir, freePort } from '../../../test/harness/index.ts'
 import { amavisChild, outerSubscriber, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
 
@@ -153,10 +155,28 @@ test('with outer_nodrop, a stuck subscriber makes the js forwarder refuse and co
     await new Promise((r) => setTimeout(r, 50))
     return c.internals.stats.droppedHwm > before.droppedHwm
   }, 'HWM refusals counted')
-  await waitFor(() => c.internals.stats.messagesIn - before.messagesIn - (c.internals.stats.framesInjected - before.framesInjected) >= sent, 'all ingested')
+  await waitFor(
+    () =>
+      c.internals.stats.messagesIn - before.messagesIn - (c.internals.stats.framesInjected - before.framesInjected) >=
+      sent,
+    'all ingested',
+  )
   const s = c.internals.stats
   const out = s.messagesOut - before.messagesOut
   const dropped = s.droppedHwm - before.droppedHwm
   assert.ok(dropped > 0 && out > 0)
   assert.equal(out + dropped, s.messagesIn - before.messagesIn, 'every message either sent or counted as refused')
+})
+
+test('refuses to start on ipc endpoints another collector is listening on, and leaves that one working', async (t) => {
+  const dir = await tmpDir(t, 'collector-bus')
+  const env = testConfig(dir)
+  const first = await startCollector(t, env)
+  const second = createCollector(env.common, env.cfg, { log: createLogger({ name: 'second', write: () => {} }) })
+  await assert.rejects(second.start(), { code: 'VIGIL_ERR_ZMQ_BIND_FAILED', message: /another process is listening/ })
+  await second.stop()
+  const pub = amavisChild(t, env.common.zmq.inner[0])
+  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  await pub.send('am.st 5 1700000100.000 A')
+  await waitFor(() => first.internals.table.size === 1, 'first collector still ingesting')
 })

@@ -8,7 +8,17 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { encodeAmavisJson, formatAbsTime, num3 } from '@vigil/protocol'
 import { tmpDir } from '../../../test/harness/index.ts'
-import { amavisChild, eventsPusher, outerSubscriber, requester, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
+import {
+  amavisChild,
+  eventsPusher,
+  outerSubscriber,
+  requester,
+  startCollector,
+  syncBus,
+  testConfig,
+  text,
+  waitFor,
+} from '../helpers.ts'
 import { parseOpenMetrics } from '../http/openmetrics-parser.ts'
 
 const get = async (base: string, path: string) => {
@@ -59,7 +69,10 @@ test('/api/status, /api/counters and /metrics agree with the responder', async (
     fams.get(fam)!.samples.find((s) => Object.entries(labels).every(([k, x]) => s.labels[k] === x))!.value
   assert.equal(v('amavis_in_msgs'), Number(snmp.get('InMsgs')))
   assert.equal(v('amavis_in_msgs_size_bytes'), Number(snmp.get('InMsgsSize')))
-  assert.equal(v('amavis_time_elapsed_seconds', { section: 'spam_check' }), Number(snmp.get('TimeElapsedSpamCheck')) / 1000)
+  assert.equal(
+    v('amavis_time_elapsed_seconds', { section: 'spam_check' }),
+    Number(snmp.get('TimeElapsedSpamCheck')) / 1000,
+  )
   assert.equal(v('amavis_proc_busy'), Number(nanny.get('ProcBusy')))
   assert.equal(v('amavis_proc_busy_transfer'), 0)
   assert.equal(v('amavis_proc_busy_spam'), 1)
@@ -92,11 +105,21 @@ test('stores pushed events in the ring, the daily NDJSON file and the histograms
   await push.send('{"truncated":')
   await push.send(Buffer.from([0xff, 0xfe, 0x7b]))
   await push.send('[1,2,3]')
-  await waitFor(() => c.internals.stats.eventsReceived === 3 && c.internals.stats.eventsMalformed === 3, 'events counted')
+  await waitFor(
+    () => c.internals.stats.eventsReceived === 3 && c.internals.stats.eventsMalformed === 3,
+    'events counted',
+  )
 
   const body = (await get(base, '/api/events?limit=2')).body
-  assert.equal(body, `{"events":[${good[2]},${good[1]}]}`, 'events as received, newest first, amavis number formatting kept')
-  assert.deepEqual(JSON.parse(body).events.map((e: { log_id: string }) => e.log_id), ['01234-03', '01234-02'])
+  assert.equal(
+    body,
+    `{"events":[${good[2]},${good[1]}]}`,
+    'events as received, newest first, amavis number formatting kept',
+  )
+  assert.deepEqual(
+    JSON.parse(body).events.map((e: { log_id: string }) => e.log_id),
+    ['01234-03', '01234-02'],
+  )
   assert.equal((await get(base, '/api/events?limit=zero')).status, 400)
 
   const file = join(dir, 'events', '2024-01-01.ndjson')
@@ -145,7 +168,10 @@ test('/api/stream sends a hello, coalesced state changes and summaries as server
     const m = /event: states\ndata: (.*)\n\n/.exec(chunks.join(''))
     return m ? JSON.parse(m[1]) : undefined
   }, 'states event')
-  assert.deepEqual(states.map((s: { pid: number; state: string }) => [s.pid, s.state]), [[process.pid, 'A']])
+  assert.deepEqual(
+    states.map((s: { pid: number; state: string }) => [s.pid, s.state]),
+    [[process.pid, 'A']],
+  )
   const summary = await waitFor(() => {
     const m = /event: summary\ndata: (.*)\n\n/.exec(chunks.join(''))
     return m ? JSON.parse(m[1]) : undefined

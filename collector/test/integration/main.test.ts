@@ -40,7 +40,11 @@ test('runs from a config file, prints where it listens and stops cleanly on SIGT
   t.after(() => {
     if (p.child.exitCode === null) p.child.kill('SIGKILL')
   })
-  await waitFor(() => /HTTP \(API, \/api\/stream, \/metrics\): http:\/\/127\.0\.0\.1:\d+/.test(p.output()), 'listening lines', 30000)
+  await waitFor(
+    () => /HTTP \(API, \/api\/stream, \/metrics\): http:\/\/127\.0\.0\.1:\d+/.test(p.output()),
+    'listening lines',
+    30000,
+  )
   assert.match(p.output(), new RegExp(`inner SUB \\(localhost\\): ipc://${dir}/amavisd-zmq.sock`))
   p.child.kill('SIGTERM')
   const [code] = await p.exit

@@ -59,7 +59,12 @@ test('purges a local child that died without a word, publishes purged and counts
   const purged = await next(sub, `am.st ${pid} `)
   assert.match(purged[0], new RegExp(`^am\\.st ${pid} \\d{10}\\.\\d{3} purged$`))
   const nanny = await next(sub, 'am.nanny ')
-  assert.deepEqual(nanny.slice(-4), ['am.nanny ProcGone C32 1', 'am.nanny ProcAll G32 0', 'am.nanny ProcBusy G32 0', 'am.nanny ProcIdle G32 0'])
+  assert.deepEqual(nanny.slice(-4), [
+    'am.nanny ProcGone C32 1',
+    'am.nanny ProcAll G32 0',
+    'am.nanny ProcBusy G32 0',
+    'am.nanny ProcIdle G32 0',
+  ])
   assert.equal(c.internals.table.size, 0)
   await waitFor(() => c.internals.totals.get('ProcGone')?.value === '1', 'ProcGone total')
   assert.match(env.logs.join('\n'), new RegExp(`PID ${pid} went away`))
@@ -106,7 +111,11 @@ test('leaves an overdue child alone by default', async (t) => {
 test('keys rows by the host endpoint; a remote PID is never signalled and goes stale after its TTL', async (t) => {
   const dir = await tmpDir(t, 'collector-minder')
   const far = `ipc://${join(dir, 'far.sock')}`
-  const env = testConfig(dir, {}, { kill_overdue: true, active_ttl_secs: 60, remote_busy_ttl_secs: 120, hosts: [{ name: 'far', endpoint: far }] })
+  const env = testConfig(
+    dir,
+    {},
+    { kill_overdue: true, active_ttl_secs: 60, remote_busy_ttl_secs: 120, hosts: [{ name: 'far', endpoint: far }] },
+  )
   const { c, advance } = await start(t, env)
   const child = sleeper(t)
   const local = amavisChild(t, env.common.zmq.inner[0])
@@ -120,7 +129,10 @@ test('keys rows by the host endpoint; a remote PID is never signalled and goes s
   await waitFor(() => c.internals.table.size === 2, 'two rows')
   assert.deepEqual(
     c.internals.table.rows().map((r) => [r.host, r.pid, r.local]),
-    [['far', child.pid, false], ['mx-test', process.pid, true]],
+    [
+      ['far', child.pid, false],
+      ['mx-test', process.pid, true],
+    ],
   )
   advance(100) // overdue by the local TTL, within the remote TTL
   await c.internals.minderRound()
@@ -128,7 +140,10 @@ test('keys rows by the host endpoint; a remote PID is never signalled and goes s
   assert.equal(c.internals.table.size, 2)
   advance(30)
   await c.internals.minderRound()
-  assert.deepEqual(c.internals.table.rows().map((r) => r.host), ['mx-test'])
+  assert.deepEqual(
+    c.internals.table.rows().map((r) => r.host),
+    ['mx-test'],
+  )
   assert.equal(child.exitCode, null, 'never signalled')
   assert.equal(c.internals.stats.signalsSent, 0)
 })

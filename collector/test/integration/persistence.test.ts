@@ -5,7 +5,17 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startRedis, tmpDir, type Owner } from '../../../test/harness/index.ts'
-import { amavisChild, outerSubscriber, requester, startCollector, syncBus, testConfig, text, waitFor, type TestEnv } from '../helpers.ts'
+import {
+  amavisChild,
+  outerSubscriber,
+  requester,
+  startCollector,
+  syncBus,
+  testConfig,
+  text,
+  waitFor,
+  type TestEnv,
+} from '../helpers.ts'
 
 async function feed(t: Owner, env: TestEnv, c: Awaited<ReturnType<typeof startCollector>>, msgs: string[][]) {
   const pub = amavisChild(t, env.common.zmq.inner[0])
@@ -23,7 +33,11 @@ async function ask(t: Owner, env: TestEnv, q: string): Promise<string[]> {
 
 const BURST = [
   ['am.snmp FLUSH'],
-  ['am.snmp sysDescr STR amavis-2.13.0 (20230106)', 'am.snmp sysUpTime INT 1700000000', 'am.snmp sysName STR mx1.example.net'],
+  [
+    'am.snmp sysDescr STR amavis-2.13.0 (20230106)',
+    'am.snmp sysUpTime INT 1700000000',
+    'am.snmp sysName STR mx1.example.net',
+  ],
   ['am.snmp InMsgs C32 1', 'am.snmp InMsgsSize C64 2345', 'am.snmp TimeElapsedTotal C32 1954'],
   ['am.snmp InMsgs C32 1', 'am.snmp InMsgsSize C64 100', 'am.snmp TimeElapsedTotal C32 46'],
 ]

@@ -5,7 +5,16 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Request } from 'zeromq'
 import { tmpDir } from '../../../test/harness/index.ts'
-import { amavisChild, outerSubscriber, requester, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
+import {
+  amavisChild,
+  outerSubscriber,
+  requester,
+  startCollector,
+  syncBus,
+  testConfig,
+  text,
+  waitFor,
+} from '../helpers.ts'
 
 test('answers am.snmp? with running totals and am.nanny? with the minder gauges', async (t) => {
   const dir = await tmpDir(t, 'collector-resp')
@@ -83,7 +92,11 @@ test('serves several REQ clients in turn, as amavis agents on two hosts would', 
   const dir = await tmpDir(t, 'collector-resp')
   const env = testConfig(dir)
   await startCollector(t, env)
-  const clients: Request[] = [requester(t, env.common.zmq.snmp), requester(t, env.common.zmq.snmp), requester(t, env.common.zmq.snmp)]
+  const clients: Request[] = [
+    requester(t, env.common.zmq.snmp),
+    requester(t, env.common.zmq.snmp),
+    requester(t, env.common.zmq.snmp),
+  ]
   const replies = await Promise.all(
     clients.map(async (r) => {
       await r.send('am.snmp?')

@@ -63,7 +63,10 @@ describe('minder round messages', () => {
       st(table, `am.st 9 ${(NOW - age).toFixed(3)} m 00009-01`)
       const g = table.gauges(NOW)
       assert.deepEqual(
-        g.ages.map((n, j) => [j, n]).filter(([, n]) => n > 0).map(([j]) => j),
+        g.ages
+          .map((n, j) => [j, n])
+          .filter(([, n]) => n > 0)
+          .map(([j]) => j),
         Array.from({ length: slot + 1 }, (_, j) => j),
       )
     })
@@ -108,16 +111,25 @@ describe('am.st handling', () => {
     assert.equal(table.size, 2)
     const f = st(table, 'am.st 999 1700000101.000 FLUSH')
     assert.deepEqual(f, { kind: 'flush', host: 'mx', removed: 1 })
-    assert.deepEqual(table.rows().map((r) => [r.host, r.pid]), [['remote', 3]])
+    assert.deepEqual(
+      table.rows().map((r) => [r.host, r.pid]),
+      [['remote', 3]],
+    )
     st(table, 'am.st 3 1700000102.000 purged', NOW, 'remote')
     assert.equal(table.size, 0)
   })
 
-  it('keeps two hosts\' processes with the same PID apart', () => {
+  it("keeps two hosts' processes with the same PID apart", () => {
     const table = createProcessTable({ isLocalHost: (h) => h === 'a' })
     st(table, 'am.st 100 1700000100.000 V 00100-01', NOW, 'a')
     st(table, 'am.st 100 1700000100.000 -', NOW, 'b')
-    assert.deepEqual(table.rows().map((r) => [r.host, r.state]), [['a', 'V'], ['b', ' ']])
+    assert.deepEqual(
+      table.rows().map((r) => [r.host, r.state]),
+      [
+        ['a', 'V'],
+        ['b', ' '],
+      ],
+    )
     const g = table.gauges(NOW)
     assert.equal(g.all, 2)
     assert.deepEqual([g.busyPids, g.idlePids], [[100], [100]])
@@ -134,7 +146,10 @@ describe('supervision', () => {
     assert.deepEqual(probed, [], 'heard from within 10 s: skipped')
     const a = table.supervise(NOW + 11, opts({ probe }))
     assert.deepEqual(probed, [50])
-    assert.deepEqual(a.map((x) => [x.kind, x.pid, x.gone]), [['purged', 50, true]])
+    assert.deepEqual(
+      a.map((x) => [x.kind, x.pid, x.gone]),
+      [['purged', 50, true]],
+    )
     assert.equal(table.goneTotal, 1)
     assert.match(table.roundMessages(NOW + 11).nanny.join('\n'), /am\.nanny ProcGone C32 1/)
     assert.doesNotMatch(table.roundMessages(NOW + 14).nanny.join('\n'), /ProcGone/)
@@ -159,7 +174,10 @@ describe('supervision', () => {
     st(table, 'am.st 7 1700000100.000 V 00007-01', NOW)
     const signals: string[] = []
     const a = table.supervise(NOW + 901, opts({ signal: (p, s) => signals.push(`${p} ${s}`) }))
-    assert.deepEqual(a.map((x) => x.kind), ['overdue'])
+    assert.deepEqual(
+      a.map((x) => x.kind),
+      ['overdue'],
+    )
     assert.deepEqual(table.supervise(NOW + 904, opts()), [], 'warned once')
     assert.deepEqual(signals, [])
   })
@@ -179,7 +197,7 @@ describe('supervision', () => {
     assert.equal(table.goneTotal, 0, 'a process we signalled is terminated, not gone')
   })
 
-  it('never probes or signals a remote host\'s process; purges it after its TTL without news', () => {
+  it("never probes or signals a remote host's process; purges it after its TTL without news", () => {
     const table = createProcessTable({ isLocalHost: (h) => h === 'mx' })
     st(table, 'am.st 8 1700000100.000 V 00008-01', NOW, 'far')
     st(table, 'am.st 9 1700000100.000 -', NOW, 'far')
@@ -191,8 +209,14 @@ describe('supervision', () => {
       remoteIdleTtlSecs: 600,
     })
     assert.deepEqual(table.supervise(NOW + 59, o), [])
-    assert.deepEqual(table.supervise(NOW + 61, o).map((a) => [a.kind, a.pid]), [['purged', 8]])
-    assert.deepEqual(table.supervise(NOW + 601, o).map((a) => [a.kind, a.pid]), [['purged', 9]])
+    assert.deepEqual(
+      table.supervise(NOW + 61, o).map((a) => [a.kind, a.pid]),
+      [['purged', 8]],
+    )
+    assert.deepEqual(
+      table.supervise(NOW + 601, o).map((a) => [a.kind, a.pid]),
+      [['purged', 9]],
+    )
     assert.equal(table.goneTotal, 2)
   })
 })

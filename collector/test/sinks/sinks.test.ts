@@ -20,8 +20,14 @@ describe('ring sink', () => {
     await ring.write([ev(1), ev(2)])
     await ring.write([ev(3), ev(4), ev(5)])
     assert.equal(ring.size, 3)
-    assert.deepEqual(ring.recent(10).map((e) => e.event.log_id), ['00005-01', '00004-01', '00003-01'])
-    assert.deepEqual(ring.recent(1).map((e) => e.event.log_id), ['00005-01'])
+    assert.deepEqual(
+      ring.recent(10).map((e) => e.event.log_id),
+      ['00005-01', '00004-01', '00003-01'],
+    )
+    assert.deepEqual(
+      ring.recent(1).map((e) => e.event.log_id),
+      ['00005-01'],
+    )
     assert.deepEqual(ring.recent(0), [])
   })
 })
@@ -33,15 +39,22 @@ describe('NDJSON file sink', () => {
     [undefined, 1, '2023-11-14'],
   ]
   for (const [ts, id, day] of days)
-    it(`files an event with @timestamp ${JSON.stringify(ts)} under ${day}`, () => assert.equal(eventDay(ev(id, ts)), day))
+    it(`files an event with @timestamp ${JSON.stringify(ts)} under ${day}`, () =>
+      assert.equal(eventDay(ev(id, ts)), day))
 
   it('appends one line per event to the file of its day', async (t) => {
     const dir = await tmpDir(t, 'collector-sink')
     const sink = createNdjsonFileSink(join(dir, 'events'))
     await sink.write([ev(1, '2024-01-01T10:00:00.000Z'), ev(2, '2024-01-02T10:00:00.000Z')])
     await sink.write([ev(3, '2024-01-01T11:00:00.000Z')])
-    assert.equal(await readFile(join(dir, 'events', '2024-01-01.ndjson'), 'utf8'), `${ev(1, '2024-01-01T10:00:00.000Z').raw}\n${ev(3, '2024-01-01T11:00:00.000Z').raw}\n`)
-    assert.equal(await readFile(join(dir, 'events', '2024-01-02.ndjson'), 'utf8'), `${ev(2, '2024-01-02T10:00:00.000Z').raw}\n`)
+    assert.equal(
+      await readFile(join(dir, 'events', '2024-01-01.ndjson'), 'utf8'),
+      `${ev(1, '2024-01-01T10:00:00.000Z').raw}\n${ev(3, '2024-01-01T11:00:00.000Z').raw}\n`,
+    )
+    assert.equal(
+      await readFile(join(dir, 'events', '2024-01-02.ndjson'), 'utf8'),
+      `${ev(2, '2024-01-02T10:00:00.000Z').raw}\n`,
+    )
   })
 })
 
@@ -52,8 +65,16 @@ describe('dead letter', () => {
     await dl.add(Buffer.from('{"x":'), 'invalid JSON', 1700000000)
     await dl.add(Buffer.from([0xff]), 'not valid UTF-8', 1700000001)
     await dl.add(Buffer.alloc(300 * 1024, 0x61), 'too big', 1700000002)
-    const lines = (await readFile(dl.path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
-    assert.deepEqual(lines[0], { received_at: '2023-11-14T22:13:20.000Z', error: 'invalid JSON', bytes: 5, raw: '{"x":' })
+    const lines = (await readFile(dl.path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(lines[0], {
+      received_at: '2023-11-14T22:13:20.000Z',
+      error: 'invalid JSON',
+      bytes: 5,
+      raw: '{"x":',
+    })
     assert.equal(lines[1].raw_base64, '/w==')
     assert.equal(lines[2].truncated, true)
     assert.equal(lines[2].raw.length, 256 * 1024)
