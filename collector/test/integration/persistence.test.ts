@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startRedis, tmpDir, type Owner } from '../../../test/harness/index.ts'
+import { freePort, startRedis, tmpDir, type Owner } from '../../../test/harness/index.ts'
 import {
   amavisChild,
   outerSubscriber,
@@ -94,4 +94,20 @@ test('persists the totals to Redis hashes and restores them when the file is gon
   await writeFile(join(dir, 'collector-totals.json'), JSON.stringify({ version: 1, savedAt: 1, hosts: {} }))
   await startCollector(t, env)
   assert.deepEqual(await ask(t, env, 'am.snmp?'), before, 'the newer Redis snapshot wins over the stale file')
+})
+
+test('starts, counts and stops within seconds when Redis is unreachable, keeping the file copy', async (t) => {
+  const dir = await tmpDir(t, 'collector-persist')
+  const port = await freePort() // nothing listens there
+  const env = testConfig(dir, { storage_redis_dsn: [{ server: `127.0.0.1:${port}` }] })
+  const t0 = Date.now()
+  const c = await startCollector(t, env)
+  assert.ok(Date.now() - t0 < 10000, 'start did not hang on Redis')
+  await feed(t, env, c, [['am.snmp InMsgs C32 5']])
+  const t1 = Date.now()
+  await c.stop()
+  assert.ok(Date.now() - t1 < 10000, 'stop did not hang on Redis')
+  const saved = JSON.parse(await readFile(join(dir, 'collector-totals.json'), 'utf8'))
+  assert.deepEqual(saved.hosts['mx-test'].InMsgs, ['C32', '5'])
+  assert.match(env.logs.join('\n'), /Cannot load saved totals.*redis|Saving the totals failed.*redis/s)
 })
