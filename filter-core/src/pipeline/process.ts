@@ -566,6 +566,53 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       }
     }
   }
+  // SMTP (unlike LMTP) has one reply for all recipients. When some were accepted and others
+  // rejected (by policy or by the next hop), the message is accepted and the rejected ones are
+  // reported to the sender in a DSN, as amavis does; if that DSN cannot be sent, the whole
+  // message is tempfailed rather than dropped for those recipients.
+  if (tx.clientProtocol !== 'LMTP' && !deps.dryRun) {
+    const rejected = outcomes.filter((o) => o.reply.startsWith('5'))
+    const accepted = outcomes.some((o) => o.reply.startsWith('2'))
+    if (accepted && rejected.length && !outcomes.some((o) => o.reply.startsWith('4'))) {
+      if (tx.mailFrom !== '' && analyzers.buildDsn) {
+        const dsn = analyzers.buildDsn({
+          sender: tx.mailFrom,
+          recipients: rejected.map((o) => ({
+            address: o.address,
+            orcpt: tx.rcpts[outcomes.indexOf(o)].orcpt,
+            status: /^\d{3} (\d\.\d{1,3}\.\d{1,3})/.exec(o.reply)?.[1] ?? '5.0.0',
+            diagnostic: o.reply,
+          })),
+          originalHeader: tx.body.header(),
+          subject: parsed?.subject,
+          arrivalDate: new Date(tx.receivedAt * 1000),
+          envid: typeof tx.mailParams.ENVID === 'string' ? tx.mailParams.ENVID : undefined,
+          reason: rejected[0].reply,
+          logId: taskId,
+          mailId,
+          myhostname: common.myhostname,
+          hdrfrom: cfg.hdrfrom_notify_sender,
+          now: new Date(now() * 1000),
+        })
+        const r = await submit(deps, counters, 'Dsn', '', [tx.mailFrom], dsn, taskId, mailId, 'DSN')
+        if (r.code < 300) {
+          dsnSent = true
+          for (const o of rejected) {
+            o.destiny = DESTINY.D_BOUNCE
+            o.status = 'Bounced'
+          }
+        } else {
+          for (const o of outcomes) {
+            o.reply = `451 4.5.0 Error in processing, id=${taskId}, DSN for rejected recipients could not be sent: ${r.text}`
+            o.status = 'TempFailed'
+          }
+        }
+      } else {
+        // Null sender (or no DSN builder): no DSN is possible; the rejection is only logged (NoBounce).
+        for (const o of rejected) o.status = o.status === 'Rejected' ? 'NoBounce' : o.status
+      }
+    }
+  }
   sendingMs += ms(tSec, now())
   if (!deps.dryRun) elapsed.Sending = sendingMs
 
@@ -658,9 +705,8 @@ function combineReplies(outcomes: RecipientOutcome[], taskId: string): string {
   const ok = outcomes.find((o) => o.reply.startsWith('2'))
   if (ok && outcomes.every((o) => o.reply.startsWith('2'))) return ok.reply
   if (ok) {
-    // Mixed: some delivered, some rejected. A single SMTP reply cannot say both; amavis
-    // accepts and reports the rejected ones in a DSN. We accept (the passed part is delivered).
-    return `250 2.0.0 Ok, id=${taskId}, partially delivered: ${outcomes.filter((o) => !o.reply.startsWith('2')).length} recipient(s) rejected`
+    // Mixed: some delivered, some rejected (reported to the sender in a DSN, see above).
+    return `250 2.0.0 Ok, id=${taskId}, ${outcomes.filter((o) => !o.reply.startsWith('2')).length} of ${outcomes.length} recipient(s) rejected`
   }
   return outcomes[0]?.reply ?? `451 4.5.0 Error in processing, id=${taskId}`
 }

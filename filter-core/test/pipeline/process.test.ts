@@ -175,6 +175,21 @@ test('a next hop that accepts one recipient and rejects another in SMTP gives on
   assert.deepEqual(out.event.smtp_code, ['250', '550'])
 })
 
+test('in SMTP, recipients rejected next to accepted ones are reported to the sender in a DSN', async () => {
+  const h = harness({
+    analyzers: { buildDsn: (r) => Buffer.from(`DSN for ${r.recipients.map((x) => x.address).join(',')}: ${r.recipients[0].diagnostic}`) },
+    replies: (tx) => (tx.mailFrom === '' ? tx.rcpts.map(() => ({ code: 250, text: '250 2.0.0 Ok' })) : tx.rcpts.map((_, i) => (i === 0 ? { code: 250, text: '250 2.0.0 Ok' } : { code: 550, text: '550 5.1.1 unknown user' }))),
+  })
+  const out = await h.run(['bob@example.test', 'nobody@example.test'])
+  assert.match(out.replies[0], /^250 2\.0\.0 Ok, id=04321-01, 1 of 2 recipient\(s\) rejected$/)
+  const dsn = h.sent.find((tx) => tx.mailFrom === '')!
+  assert.deepEqual(dsn.rcpts.map((r) => r.address), ['alice@example.com'])
+  assert.match((dsn.content()[0] as Buffer).toString(), /^DSN for nobody@example\.test: 550 5\.1\.1 from MTA\(smtp:\[127\.0\.0\.1\]:10025\): 550 5\.1\.1 unknown user$/)
+  assert.deepEqual(out.recipients.map((r) => r.action), ['PASS', 'BOUNCE'])
+  assert.equal(out.event.dsn_sent, true)
+  assert.ok(out.counters.names().includes('InMsgsStatusBounced'))
+})
+
 test('an originating client (XFORWARD ADDR in mynetworks) makes the mail Internal/Outbound with the Originating counters', async () => {
   const h = harness()
   const out = await h.run(['bob@example.test', 'x@example.org'], { ADDR: '192.168.1.20', PORT: '5555' })
