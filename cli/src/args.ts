@@ -20,6 +20,7 @@ interface CommandSpec {
   readonly hidden?: boolean
 }
 
+/** Every command with its options and arity; the help text and the parser both read it. */
 export const COMMANDS = {
   start: {
     summary: 'Run every available component under a supervisor (restarts crashed ones; SIGHUP reloads).',

@@ -55,8 +55,10 @@ export const COMPONENTS: readonly ComponentInfo[] = [
   { name: 'status', dir: 'status-cli', section: 'status', schema: 'statusConfigSchema' },
 ]
 
+/** The components `vigil start` can run (the status viewer has only a config section). */
 export const RUNNABLE = COMPONENTS.filter((c) => c.factory !== undefined)
 
+/** The registry entry of a component name, or undefined. */
 export function componentByName(name: string): ComponentInfo | undefined {
   return COMPONENTS.find((c) => c.name === name)
 }

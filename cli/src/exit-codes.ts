@@ -1,6 +1,7 @@
 // Exit codes of the `vigil` command (sysexits.h), listed in docs/errors.md.
 import { EX_CONFIG } from '@vigil/protocol'
 
+/** Every exit code `vigil` uses; docs/errors.md lists them (checked by a test). */
 export const EXIT = {
   OK: 0,
   /** A component or the supervisor failed at run time. */

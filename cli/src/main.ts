@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runCli } from './cli.ts'
 
+/** Runs `vigil` with `argv` (without node and script) and exits the process with its code. */
 export async function main(argv: readonly string[]): Promise<never> {
   // A supervised component whose supervisor died has no reader on its pipes; losing that output is
   // fine, crashing on EPIPE before the clean stop (triggered by the IPC disconnect) is not.

@@ -25,6 +25,7 @@ export function testComponentOptions(env: Readonly<Record<string, string | undef
   }
 }
 
+/** The stand-in component: a TCP listener answering one line, with the crash and hang switches of `opts`. */
 export function createTestComponent(opts: TestComponentOptions, deps: { log: Logger }): Component {
   let server: Server | undefined
   let crashTimer: NodeJS.Timeout | undefined

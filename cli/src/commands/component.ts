@@ -13,6 +13,7 @@ import { createTestComponent, testComponentOptions } from '../test-component.ts'
 /** How long stop() may take before the process gives up on a clean stop. */
 const STOP_TIMEOUT_MS = 10_000
 
+/** The component's logger: its name, the configured level, stdout or stderr per `log_to`. */
 export function componentLogger(name: string, loaded: LoadedConfig, io: CliIo): Logger {
   const { log_level, log_to } = loaded.config
   const sink = log_to === 'stderr' ? io.stderr : io.stdout

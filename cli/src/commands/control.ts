@@ -10,6 +10,7 @@ import { PID_FILE_NAME } from './start.ts'
 /** How long `vigil stop` waits: the supervisor's TERM wait plus its KILL wait, plus slack. */
 const STOP_WAIT_MS = 25_000
 
+/** Signals the live supervisor of `home`; exit 1 when there is none (or, for stop, it does not exit in time). */
 export async function runControl(command: 'stop' | 'reload', loaded: LoadedConfig, io: CliIo): Promise<number> {
   const pidFile = join(loaded.config.home, PID_FILE_NAME)
   const pid = readLivePid(pidFile)

@@ -18,6 +18,7 @@ const MAIN_PATH = fileURLToPath(new URL('../main.ts', import.meta.url))
 /** Absolute loader URL: `--import tsx` would resolve against the child's cwd, not this repo. */
 const TSX_LOADER = import.meta.resolve('tsx')
 
+/** The supervisor's pid file, below `home`. */
 export const PID_FILE_NAME = 'vigil.pid'
 
 /** Which components `vigil start` runs, with the reason for each one it skips. Throws UsageError for a bad --only. */
@@ -81,6 +82,10 @@ export interface StartOptions {
   readonly reload: () => Promise<LoadedConfig>
 }
 
+/**
+ * Runs the supervisor until SIGTERM/SIGINT (exit 0) or until every component has given up (exit 1);
+ * 73/75 when home or the pid file cannot be had, 69 when there is nothing to start.
+ */
 export async function runStart(loaded: LoadedConfig, options: StartOptions, io: CliIo): Promise<number> {
   const { config } = loaded
   const log = createLogger({

@@ -7,6 +7,7 @@ import type { LoadedConfig } from './load.ts'
 
 /** Keys whose values are secrets: `password`, `*_password`, `secret`, `*_secret_key`, ... */
 const SECRET_KEY = /(^|_)(password|secret)(_|$)/i
+/** What print-config shows instead of a secret. */
 export const REDACTED = '<redacted>'
 
 function redact(value: unknown): { value: unknown; count: number } {
@@ -37,6 +38,7 @@ function redact(value: unknown): { value: unknown; count: number } {
   return { value, count: 0 }
 }
 
+/** The effective configuration as YAML with a comment header naming its sources. Pure. */
 export function formatEffectiveConfig(loaded: LoadedConfig, opts: { showSecrets?: boolean } = {}): string {
   const { file, overrides } = loaded.source
   const header = [

@@ -9,6 +9,7 @@ const NAMED: Record<string, string> = {
   SIGTERM: 'TERMINATED',
 }
 
+/** `exit N`, or the signal's amavis-style name and number. */
 export function formatExitStatus(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) {
     const num = constants.signals[signal] ?? '?'

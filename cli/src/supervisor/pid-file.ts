@@ -4,6 +4,7 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 
 export type PidFileResult = { ok: true } | { ok: false; runningPid?: number; error?: string }
 
+/** True when a process with this pid exists (EPERM counts: it exists, owned by someone else). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)

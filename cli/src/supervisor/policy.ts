@@ -15,6 +15,7 @@ export interface RestartPolicy {
   readonly fatalExitCodes: readonly number[]
 }
 
+/** amavis-mc's numbers plus the brief's backoff: 1 s doubling to 30 s, reset after 60 s, 5 starts. */
 export const DEFAULT_POLICY: RestartPolicy = {
   initialBackoffMs: 1_000,
   maxBackoffMs: 30_000,

@@ -81,6 +81,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** A supervisor for `opts.children`; nothing runs until start(). */
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const policy: RestartPolicy = { ...DEFAULT_POLICY, ...opts.policy }
   const stopTimeoutMs = opts.stopTimeoutMs ?? 10_000
