@@ -284,7 +284,9 @@ export function createCollector(
     const out: Record<string, { type: string; value: string | number | null }> = {}
     for (const [name, v] of totals.aggregate()) {
       const s = formatValue(v.value)
-      out[name] = { type: v.type, value: s === undefined ? null : typeof v.value === 'number' ? v.value : s }
+      // numbers for numeric wire types (as JSON numbers), strings for STR/OID, null for undefined
+      const numeric = v.type !== 'STR' && v.type !== 'OID' && s !== undefined && s !== '' && Number.isFinite(Number(s))
+      out[name] = { type: v.type, value: s === undefined ? null : numeric ? Number(s) : s }
     }
     return { time: now(), hosts: totals.hosts(), counters: out }
   }

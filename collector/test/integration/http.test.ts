@@ -58,8 +58,9 @@ test('/api/status, /api/counters and /metrics agree with the responder', async (
   const nanny = new Map(text(await req.receive()).map((f) => [f.split(' ')[1], f.split(' ')[3]]))
 
   const counters = JSON.parse((await get(base, '/api/counters')).body).counters
-  assert.equal(String(counters.InMsgs.value), snmp.get('InMsgs'))
-  assert.equal(String(counters.ProcBusy.value), nanny.get('ProcBusy'))
+  assert.deepEqual(counters.InMsgs, { type: 'C32', value: Number(snmp.get('InMsgs')) })
+  assert.deepEqual(counters.ProcBusy, { type: 'G32', value: Number(nanny.get('ProcBusy')) })
+  assert.deepEqual(counters.sysObjectID, { type: 'OID', value: '1.3.6.1.4.1.15312.2' })
 
   const m = await get(base, '/metrics')
   assert.equal(m.status, 200)
