@@ -18,7 +18,10 @@ test('openPage runs the page scripts in a real headless Chromium and evaluates i
     )
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.after(() => new Promise<void>((r) => server.close(() => r())))
+  t.after(() => {
+    server.closeAllConnections() // chromium keeps connections alive until it is killed (a later hook)
+    server.close()
+  })
   const { port } = server.address() as { port: number }
   const page = await openPage(t, `http://127.0.0.1:${port}/`)
   await page.waitFor(`document.getElementById('out')?.textContent === 'from-fetch:42'`, 'the fetched text', 30_000)

@@ -62,10 +62,16 @@ export async function openPage(t: Owner, url: string, opts: { width?: number; he
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)))
   scope.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((r) => child.once('exit', r))
-    child.kill('SIGKILL')
-    await exited
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      // SIGTERM lets the browser take its zygote and renderer processes down with it (they hold
+      // our pipes open otherwise); SIGKILL if it does not exit promptly.
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+      await exited
+      clearTimeout(timer)
+    }
+    for (const s of child.stdio) s?.destroy()
   })
   const toChrome = child.stdio[3] as Writable
   const fromChrome = child.stdio[4] as Readable
@@ -105,18 +111,32 @@ export async function openPage(t: Owner, url: string, opts: { width?: number; he
     )
   })
   failed.catch(() => {})
-  const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string) =>
-    Promise.race([
-      failed,
-      new Promise<CdpMessage>((resolve, reject) => {
-        const id = ++nextId
-        pending.set(id, { resolve, reject })
-        toChrome.write(JSON.stringify({ id, method, params, sessionId }) + '\0')
-      }),
-      sleep(20000).then(() => {
-        throw new VigilError(ErrorCode.HARNESS_START, `chromium did not answer ${method}: ${stderr}`)
-      }),
-    ])
+  const send = async (
+    method: string,
+    params: Record<string, unknown> = {},
+    sessionId?: string,
+  ): Promise<CdpMessage> => {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      return await Promise.race([
+        failed,
+        new Promise<CdpMessage>((resolve, reject) => {
+          const id = ++nextId
+          pending.set(id, { resolve, reject })
+          toChrome.write(JSON.stringify({ id, method, params, sessionId }) + '\0')
+        }),
+        new Promise<never>((_, reject) => {
+          // Cleared on answer: a pending 20 s timer per command would keep the test process alive.
+          timer = setTimeout(
+            () => reject(new VigilError(ErrorCode.HARNESS_START, `chromium did not answer ${method}: ${stderr}`)),
+            20000,
+          )
+        }),
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
   const target = await send('Target.createTarget', { url: 'about:blank' })
   const attached = await send('Target.attachToTarget', { targetId: target.result!.targetId, flatten: true })
   const session = attached.result!.sessionId as string

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, VigilError } from '@vigil/protocol'
-import { createScope, freePort, resolveBinary, spawnService, sweepOrphans, tmpDir, waitFor } from './index.ts'
+import { createScope, freePort, resolveBinary, sleep, spawnService, sweepOrphans, tmpDir, waitFor } from './index.ts'
 
 function readFileSyncSafe(p: string): string {
   try {
@@ -168,4 +168,18 @@ test('a readiness probe that hangs is cut off at the start-up deadline', async (
     (e: unknown) => e instanceof VigilError && e.code === ErrorCode.HARNESS_START,
   )
   assert.ok(Date.now() - started < 10_000)
+})
+
+test('a tmpDir outlives every t.after hook of its test, even ones registered later', async (t) => {
+  let seenInHook = false
+  let dir = ''
+  await t.test('inner', async (tt) => {
+    dir = await tmpDir(tt, 'order')
+    tt.after(async () => {
+      await sleep(20)
+      seenInHook = existsSync(dir)
+    })
+  })
+  assert.equal(seenInHook, true, 'the directory still existed in the later hook')
+  assert.equal(existsSync(dir), false, 'and was removed when the test ended')
 })

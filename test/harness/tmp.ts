@@ -1,4 +1,5 @@
 // Temporary directories owned by a test (or a scope) and removed when it ends.
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,13 +46,50 @@ export function createScope(): Scope {
   }
 }
 
-/** Creates `$TMPDIR/vigil-<prefix>-XXXXXX`, removed (recursively) when `t` ends. */
+const pending = new Set<string>()
+let exitHook = false
+
+function removeNow(dir: string): void {
+  pending.delete(dir)
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+  } catch {}
+}
+
+/**
+ * Creates `$TMPDIR/vigil-<prefix>-XXXXXX`, removed (recursively) when `t` ends.
+ *
+ * With a node:test TestContext the directory is removed after *all* of the test's `t.after` hooks
+ * (on `t.signal`'s abort, which node:test fires once the hooks are done): node:test runs hooks in
+ * registration order, so a removal registered with t.after would run before the stop() of a
+ * component started later that still writes into the directory. With a scope, removal is an
+ * ordinary cleanup (scopes run newest first). Whatever is left when the process exits is removed then.
+ */
 export async function tmpDir(t: Owner | null, prefix: string): Promise<string> {
-  const safe = prefix.replace(/[^A-Za-z0-9_.-]/g, '_')
+  const safe = prefix
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/^vigil-/, '')
+    .replace(/-+$/, '')
   const dir = await mkdtemp(join(tmpdir(), `vigil-${safe}-`))
   // Services that drop privileges (smtp-sink -u nobody, spamd -u) must be able to reach it.
   await chmod(dir, 0o755)
-  t?.after(() => rm(dir, { recursive: true, force: true, maxRetries: 3 }))
+  if (!t) return dir
+  pending.add(dir)
+  if (!exitHook) {
+    exitHook = true
+    process.on('exit', () => {
+      for (const d of [...pending]) removeNow(d)
+    })
+  }
+  const signal = (t as { signal?: unknown }).signal
+  if (signal instanceof AbortSignal && !signal.aborted) {
+    signal.addEventListener('abort', () => removeNow(dir), { once: true })
+  } else {
+    t.after(async () => {
+      pending.delete(dir)
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 })
+    })
+  }
   return dir
 }
 
