@@ -23,7 +23,7 @@ for (const forwarder of ['native', 'js'] as const)
     const c = await startCollector(t, env)
     const pub = amavisChild(t, env.common.zmq.inner[0])
     const sub = outerSubscriber(t, env.common.zmq.outer, ['am.st 99 '])
-    await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+    await syncBus(pub, sub, 'am.st 99 1700000000.000 -')
     const valid = 'am.st 4321 1700000100.004 m 04321-01'
     let sent = 0
     for (let i = 0; i < 300; i++) {

@@ -77,11 +77,9 @@ test('a subscriber to am.st sees only am.st messages, as amavisd-status subscrib
   const env = testConfig(dir)
   await startCollector(t, env)
   const pub = amavisChild(t, env.common.zmq.inner[0])
-  const all = outerSubscriber(t, env.common.zmq.outer)
-  await syncBus(pub, all)
   const st = outerSubscriber(t, env.common.zmq.outer, ['am.st ', 'am.proc.'])
-  // give the second subscription time to propagate, then send
-  await new Promise((r) => setTimeout(r, 300))
+  // an am.proc.busy probe syncs the subscription; then am.snmp must be filtered out, am.st not
+  await syncBus(pub, st, 'am.proc.busy 999999')
   await pub.send(['am.snmp InMsgs C32 1'])
   await pub.send(['am.st 77 1700000100.000 A'])
   assert.deepEqual(text(await st.receive()), ['am.st 77 1700000100.000 A'])
@@ -123,8 +121,7 @@ test('publishes each minder round on the outer bus: one am.nanny message, then t
   const c = await startCollector(t, env)
   const sub = outerSubscriber(t, env.common.zmq.outer, ['am.nanny ', 'am.proc.'])
   const pub = amavisChild(t, env.common.zmq.inner[0])
-  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
-  await new Promise((r) => setTimeout(r, 200))
+  await syncBus(pub, sub, 'am.proc.busy 999999')
   await c.internals.minderRound()
   const nanny = text(await sub.receive())
   assert.equal(nanny.length, 30)

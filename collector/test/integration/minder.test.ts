@@ -45,7 +45,7 @@ test('purges a local child that died without a word, publishes purged and counts
   const pid = child.pid!
   const pub = amavisChild(t, env.common.zmq.inner[0])
   const sub = outerSubscriber(t, env.common.zmq.outer, ['am.st ', 'am.nanny ', 'am.proc.'])
-  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  await syncBus(pub, sub, 'am.proc.busy 999999')
   await pub.send(`am.st ${pid} ${formatAbsTime(Date.now() / 1000)} A`)
   await waitFor(() => c.internals.table.size === 1, 'row for the child')
   advance(11)
