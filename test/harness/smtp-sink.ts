@@ -44,6 +44,8 @@ export interface SmtpSinkOptions {
   port?: number
   /** Default 127.0.0.1; '::1' listens on IPv6 loopback only. */
   host?: string
+  /** Shorthand for host: '::1'. */
+  ipv6?: boolean
   /** Speak LMTP instead of SMTP (-L). */
   lmtp?: boolean
   /** Commands to reject with 5xx (-f), e.g. 'RCPT' or '.,RCPT' ('.' = end of DATA). */
@@ -201,7 +203,7 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
     const dir = await tmpDir(scope, 'smtp-sink')
     const mailDir = join(dir, 'mail')
     await mkdir(mailDir, { mode: 0o777 })
-    const host = opts.host ?? '127.0.0.1'
+    const host = opts.host ?? (opts.ipv6 ? '::1' : '127.0.0.1')
     const port = opts.port ?? (await freePort(host))
     const args: string[] = []
     // As root smtp-sink insists on dropping privileges (-u); the dump dir must be writable by that user.
