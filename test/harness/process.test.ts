@@ -183,3 +183,31 @@ test('a tmpDir outlives every t.after hook of its test, even ones registered lat
   assert.equal(seenInHook, true, 'the directory still existed in the later hook')
   assert.equal(existsSync(dir), false, 'and was removed when the test ended')
 })
+
+test('a test process ended by SIGTERM stops its services and removes its temp dirs', async (t) => {
+  const dir = await tmpDir(t, 'proc')
+  const script = join(dir, 'term.mts')
+  const index = fileURLToPath(new URL('./index.ts', import.meta.url))
+  await writeFile(
+    script,
+    `import { spawnService, tmpDir } from ${JSON.stringify(index)}\n` +
+      `const owner = { after() {} }\n` +
+      `const d = await tmpDir(owner, 'sigterm')\n` +
+      `const s = await spawnService({ t: null, name: 'sleeper', cmd: 'sleep', args: ['120'], logFile: d + '/l', ready: async () => true })\n` +
+      `console.log(JSON.stringify({ pid: s.pid, dir: d }))\nsetInterval(() => {}, 1000)\n`,
+  )
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.after(() => child.kill('SIGKILL'))
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const info = await waitFor(() => (out.includes('}') ? (JSON.parse(out) as { pid: number; dir: string }) : null), {
+    timeoutMs: 30_000,
+    what: 'child output',
+  })
+  assert.equal(existsSync(info.dir), true)
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)))
+  child.kill('SIGTERM')
+  assert.equal(await exited, 'SIGTERM', 'the process still dies of the signal')
+  await waitFor(() => !alive(info.pid), { timeoutMs: 5000, what: 'service to stop' })
+  assert.equal(existsSync(info.dir), false)
+})

@@ -23,7 +23,7 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { ErrorCode, VigilError } from '@vigil/protocol'
-import type { Owner } from './tmp.ts'
+import { onProcessEnd, type Owner } from './tmp.ts'
 
 /** Debian package that provides each binary, for the "not found" message. */
 export const DEBIAN_PACKAGE: Record<string, string> = {
@@ -217,20 +217,10 @@ let hooksInstalled = false
 function installExitHooks(): void {
   if (hooksInstalled) return
   hooksInstalled = true
-  process.on('exit', killAllNow)
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllNow()
-      // If we are the only listener, restore the default action (terminate) and re-raise.
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal)
-        process.kill(process.pid, sig)
-      }
-    }
-    process.on(sig, onSignal)
-  }
+  onProcessEnd(killAllNow)
 }
 
+installExitHooks()
 sweepOrphans()
 
 // ---- spawnService -------------------------------------------------------------------------------
@@ -275,7 +265,6 @@ export interface ServiceProcess {
 
 export async function spawnService(opts: SpawnServiceOptions): Promise<ServiceProcess> {
   const bin = resolveBinary(opts.cmd, opts.pkg)
-  installExitHooks()
   const fd = openSync(opts.logFile, 'a')
   let child: ChildProcess
   try {

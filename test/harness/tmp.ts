@@ -46,6 +46,40 @@ export function createScope(): Scope {
   }
 }
 
+// ---- last-chance cleanup at process end ---------------------------------------------------------
+
+const endHandlers: Array<() => void> = []
+let endHooksInstalled = false
+
+/**
+ * Runs `fn` (synchronously) when the process exits, or when it receives SIGINT/SIGTERM/SIGHUP
+ * (node:test's runner SIGTERMs a test file that overruns). One handler per signal for the whole
+ * harness: if it is the only listener it then restores the default action and re-raises the signal.
+ */
+export function onProcessEnd(fn: () => void): void {
+  endHandlers.push(fn)
+  if (endHooksInstalled) return
+  endHooksInstalled = true
+  const runAll = (): void => {
+    for (const h of endHandlers.splice(0)) {
+      try {
+        h()
+      } catch {}
+    }
+  }
+  process.on('exit', runAll)
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      runAll()
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal)
+        process.kill(process.pid, sig)
+      }
+    }
+    process.on(sig, onSignal)
+  }
+}
+
 const pending = new Set<string>()
 let exitHook = false
 
@@ -77,7 +111,9 @@ export async function tmpDir(t: Owner | null, prefix: string): Promise<string> {
   pending.add(dir)
   if (!exitHook) {
     exitHook = true
-    process.on('exit', () => {
+    // Registered once, after the services' hook (process.ts registers at import), so services are
+    // signalled before their directories go.
+    onProcessEnd(() => {
       for (const d of [...pending]) removeNow(d)
     })
   }
