@@ -2,7 +2,7 @@
 //
 // Every service is a plain child of the test process (not detached), stopped by PID with SIGTERM
 // and then SIGKILL after a grace period, from `t.after`. Two safety nets cover crashed runs:
-//   1. process.on('exit') (and SIGINT/SIGTERM/SIGHUP) SIGTERMs every child still running;
+//   1. process.on('exit') (and SIGINT/SIGTERM) SIGTERMs every child still running;
 //   2. each child is recorded in $TMPDIR/vigil-harness-pids/; when the harness is loaded, records
 //      whose owning test process is gone are swept: the child is killed if (and only if) the PID
 //      still belongs to the very process we started (same /proc start time): SIGTERM, then

@@ -52,7 +52,7 @@ const endHandlers: Array<() => void> = []
 let endHooksInstalled = false
 
 /**
- * Runs `fn` (synchronously) when the process exits, or when it receives SIGINT/SIGTERM/SIGHUP
+ * Runs `fn` (synchronously) when the process exits, or when it receives SIGINT/SIGTERM
  * (node:test's runner SIGTERMs a test file that overruns). One handler per signal for the whole
  * harness: if it is the only listener it then restores the default action and re-raises the signal.
  */
@@ -68,7 +68,7 @@ export function onProcessEnd(fn: () => void): void {
     }
   }
   process.on('exit', runAll)
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = (): void => {
       runAll()
       if (process.listenerCount(sig) === 1) {
