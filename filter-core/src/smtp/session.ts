@@ -403,6 +403,13 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
       const xf = xforward
       xforward = {}
       if (dataBareLf) handler.onProtocolError('bare_lf')
+      if (rx.error) {
+        rx.abort()
+        handler.onAbort?.(t.taskId)
+        const r = `451 4.3.0 Error: cannot spool the message, id=${t.taskId}`
+        write(lmtp ? t.rcpts.map(() => r).join('\r\n') : r)
+        return
+      }
       if (rx.oversize) {
         rx.abort()
         handler.onProtocolError('oversize')

@@ -59,6 +59,8 @@ export class DataReceiver {
   size = 0
   headerEnd = -1
   oversize = false
+  /** Set when the spool could not be written (disk full, permissions): the message must be tempfailed. */
+  error: Error | undefined
   private readonly chunks: Buffer[] = []
   private memBytes = 0
   private fd: number | undefined
@@ -79,16 +81,22 @@ export class DataReceiver {
   private store(parts: Buffer[], len: number) {
     if (!len) return
     this.size += len
-    if (this.oversize) return
+    if (this.oversize || this.error) return
     if (this.maxSize > 0 && this.size > this.maxSize) {
       this.oversize = true
       return
     }
-    if (this.fd === undefined && this.memBytes + len > this.threshold) this.openSpool()
-    if (this.fd !== undefined) writeSync(this.fd, parts.length === 1 ? parts[0] : Buffer.concat(parts, len))
-    else {
-      for (const p of parts) this.chunks.push(Buffer.from(p))
-      this.memBytes += len
+    try {
+      if (this.fd === undefined && this.memBytes + len > this.threshold) this.openSpool()
+      if (this.fd !== undefined) writeSync(this.fd, parts.length === 1 ? parts[0] : Buffer.concat(parts, len))
+      else {
+        for (const p of parts) this.chunks.push(Buffer.from(p))
+        this.memBytes += len
+      }
+    } catch (e) {
+      // Keep reading to the end of data, then tempfail: never a half-stored message.
+      this.error = e as Error
+      this.chunks.length = 0
     }
   }
 
@@ -167,17 +175,7 @@ export class DataReceiver {
 
   private appendRaw(bytes: Buffer) {
     // Part of an overlong line: stored without a terminator (the line continues).
-    this.size += bytes.length
-    if (this.maxSize > 0 && this.size > this.maxSize) {
-      this.oversize = true
-      return
-    }
-    if (this.fd === undefined && this.memBytes + bytes.length > this.threshold) this.openSpool()
-    if (this.fd !== undefined) writeSync(this.fd, bytes)
-    else {
-      this.chunks.push(Buffer.from(bytes))
-      this.memBytes += bytes.length
-    }
+    this.store([bytes], bytes.length)
   }
 
   /** Turns what was received into a MessageBody (call once, after push returned ≥ 0). */

@@ -217,3 +217,10 @@ test('answers per recipient after DATA in LMTP', async (t) => {
   assert.match(out, /250 2\.0\.0 <b@example\.net> Ok\r\n550 5\.1\.1 <c@example\.net> no\r\n/)
   assert.equal(h.messages[0].tx.clientProtocol, 'LMTP')
 })
+
+test('tempfails a message whose spool file cannot be written, after reading it to the end', async (t) => {
+  const h = await serve(t, { spoolDir: '/dev/null/spool', spoolThresholdBytes: 10 })
+  const out = await talk(h.port, [HELLO + ENV + 'DATA\r\n', 'Subject: s\r\n\r\n' + 'z'.repeat(100) + '\r\n.\r\nNOOP\r\n'], /250 2\.0\.0 Ok\r\n$/)
+  assert.match(out, /451 4\.3\.0 Error: cannot spool the message, id=00001-01\r\n250 2\.0\.0 Ok\r\n/)
+  assert.equal(h.messages.length, 0)
+})
