@@ -1,7 +1,7 @@
 // SMTP/LMTP client used to hand checked mail on (forward_method) and to submit DSNs and
 // notifications (notify_method). PIPELINING when offered, XFORWARD and DSN parameters passed
-// through when the next hop supports them, one connection reused for the transactions of a
-// session. It never throws for a delivery problem: every recipient gets a reply (4xx synthesised
+// through when the next hop supports them, one connection reused across transactions (and, in a
+// worker, across sessions). It never throws for a delivery problem: every recipient gets a reply (4xx synthesised
 // on connection or protocol failure), so the caller can never mistake a failure for a 250.
 import { connect, type Socket } from 'node:net'
 import type { Readable } from 'node:stream'
@@ -135,7 +135,6 @@ export class SmtpClient {
   private reader: ReplyReader | undefined
   private ext = new Map<string, string>()
   private usable = false
-  private transactions = 0
   private lastUsed = 0
   /** Receives OutConn* events (the pipeline points it at the current message's counters). */
   onEvent: ((e: ClientCounterEvent) => void) | undefined
@@ -192,7 +191,6 @@ export class SmtpClient {
     if (r.code !== 250) throw new ReplyError(r)
     this.ext = parseExtensions(r.lines ?? [r.text])
     this.usable = true
-    this.transactions = 0
   }
 
   /** Sends one transaction. Returns one final reply per recipient, in order. Never throws. */
@@ -290,7 +288,6 @@ export class SmtpClient {
         if (i === cmds.length - 2 && !replies.slice(nXf + 1).some((x) => x.code === 250)) break
       }
     }
-    this.transactions++
     this.onEvent?.('OutConnTransact')
     const mailReply = replies[nXf]
     const rcptReplies = tx.rcpts.map((_, i) => replies[nXf + 1 + i])

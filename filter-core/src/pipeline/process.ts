@@ -480,7 +480,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         const r = replies[k]
         const q = /queued as ([A-Za-z0-9]+)\s*$/.exec(r.text)
         if (q) o.queuedAs = q[1]
-        o.reply = cfg.mode === 'pre_queue' || deps.dryRun ? r.text : `${r.code} ${enhanced(r)} from MTA(${client0(deps)}): ${r.text}`
+        o.reply = cfg.mode === 'pre_queue' || deps.dryRun ? r.text : `${r.code} ${enhanced(r)} from MTA(${deps.forwarder().method.raw}): ${r.text}`
         if (r.code < 300) o.status = o.tagged ? 'RelayedTagged' : 'RelayedUntagged'
         else if (r.code < 500) o.status = 'TempFailed'
         else o.status = 'Rejected'
@@ -686,10 +686,6 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
   if (deps.events && !deps.dryRun) deps.events.deliver(encodeAmavisJson(event))
   publisher.state('.', taskId)
   return { replies, recipients: outcomes, event, counters, mailId, logLine }
-}
-
-function client0(deps: PipelineDeps): string {
-  return deps.cfg.forward_method
 }
 
 function enhanced(r: Reply): string {
