@@ -15,6 +15,8 @@ export type VarMap = Map<string, Variable>
 export interface TotalsSnapshot {
   version: 1
   savedAt: number
+  /** The responder's own start (its initial sysUpTime), kept so that uptime continues across restarts. */
+  responderStart?: number
   hosts: Record<string, Record<string, [string, string | number | null]>>
 }
 
@@ -162,7 +164,7 @@ export function createTotals(opts: { localHost: string; startSecs: number }): To
         for (const [n, v] of m) o[n] = [v.type, v.value === undefined ? null : v.value]
         hosts[h] = o
       }
-      return { version: 1, savedAt: nowSecs, hosts }
+      return { version: 1, savedAt: nowSecs, responderStart: Number(base.get('sysUpTime')!.value), hosts }
     },
     restore(s) {
       if (!s || typeof s !== 'object') return false
@@ -182,6 +184,8 @@ export function createTotals(opts: { localHost: string; startSecs: number }): To
       }
       perHost.clear()
       for (const [h, m] of next) perHost.set(h, m)
+      if (typeof snap.responderStart === 'number' && Number.isInteger(snap.responderStart) && snap.responderStart > 0)
+        base.set('sysUpTime', { type: 'INT', value: String(snap.responderStart) })
       generation++
       cache = undefined
       return true

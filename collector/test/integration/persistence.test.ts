@@ -111,3 +111,16 @@ test('starts, counts and stops within seconds when Redis is unreachable, keeping
   assert.deepEqual(saved.hosts['mx-test'].InMsgs, ['C32', '5'])
   assert.match(env.logs.join('\n'), /Cannot load saved totals.*redis|Saving the totals failed.*redis/s)
 })
+
+test('keeps the responder start as sysUpTime across a restart when amavisd never sent its own', async (t) => {
+  const dir = await tmpDir(t, 'collector-persist')
+  const env = testConfig(dir)
+  const c1 = await startCollector(t, env)
+  const up1 = (await ask(t, env, 'am.snmp?')).find((f) => f.startsWith('am.snmp sysUpTime '))
+  await c1.stop()
+  await new Promise((r) => setTimeout(r, 1100))
+  await startCollector(t, env)
+  const up2 = (await ask(t, env, 'am.snmp?')).find((f) => f.startsWith('am.snmp sysUpTime '))
+  assert.match(up1 ?? '', /^am\.snmp sysUpTime INT \d{10}$/)
+  assert.equal(up2, up1)
+})
