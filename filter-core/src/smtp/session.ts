@@ -3,22 +3,12 @@
 // PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES, DSN and XFORWARD. Content decisions
 // are the handler's: the session only collects envelopes and bodies and writes the replies.
 import type { Socket } from 'node:net'
+import type { SmtpProtocolErrorKind } from '@vigil/protocol'
 import { DataReceiver, type MessageBody } from './spool.ts'
 import { parsePath, xtextDecode } from './address.ts'
 
-export type ProtocolErrorKind =
-  | 'line_too_long'
-  | 'nul_byte'
-  | 'bad_utf8'
-  | 'bad_syntax'
-  | 'bad_sequence'
-  | 'unknown_command'
-  | 'pipelining'
-  | 'oversize'
-  | 'too_many_errors'
-  | 'timeout'
-  | 'bare_lf'
-  | 'non_ascii_address'
+/** What the session counts as a protocol error (the kinds are listed in @vigil/protocol). */
+export type ProtocolErrorKind = SmtpProtocolErrorKind
 
 export interface Recipient {
   address: string
