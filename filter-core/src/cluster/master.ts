@@ -230,7 +230,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
         const pub = await createBusPublisher({ endpoints: paths.inner, slowJoinerMs: cfg.zmq_slow_joiner_ms })
         for (const frames of coldStartFrames(common, startSecs)) pub.send(frames)
         pub.state('FLUSH')
-        await pub.close()
+        // The cold-start burst must reach the bus (it resets every consumer): keep amavis's LINGER 2000.
+        await pub.close({ lingerMs: 2000 })
       }
       try {
         for (const l of listeners) await listen(l)

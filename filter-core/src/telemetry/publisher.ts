@@ -12,7 +12,8 @@ export interface BusPublisher {
   state(state: string, taskId?: string): void
   /** Resolves when every queued send was handed to libzmq. */
   flush(): Promise<void>
-  close(): Promise<void>
+  /** Closes the socket: LINGER 0 after a short grace period (amavis at shutdown), or `lingerMs` if given. */
+  close(opts?: { lingerMs?: number }): Promise<void>
 }
 
 const V6 = /:[0-9a-f]*:/i
@@ -46,13 +47,17 @@ export async function createBusPublisher(opts: {
       send(enc.encode(state, taskId, now()))
     },
     flush: () => chain,
-    async close() {
+    async close(o) {
       if (closed) return
       await chain
       closed = true
-      // Give the I/O thread a moment to write the last records (e.g. `exiting`), then drop the rest.
-      await new Promise((r) => setTimeout(r, 30))
-      pub.linger = 0
+      if (o?.lingerMs !== undefined) {
+        pub.linger = o.lingerMs
+      } else {
+        // Give the I/O thread a moment to write the last records (e.g. `exiting`), then drop the rest.
+        await new Promise((r) => setTimeout(r, 100))
+        pub.linger = 0
+      }
       pub.close()
     },
   }
