@@ -6,7 +6,16 @@
 // counted, so subscribers such as amavisd-status never see garbage. Known pass-through topics
 // (`am.log.*`, `vigil.*`) are forwarded without being interpreted.
 import { isUtf8 } from 'node:buffer'
-import { MAX_FRAME_BYTES, isAbsoluteTime, isParseError, parseFrame, type Frame, type WireType } from '@vigil/protocol'
+import {
+  MAX_FRAME_BYTES,
+  VIGIL_STATS_TOPIC,
+  isAbsoluteTime,
+  isParseError,
+  parseFrame,
+  parseVigilStats,
+  type Frame,
+  type WireType,
+} from '@vigil/protocol'
 import type { BusStats } from './bus/stats.ts'
 import type { Totals } from './counters/totals.ts'
 import type { ProcessTable, TableChange } from './procs/process-table.ts'
@@ -21,6 +30,7 @@ export interface IngestOptions {
 }
 
 const PASS_THROUGH = [Buffer.from('am.log.'), Buffer.from('vigil.')]
+const VIGIL_STATS = Buffer.from(VIGIL_STATS_TOPIC + ' ')
 
 function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {
   if (b.length < prefix.length) return false
@@ -77,6 +87,19 @@ export function createIngest(o: IngestOptions) {
       if (part.length > MAX_FRAME_BYTES) {
         malformed(host, `frame of ${part.length} bytes exceeds ${MAX_FRAME_BYTES}`, '')
         ok = false
+        continue
+      }
+      if (startsWith(part, VIGIL_STATS)) {
+        const v = parseVigilStats(part)
+        if ('error' in v) {
+          malformed(host, v.error, Buffer.from(part.subarray(0, 60)).toString('utf8'))
+          ok = false
+        } else {
+          for (const [kind, n] of Object.entries(v.smtp_protocol_errors ?? {}))
+            o.stats.smtpProtocolErrors[kind] = (o.stats.smtpProtocolErrors[kind] ?? 0) + n
+          o.stats.filterEventsDeadLettered += v.events_dead_lettered ?? 0
+          o.stats.filterEventsTrimmed += v.events_trimmed ?? 0
+        }
         continue
       }
       if (PASS_THROUGH.some((p) => startsWith(part, p))) continue

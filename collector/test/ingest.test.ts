@@ -30,6 +30,21 @@ describe('ingest', () => {
     assert.deepEqual([s.stats.messagesIn, s.stats.framesIn, s.stats.malformed], [5, 6, 0])
   })
 
+  it("sums the filters' vigil.stats increments and counts a malformed one", () => {
+    const s = setup()
+    const rec = (o: object) => b(`vigil.stats ${JSON.stringify(o)}`)
+    assert.equal(
+      s.ingest.handle('mx', rec({ pid: 1, smtp_protocol_errors: { bare_lf: 2, timeout: 1 }, events_dead_lettered: 3 })),
+      true,
+    )
+    assert.equal(s.ingest.handle('mx', rec({ pid: 2, smtp_protocol_errors: { bare_lf: 1 }, events_trimmed: 4 })), true)
+    assert.deepEqual(s.stats.smtpProtocolErrors, { bare_lf: 3, timeout: 1 })
+    assert.equal(s.stats.filterEventsDeadLettered, 3)
+    assert.equal(s.stats.filterEventsTrimmed, 4)
+    assert.equal(s.ingest.handle('mx', rec({ pid: 3, smtp_protocol_errors: { made_up: 1 } })), false)
+    assert.equal(s.stats.malformed, 1)
+  })
+
   const bad: [string, Buffer[]][] = [
     ['random bytes', b(randomBytes(200))],
     ['a truncated am.st', b('am.st 4321 17000001')],

@@ -19,6 +19,10 @@ export interface BusStats {
   eventsStoreErrors: number
   responderRequests: number
   responderMalformed: number
+  /** Sums of the filters' `vigil.stats` increments. */
+  smtpProtocolErrors: Record<string, number>
+  filterEventsDeadLettered: number
+  filterEventsTrimmed: number
   nannyRounds: number
   purged: number
   signalsSent: number
@@ -41,6 +45,9 @@ export function createBusStats(): BusStats {
     eventsStoreErrors: 0,
     responderRequests: 0,
     responderMalformed: 0,
+    smtpProtocolErrors: {},
+    filterEventsDeadLettered: 0,
+    filterEventsTrimmed: 0,
     nannyRounds: 0,
     purged: 0,
     signalsSent: 0,

@@ -1,7 +1,7 @@
 // GET /metrics in OpenMetrics 1.0 text: the amavis counters of the catalogue (names, labels and
 // types from COUNTERS; `_total` on counter samples; metricScale ms → s), process gauges, bus
 // health and per-stage latency histograms. Pure: builds the text from snapshots.
-import { COUNTERS, type CounterDef } from '@vigil/protocol'
+import { COUNTERS, SMTP_PROTOCOL_ERROR_KINDS, type CounterDef } from '@vigil/protocol'
 import type { BusStats } from '../bus/stats.ts'
 import { perlNumber, type Variable } from '../counters/totals.ts'
 import { STAGE_BUCKETS_SECS, type StageHistograms } from './stage-histograms.ts'
@@ -134,6 +134,19 @@ export function formatMetrics(m: MetricsInput): string {
     'Responder requests other than am.snmp? / am.nanny?, answered with am.error.',
     [[{}, s.responderMalformed]],
   )
+  counter(
+    'vigil_smtp_protocol_errors',
+    'SMTP protocol errors seen by the filters, by kind (from vigil.stats).',
+    SMTP_PROTOCOL_ERROR_KINDS.map((kind) => [{ kind }, s.smtpProtocolErrors[kind] ?? 0]),
+  )
+  counter(
+    'vigil_filter_events_dead_lettered',
+    'Events the filters wrote to their dead-letter file (from vigil.stats).',
+    [[{}, s.filterEventsDeadLettered]],
+  )
+  counter('vigil_filter_events_trimmed', 'Events the Redis LTRIM pushed out of the list (from vigil.stats).', [
+    [{}, s.filterEventsTrimmed],
+  ])
   counter('vigil_minder_rounds', 'am.nanny rounds published.', [[{}, s.nannyRounds]])
   counter('vigil_minder_purged', 'Processes purged from the table (gone, stale or given up).', [[{}, s.purged]])
   counter('vigil_minder_signals', 'TERM/KILL signals sent to overdue children (kill_overdue).', [[{}, s.signalsSent]])

@@ -22,6 +22,7 @@ function input() {
   const stats = createBusStats()
   stats.framesIn = 12
   stats.malformed = 3
+  stats.smtpProtocolErrors = { bare_lf: 5 }
   return {
     nowSecs: 1700000100.5,
     processStartSecs: 1700000050.25,
@@ -78,6 +79,8 @@ describe('/metrics', () => {
     assert.equal(sample('vigil_bus_frames_received', 'vigil_bus_frames_received_total'), 12)
     assert.equal(sample('vigil_bus_malformed_frames', 'vigil_bus_malformed_frames_total'), 3)
     assert.equal(sample('vigil_bus_dropped_messages', 'vigil_bus_dropped_messages_total', { reason: 'hwm' }), 0)
+    assert.equal(sample('vigil_smtp_protocol_errors', 'vigil_smtp_protocol_errors_total', { kind: 'bare_lf' }), 5)
+    assert.equal(sample('vigil_smtp_protocol_errors', 'vigil_smtp_protocol_errors_total', { kind: 'timeout' }), 0)
   })
 
   it('builds cumulative per-stage histograms from the elapsed sections, 5 ms … 60 s', () => {
