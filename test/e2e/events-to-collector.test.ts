@@ -1,0 +1,133 @@
+// Acceptance (collector): mail through the real filter reaches the collector on every channel:
+// one JSON event per message on the events socket (→ /api/events, the daily NDJSON store and the
+// per-stage histograms of /metrics), the am.snmp counters (→ responder totals = /metrics), and the
+// workers' am.st states (→ /api/status). Real collector and filter in this process, Postfix
+// smtp-source/smtp-sink from the harness.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Request } from 'zeromq'
+import { commonConfigSchema, createLogger, eventsSocket, innerSocket } from '@vigil/protocol'
+import { freePorts, runSmtpSource, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const N = 4
+
+test('N messages through the filter show up as N events, N InMsgs and busy-then-idle workers in the collector', async (t) => {
+  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts'].filter((f) => !existsSync(join(ROOT, f)))
+  if (missing.length > 0) {
+    t.skip(`needs ${missing.join(' and ')}`)
+    return
+  }
+  const { createCollector } = await import('@vigil/collector/app.ts')
+  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
+  const { createFilter } = await import('@vigil/filter-core/app.ts')
+  const { filterConfigSchema } = await import('@vigil/filter-core/config.ts')
+
+  const home = await tmpDir(t, 'e2e-events')
+  const sink = await startSmtpSink(t)
+  const [filterPort, outerPort, snmpPort] = await freePorts(3)
+  const common = commonConfigSchema.parse({
+    home,
+    myhostname: 'events.e2e.test',
+    log_level: 'warn',
+    zmq: {
+      inner: [innerSocket(home)],
+      outer: `tcp://127.0.0.1:${outerPort}`,
+      snmp: `tcp://127.0.0.1:${snmpPort}`,
+      events: eventsSocket(home),
+    },
+  })
+  let logs = ''
+  const log = createLogger({ name: 'e2e', level: 'warn', write: (l) => (logs += l + '\n') })
+  const collector = createCollector(
+    common,
+    collectorConfigSchema.parse({ http_listen: '127.0.0.1:0', nanny_interval_secs: 1 }),
+    {
+      log,
+    },
+  )
+  await collector.start()
+  t.after(() => collector.stop())
+  const http = collector
+    .describe()
+    .find((l) => l.startsWith('HTTP'))!
+    .replace(/^.*http:\/\//, '')
+  const filter = createFilter(
+    common,
+    filterConfigSchema.parse({
+      listen: [`127.0.0.1:${filterPort}`],
+      forward_method: `smtp:[127.0.0.1]:${sink.port}`,
+      max_servers: 2,
+      zmq_slow_joiner_ms: 200,
+    }),
+    { log },
+  )
+  await filter.start()
+  t.after(() => filter.stop())
+
+  const src = await runSmtpSource({ port: filterPort, count: N, sessions: 2, sizeBytes: 1500, timeoutMs: 120_000 })
+  assert.equal(src.code, 0, src.stderr)
+  await sink.waitForMessages(N, 60_000)
+
+  const events = await waitFor(
+    async () => {
+      const body = (await (await fetch(`http://${http}/api/events?limit=100`)).json()) as {
+        events: Record<string, unknown>[]
+      }
+      return body.events.length >= N ? body.events : undefined
+    },
+    { timeoutMs: 20_000, what: `${N} events in /api/events` },
+  )
+  assert.equal(events.length, N, logs)
+  for (const e of events) {
+    assert.equal(e.type, 'amavis')
+    assert.equal(e.host, 'events.e2e.test')
+    assert.match(String(e.log_id), /^\d{5}-\d{2}/)
+    assert.equal(typeof (e.elapsed as Record<string, number>).Total, 'number')
+  }
+
+  // the embedded store: one NDJSON line per event, byte for byte
+  const files = (await readdir(join(home, 'events'))).filter((f) => /^\d{4}-\d{2}-\d{2}\.ndjson$/.test(f))
+  const lines = (await Promise.all(files.map((f) => readFile(join(home, 'events', f), 'utf8'))))
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+  assert.equal(lines.length, N)
+
+  // the responder's totals, /metrics and the histograms agree
+  const req = new Request({ linger: 0, receiveTimeout: 10_000 })
+  req.connect(common.zmq.snmp)
+  t.after(() => req.close())
+  let inMsgs = 0
+  await waitFor(
+    async () => {
+      await req.send('am.snmp?')
+      const f = (await req.receive()).map((b) => b.toString()).find((x) => x.startsWith('am.snmp InMsgs '))
+      inMsgs = f ? Number(f.split(' ')[3]) : 0
+      return inMsgs >= N
+    },
+    { timeoutMs: 20_000, what: 'InMsgs in the responder' },
+  )
+  assert.equal(inMsgs, N)
+  const metrics = await (await fetch(`http://${http}/metrics`)).text()
+  assert.match(metrics, new RegExp(`^amavis_in_msgs_total ${N}$`, 'm'))
+  assert.match(metrics, new RegExp(`^vigil_stage_duration_seconds_count\\{stage="total"\\} ${N}$`, 'm'))
+  assert.match(metrics, new RegExp(`^vigil_events_received_total ${N}$`, 'm'))
+
+  // the workers are in the process table, idle once the mail is done
+  const status = await waitFor(
+    async () => {
+      const s = (await (await fetch(`http://${http}/api/status`)).json()) as {
+        summary: { all: number; busy: number }
+        processes: { host: string }[]
+      }
+      return s.summary.all >= 1 && s.summary.busy === 0 ? s : undefined
+    },
+    { timeoutMs: 20_000, what: 'idle workers in /api/status' },
+  )
+  assert.ok(status.processes.every((p) => p.host === 'events.e2e.test'))
+})
