@@ -41,13 +41,13 @@ function parseRedisServer(server: string): { host?: string; port?: number; path?
 export function createEventSink(opts: EventSinkOptions): EventSink {
   const st: EventSinkStats = { delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }
   // One warning per reason and 10 s, with the count since the last one (not one line per event).
-  const lastWarn = new Map<string, { at: number; count: number }>()
-  const warn = (why: string, n: number) => {
-    const w = lastWarn.get(why) ?? { at: 0, count: 0 }
+  const lastWarn = new Map<string, { at: number; count: number; msg: string }>()
+  const warn = (why: string, n: number, msg = 'Events not delivered; written to the dead-letter file.') => {
+    const w = lastWarn.get(why) ?? { at: 0, count: 0, msg }
     w.count += n
     const now = Date.now()
     if (now - w.at >= 10_000) {
-      opts.log.warn('Events not delivered; written to the dead-letter file.', { reason: why, count: w.count, file: opts.deadLetterPath })
+      opts.log.warn(msg, { reason: why, count: w.count, file: opts.deadLetterPath })
       w.at = now
       w.count = 0
     }
@@ -66,10 +66,12 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
   }
   const deadLetter = (json: string, why: string) => deadLetterMany([json], why)
   const flushWarnings = () => {
-    for (const [why, w] of lastWarn) if (w.count) opts.log.warn('Events not delivered; written to the dead-letter file.', { reason: why, count: w.count, file: opts.deadLetterPath })
+    for (const [why, w] of lastWarn) if (w.count) opts.log.warn(w.msg, { reason: why, count: w.count, file: opts.deadLetterPath })
     lastWarn.clear()
   }
-  const sink = opts.common.storage_redis_dsn.length ? createRedisSink(opts, st, deadLetter, deadLetterMany) : createPushSink(opts, st, deadLetter, deadLetterMany)
+  const sink = opts.common.storage_redis_dsn.length ? createRedisSink(opts, st, deadLetter, deadLetterMany, (n) =>
+        warn('redis list over redis_logging_queue_size_limit', n, 'Oldest events trimmed from the Redis list (LTRIM), as amavis does.'),
+      ) : createPushSink(opts, st, deadLetter, deadLetterMany)
   return {
     ...sink,
     async close() {
@@ -84,6 +86,7 @@ function createRedisSink(
   st: EventSinkStats,
   deadLetter: (j: string, why: string) => void,
   deadLetterMany: (j: string[], why: string) => void,
+  onTrimmed: (n: number) => void,
 ): EventSink {
   const dsns = opts.common.storage_redis_dsn
   const key = opts.common.redis_logging_key
@@ -145,7 +148,10 @@ function createRedisSink(
         const err = res?.find((r) => r[0])?.[0]
         if (err) throw err
         const len = Number(res?.[0]?.[1] ?? 0)
-        if (len > limit) st.trimmed += len - limit
+        if (len > limit) {
+          st.trimmed += len - limit
+          onTrimmed(len - limit)
+        }
         st.delivered++
       })
       .catch((e: Error) => {

@@ -25,7 +25,9 @@ test('pushes events to Redis with RPUSH + LTRIM, keeping the newest limit events
   const redis = await startRedis(t)
   const home = await tmpDir(t, 'vigil-ev-')
   const common = commonConfigSchema.parse({ home, storage_redis_dsn: [{ server: `127.0.0.1:${redis.port}` }], redis_logging_key: 'amavis-log', redis_logging_queue_size_limit: 3 })
-  const sink = createEventSink({ common, eventsEndpoint: 'ipc:///nonexistent', deadLetterPath: join(home, 'dl.ndjson'), queueLimit: 10, log: quiet })
+  const logs: string[] = []
+  const log = createLogger({ name: 't', level: 'warn', write: (l) => logs.push(l) })
+  const sink = createEventSink({ common, eventsEndpoint: 'ipc:///nonexistent', deadLetterPath: join(home, 'dl.ndjson'), queueLimit: 10, log })
   for (let i = 1; i <= 5; i++) sink.deliver(`{"n":${i}}`)
   await until(() => sink.stats().delivered === 5)
   const r = new Redis({ host: '127.0.0.1', port: redis.port })
@@ -33,6 +35,7 @@ test('pushes events to Redis with RPUSH + LTRIM, keeping the newest limit events
   assert.deepEqual(await r.lrange('amavis-log', 0, -1), ['{"n":3}', '{"n":4}', '{"n":5}'])
   assert.equal(sink.stats().trimmed, 2)
   await sink.close()
+  assert.ok(logs.some((l) => l.includes('Oldest events trimmed from the Redis list')), logs.join('\n'))
   assert.equal(existsSync(join(home, 'dl.ndjson')), false)
 })
 
