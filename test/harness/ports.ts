@@ -9,7 +9,7 @@
 // a process's own reservations are removed when it exits.
 import { createServer } from 'node:net'
 import { createSocket } from 'node:dgram'
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -45,7 +45,7 @@ function reserve(port: number): boolean {
   const file = join(RESERVATIONS, String(port))
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      mkdirSync(RESERVATIONS, { recursive: true, mode: 0o1777 })
+      if (mkdirSync(RESERVATIONS, { recursive: true })) chmodSync(RESERVATIONS, 0o1777) // shared by every user, like /tmp
       const fd = openSync(file, 'wx', 0o644)
       writeSync(fd, me)
       closeSync(fd)

@@ -132,7 +132,7 @@ function recordPath(pid: number): string {
 
 function writeRecord(child: ChildProcess, name: string): void {
   try {
-    mkdirSync(REGISTRY, { recursive: true, mode: 0o1777 })
+    if (mkdirSync(REGISTRY, { recursive: true })) chmodSync(REGISTRY, 0o1777) // shared by every user, like /tmp
     const rec: PidRecord = {
       owner: process.pid,
       ownerStart: selfStart,
