@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import {
   accessSync,
+  chmodSync,
   constants,
   closeSync,
   mkdirSync,
