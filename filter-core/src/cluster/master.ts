@@ -238,6 +238,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       } catch (err) {
         for (const s of servers) s.server.close()
         servers.length = 0
+        if (entry?.bundled) rmSync(entry.file, { force: true })
+        started = false
         throw err
       }
       for (let i = 0; i < cfg.max_servers; i++) spawn()

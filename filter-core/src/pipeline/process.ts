@@ -256,7 +256,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     }
   }
 
-  // S: spam scan (skipped for infected/banned mail, as amavis does when it is blocked anyway).
+  // S: spam scan (skipped for infected mail, as amavis does: it is blocked anyway).
   if (!failure && needSpam && raw && !virus?.infected) {
     tSec = now()
     publisher.state('S', taskId)

@@ -155,3 +155,9 @@ test('the XFORWARD of an IPv6 client reaches the event and the next hop', async 
   const m = (await sink.waitForMessages(1))[0]
   assert.match(m.header('received') ?? '', /from x \(\[2001:db8::25\]\)|\[2001:db8::25\]/)
 })
+
+test('fails to start with a clear error when a listen address is taken', async (t) => {
+  const sink = await startSmtpSink(t)
+  const f = await startTestFilter(t, { forwardPort: sink.port, filter: { max_servers: 1 } })
+  await assert.rejects(startTestFilter(t, { forwardPort: sink.port, listen: [`127.0.0.1:${f.port}`], filter: { max_servers: 1 } }), /EADDRINUSE/)
+})
