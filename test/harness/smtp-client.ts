@@ -35,7 +35,10 @@ export interface SmtpConnection {
 
 export interface OpenSmtpOptions {
   host?: string
+  /** TCP port (ignored when `path` is given). */
   port: number
+  /** Unix socket path instead of TCP (e.g. an LMTP socket). */
+  path?: string
   /** Per-reply timeout (default 30 000 ms). */
   timeoutMs?: number
 }
@@ -46,7 +49,7 @@ export function openSmtp(opts: OpenSmtpOptions): Promise<SmtpConnection> {
   const host = opts.host ?? '127.0.0.1'
   const defaultTimeout = opts.timeoutMs ?? 30_000
   return new Promise((resolveOpen, rejectOpen) => {
-    const socket = connect({ host, port: opts.port })
+    const socket = opts.path ? connect({ path: opts.path }) : connect({ host, port: opts.port })
     const transcript: string[] = []
     let buf = ''
     let pending: string[] = []
@@ -178,7 +181,10 @@ export function encodeData(data: Buffer | string): Buffer {
 
 export interface SendMailOptions {
   host?: string
+  /** TCP port (ignored when `path` is given; pass 0). */
   port: number
+  /** Unix socket path instead of TCP. */
+  path?: string
   from: string
   to: string[]
   data: Buffer | string
@@ -238,7 +244,7 @@ export async function sendMail(opts: SendMailOptions): Promise<SendMailResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000
   let conn: SmtpConnection
   try {
-    conn = await openSmtp({ host: opts.host, port: opts.port, timeoutMs })
+    conn = await openSmtp({ host: opts.host, port: opts.port, path: opts.path, timeoutMs })
   } catch (e) {
     res.error = (e as Error).message
     return res

@@ -46,6 +46,8 @@ export interface SmtpSinkOptions {
   host?: string
   /** Shorthand for host: '::1'. */
   ipv6?: boolean
+  /** Listen on a unix socket in the temp dir instead of TCP (`socketPath`; port is then 0). */
+  unixSocket?: boolean
   /** Speak LMTP instead of SMTP (-L). */
   lmtp?: boolean
   /** Commands to reject with 5xx (-f), e.g. 'RCPT' or '.,RCPT' ('.' = end of DATA). */
@@ -77,6 +79,8 @@ export interface SmtpSinkOptions {
 export interface SmtpSink {
   host: string
   port: number
+  /** With unixSocket: the socket path (e.g. for forward_method `lmtp:unix:/path`). */
+  socketPath?: string
   dir: string
   /** Directory of the dump files. */
   mailDir: string
@@ -177,9 +181,9 @@ export function parseSinkDump(buf: Buffer, file = ''): ReceivedMail | null {
   }
 }
 
-function greets(host: string, port: number): Promise<boolean> {
+function greets(target: { host: string; port: number } | { path: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host, port })
+    const s = connect(target)
     const timer = setTimeout(() => {
       s.destroy()
       resolve(false)
@@ -204,14 +208,15 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
     const mailDir = join(dir, 'mail')
     await mkdir(mailDir, { mode: 0o777 })
     const host = opts.host ?? (opts.ipv6 ? '::1' : '127.0.0.1')
-    const port = opts.port ?? (await freePort(host))
+    const socketPath = opts.unixSocket ? join(dir, 'sink.sock') : undefined
+    const port = socketPath ? 0 : (opts.port ?? (await freePort(host)))
     const args: string[] = []
     // As root smtp-sink insists on dropping privileges (-u); the dump dir must be writable by that user.
     if (userInfo().uid === 0) {
       args.push('-u', 'nobody')
       await chown(mailDir, 65534, 65534).catch(() => {})
     }
-    args.push(host.includes(':') ? '-6' : '-4')
+    if (!socketPath) args.push(host.includes(':') ? '-6' : '-4')
     if (opts.lmtp) args.push('-L')
     if (opts.reject) args.push('-f', opts.reject)
     if (opts.tempfail) args.push('-r', opts.tempfail)
@@ -226,7 +231,11 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
     if (opts.noPipelining) args.push('-p')
     args.push(...(opts.args ?? []))
     args.push('-d', join(mailDir, '%Y%m%d%H%M%S.'))
-    const listen = host.includes(':') ? `inet:[${host}]:${port}` : `inet:${host}:${port}`
+    const listen = socketPath
+      ? `unix:${socketPath}`
+      : host.includes(':')
+        ? `inet:[${host}]:${port}`
+        : `inet:${host}:${port}`
     args.push(listen, '64')
     const proc = await spawnService({
       t: scope,
@@ -236,7 +245,7 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
       cwd: dir,
       logFile: join(dir, 'smtp-sink.log'),
       readyTimeoutMs: 15_000,
-      ready: () => greets(host, port),
+      ready: () => greets(socketPath ? { path: socketPath } : { host, port }),
     })
 
     // Files smtp-sink still holds open belong to transactions in progress.
@@ -294,6 +303,7 @@ export async function startSmtpSink(t: Owner | null, opts: SmtpSinkOptions = {})
     return {
       host,
       port,
+      socketPath,
       dir,
       mailDir,
       pid: proc.pid,

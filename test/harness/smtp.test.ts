@@ -160,3 +160,20 @@ test('smtp-sink listens on IPv6 loopback when asked', async (t) => {
   const [m] = await sink.waitForMessages(1)
   assert.equal(m.clientAddr, 'ipv6:::1')
 })
+
+test('an LMTP sink on a unix socket receives what sendMail sends over that socket', async (t) => {
+  const sink = await startSmtpSink(t, { lmtp: true, unixSocket: true })
+  assert.ok(sink.socketPath)
+  const r = await sendMail({
+    port: 0,
+    path: sink.socketPath,
+    lmtp: true,
+    from: 'a@x.test',
+    to: ['b@y.test'],
+    data: 'Subject: u\n\nx\n',
+  })
+  assert.equal(r.accepted, true, r.transcript.join('\n'))
+  const [m] = await sink.waitForMessages(1)
+  assert.equal(m.proto, 'LMTP')
+  assert.deepEqual(m.rcpts, ['b@y.test'])
+})
