@@ -324,14 +324,10 @@ export function createCollector(
       }
       if (best) log.info('Totals restored.', { saved_at: formatAbsTime(best.savedAt) })
       savedGeneration = totals.generation
-      const startedParts: { stop(): Promise<void> }[] = []
       try {
         await bus.start()
-        startedParts.push(bus)
         await responder.start()
-        startedParts.push(responder)
         await events.start()
-        startedParts.push(events)
         if (cfg.http_listen) {
           const { host, port } = parseListen(cfg.http_listen)
           http = buildHttpApp({
@@ -366,7 +362,8 @@ export function createCollector(
               : cfg.http_listen
         }
       } catch (err) {
-        for (const p of startedParts.reverse()) await p.stop().catch(() => {})
+        // every part's stop() is idempotent and closes its sockets whether it started or not
+        for (const p of [events, responder, bus]) await p.stop().catch(() => {})
         if (http) await http.close().catch(() => {})
         throw err
       }
@@ -419,7 +416,8 @@ export function createCollector(
         for (const t of timers) clearTimeout(t)
         timers = []
         if (!started) {
-          await bus.stop() // releases what the constructor reserved
+          // close the sockets the constructor created (and release the native bus's threads)
+          for (const p of [events, responder, bus]) await p.stop().catch(() => {})
           return
         }
         if (http) await http.close().catch((err) => log.warn('HTTP close failed.', { err }))

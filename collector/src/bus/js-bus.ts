@@ -19,24 +19,25 @@ export function createJsBus(o: BusOptions): Bus {
   const inners = o.groups.map((g) =>
     createInnerSubscriber({ ...g, hwm: o.innerHwm, curve: o.curve, stats: o.stats, log: o.log, onMessage }),
   )
-  const started: { stop(): Promise<void> }[] = []
+  let stopping: Promise<void> | undefined
   return {
     mode: 'js',
     async start() {
       try {
         await outer.start()
-        started.push(outer)
-        for (const i of inners) {
-          await i.start()
-          started.unshift(i)
-        }
+        for (const i of inners) await i.start()
       } catch (err) {
         await this.stop()
         throw err
       }
     },
-    async stop() {
-      while (started.length) await started.shift()!.stop()
+    stop() {
+      // Idempotent; closes every socket, started or not, so a failed start leaves nothing open.
+      stopping ??= (async () => {
+        for (const i of inners) await i.stop()
+        await outer.stop()
+      })()
+      return stopping
     },
     async inject(host, parts) {
       o.stats.framesInjected += parts.length
