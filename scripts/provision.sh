@@ -25,10 +25,10 @@ declare -A pkg_of=(
   [clamd]=clamav-daemon [clamscan]=clamav
   [spamd]=spamd [spamc]=spamc [spamassassin]=spamassassin
   [smtp-source]=postfix [smtp-sink]=postfix
-  [tmux]=tmux
+  [tmux]=tmux [smilint]=smitools
 )
 need_bins=(redis-server redis-cli snmpd snmpget snmpwalk snmpbulkwalk snmpgetnext clamd clamscan spamd spamc spamassassin
-           smtp-source smtp-sink tmux)
+           smtp-source smtp-sink tmux smilint)
 extra_pkgs=()
 if [[ "${VIGIL_PROVISION_BROWSER:-1}" == 1 ]]; then need_bins+=(chromium); pkg_of[chromium]=chromium; fi
 if [[ "${VIGIL_PROVISION_COMPOSE:-0}" == 1 ]]; then need_bins+=(docker-compose); pkg_of[docker-compose]=docker-compose; fi
