@@ -107,10 +107,14 @@ export function createCollector(
   }
   const onChange = (c: TableChange) => {
     if (streamClients.size === 0) return
-    if (c.kind === 'update') pendingStates.set(`${c.row.host} ${c.row.pid}`, processRowJson(c.row, now()))
+    if (c.kind === 'update') pendingStates.set(`${c.row.host}\u0000${c.row.pid}`, processRowJson(c.row, now()))
     else if (c.kind === 'remove')
-      pendingStates.set(`${c.host} ${c.pid}`, { host: c.host, pid: c.pid, removed: c.reason })
-    else broadcast('flush', { host: c.host, removed: c.removed })
+      pendingStates.set(`${c.host}\u0000${c.pid}`, { host: c.host, pid: c.pid, removed: c.reason })
+    else {
+      // pending rows of that host predate the flush: they must not reach clients after it
+      for (const k of pendingStates.keys()) if (k.startsWith(`${c.host}\u0000`)) pendingStates.delete(k)
+      broadcast('flush', { host: c.host, removed: c.removed })
+    }
   }
 
   // --- bus -------------------------------------------------------------------------------------
