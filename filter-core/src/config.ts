@@ -34,6 +34,40 @@ const listener = z.union([
 
 const bannedRule = z.strictObject({ pattern: z.string(), allow: z.boolean().optional() })
 
+/**
+ * One policy bank (amavis %policy_bank): settings that replace the defaults for a message when the
+ * bank is loaded. Banks load for a listener (`listen[].policy_bank`) and, by amavis convention,
+ * `MYNETS` for clients in @mynetworks. Later banks override earlier ones.
+ */
+export const policyBankSchema = z.strictObject({
+  originating: z.boolean().optional(),
+  bypass_virus_checks: z.boolean().optional(),
+  bypass_spam_checks: z.boolean().optional(),
+  bypass_banned_checks: z.boolean().optional(),
+  bypass_header_checks: z.boolean().optional(),
+  sa_tag_level_deflt: z.number().optional(),
+  sa_tag2_level_deflt: z.number().optional(),
+  sa_kill_level_deflt: z.number().optional(),
+  sa_dsn_cutoff_level: z.number().optional(),
+  sa_spam_subject_tag: z.string().optional(),
+  final_virus_destiny: destiny.optional(),
+  final_banned_destiny: destiny.optional(),
+  final_spam_destiny: destiny.optional(),
+  final_bad_header_destiny: destiny.optional(),
+  final_unchecked_destiny: destiny.optional(),
+  virus_quarantine_to: z.string().optional(),
+  banned_quarantine_to: z.string().optional(),
+  spam_quarantine_to: z.string().optional(),
+  bad_header_quarantine_to: z.string().optional(),
+  virus_admin: z.string().optional(),
+  virus_check_timeout_secs: z.number().positive().optional(),
+  spam_check_timeout_secs: z.number().positive().optional(),
+  virus_check_on_failure: onFailure.optional(),
+  spam_check_on_failure: onFailure.optional(),
+  banned_filename_re: z.array(bannedRule).optional(),
+})
+export type PolicyBank = z.infer<typeof policyBankSchema>
+
 export const filterConfigSchema = z.strictObject({
   /** Listeners (amavis $inet_socket_port / $unix_socketname / $inet_socket_bind). */
   listen: z.array(listener).min(1).default([DEFAULT_SMTP_LISTEN]),
@@ -138,6 +172,9 @@ export const filterConfigSchema = z.strictObject({
     ]),
   /** @local_domains_maps: `example.com` (exact), `.example.com` (and subdomains), `.` (everything). */
   local_domains_maps: z.array(z.string()).default([]),
+
+  /** %policy_bank: named setting overlays (see policyBankSchema); `MYNETS` loads for @mynetworks clients. */
+  policy_banks: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), policyBankSchema).default({}),
 
   /** Events waiting for the collector (PUSH) beyond this go to <home>/events-deadletter.ndjson. */
   events_queue_limit: z.number().int().min(1).default(10000),

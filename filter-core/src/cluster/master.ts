@@ -218,6 +218,9 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       // Validate what workers would only find out one by one (and crash-loop on): checker
       // addresses, banned rules, delivery methods. Throws a VigilError naming the problem.
       buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
+      for (const l of listeners)
+        if (l.policy_bank && !cfg.policy_banks[l.policy_bank])
+          log.warn('Listener names a policy bank that is not defined; ignored (as amavis does).', { listen: l.address, policy_bank: l.policy_bank })
       parseDeliveryMethod(cfg.forward_method)
       parseDeliveryMethod(cfg.notify_method)
       mkdirSync(paths.tmp, { recursive: true })

@@ -149,10 +149,13 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
   const rcptAddrs = tx.rcpts.map((r) => normalizeAddress(r.address))
   const clientIp = cleanIp(tx.xforward.ADDR)
   const clientPort = tx.xforward.PORT && /^\d+$/.test(tx.xforward.PORT) ? Number(tx.xforward.PORT) : undefined
-  const originating = deps.settings.isMyNetwork(clientIp)
-  const rcptSettings = rcptAddrs.map((a) => deps.settings.settingsFor(a))
-  const msgSettings = deps.settings.forMessage()
-  const rcptLocal = rcptAddrs.map((a) => deps.settings.isLocal(a))
+  // Policy banks: the listener's, then MYNETS for clients in @mynetworks (amavis load order).
+  const bankNames = deps.settings.banksFor(conn.listener.policy_bank, clientIp)
+  const settings = bankNames.length ? deps.settings.withBanks(bankNames) : deps.settings
+  const originating = settings.isOriginating(clientIp)
+  const rcptSettings = rcptAddrs.map((a) => settings.settingsFor(a))
+  const msgSettings = settings.forMessage()
+  const rcptLocal = rcptAddrs.map((a) => settings.isLocal(a))
   const cntLocal = rcptLocal.filter(Boolean).length
   const cntRemote = rcptAddrs.length - cntLocal
   const dirLocal = originating ? 'Internal' : 'Inbound'
@@ -675,8 +678,9 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     actionsPerformed,
     elapsed,
     receivedAt: tx.receivedAt,
+    banks: bankNames,
   })
-  const logLine = formatLogLine({ taskId, outcomes, msgCcat, virusNames, bannedReason, actionsPerformed, conn, clientIp, clientPort, event, mailId, tx, totalMs: elapsed.Total })
+  const logLine = formatLogLine({ taskId, outcomes, msgCcat, virusNames, bannedReason, actionsPerformed, conn, clientIp, clientPort, event, mailId, tx, totalMs: elapsed.Total, banks: bankNames })
   logLevels.push(0)
   log.info(logLine)
   countLogEntries(counters, logLevels)
@@ -819,6 +823,7 @@ interface EventInput {
   actionsPerformed: string[]
   elapsed: Record<string, number>
   receivedAt: number
+  banks: readonly string[]
 }
 
 function buildEvent(x: EventInput): AmavisEvent {
@@ -892,7 +897,7 @@ function buildEvent(x: EventInput): AmavisEvent {
     message_id: parsed?.messageId,
     references: refs.length ? refs : undefined,
     user_agent: ua,
-    policy_banks: x.conn.listener.policy_bank ? x.conn.listener.policy_bank.split('/') : undefined,
+    policy_banks: x.banks.length ? [...x.banks] : undefined,
     ip_trace: trace.ipTrace.length ? trace.ipTrace : undefined,
     ip_proto_trace: trace.ipProtoTrace.length ? trace.ipProtoTrace : undefined,
     size: tx.body.size || undefined,
@@ -945,11 +950,12 @@ function formatLogLine(x: {
   mailId: string
   tx: Transaction
   totalMs: number
+  banks: readonly string[]
 }): string {
   const blocked = x.outcomes.some((o) => o.ccatBlocking)
   const detail = x.msgCcat.major === CC.VIRUS ? x.virusNames.join(',') : x.msgCcat.major === CC.BANNED ? (x.bannedReason ?? '') : ''
   let s = `(${x.taskId}) ${blocked ? 'Blocked' : 'Passed'} ${ccatLogText(x.msgCcat, detail)} {${x.actionsPerformed.join(',')}},`
-  if (x.conn.listener.policy_bank) s += ` ${x.conn.listener.policy_bank}`
+  if (x.banks.length) s += ` ${x.banks.join('/')}`
   if (x.event.originating) s += ' LOCAL'
   if (x.clientIp) s += ` [${x.clientIp}]${x.clientPort ? ':' + x.clientPort : ''}`
   if (x.event.ip_trace?.length) s += ` [${x.event.ip_trace[x.event.ip_trace.length - 1]}]`

@@ -2,7 +2,7 @@
 // never reads a check setting from the global config: it asks settingsFor(recipient).
 import { isIP } from 'node:net'
 import { DESTINY } from '@vigil/protocol'
-import type { FilterConfig } from '../config.ts'
+import type { FilterConfig, PolicyBank } from '../config.ts'
 import { domainOf } from '../smtp/address.ts'
 
 export interface Settings {
@@ -42,10 +42,23 @@ export interface SettingsLookup {
   forMessage(): MessageSettings
   isLocal(recipient: string): boolean
   isMyNetwork(ip: string | undefined): boolean
+  /** The originating flag: a loaded bank's `originating`, else whether the client is in @mynetworks. */
+  isOriginating(clientIp: string | undefined): boolean
+  /** Names of the loaded policy banks, in load order. */
+  readonly banks: readonly string[]
+  /** Banks a message loads: the listener's, then MYNETS for @mynetworks clients (when defined). */
+  banksFor(listenerBank: string | undefined, clientIp: string | undefined): string[]
+  /** This lookup with the named banks loaded on top (unknown names are ignored). */
+  withBanks(names: readonly string[]): SettingsLookup
 }
 
-export function createSettingsLookup(cfg: FilterConfig, opts: { policyBank?: string } = {}): SettingsLookup {
-  void opts
+export function createSettingsLookup(cfg: FilterConfig): SettingsLookup {
+  return buildLookup(cfg, [])
+}
+
+function buildLookup(cfg0: FilterConfig, banks: readonly string[]): SettingsLookup {
+  const overlay: PolicyBank = Object.assign({}, ...banks.map((n) => cfg0.policy_banks[n] ?? {}))
+  const cfg = { ...cfg0, ...overlay } as FilterConfig & PolicyBank
   const base: Settings = Object.freeze({
     bypassVirusChecks: cfg.bypass_virus_checks,
     bypassSpamChecks: cfg.bypass_spam_checks,
@@ -76,11 +89,21 @@ export function createSettingsLookup(cfg: FilterConfig, opts: { policyBank?: str
   })
   const nets = cfg.mynetworks.map(parseCidr)
   const local = cfg.local_domains_maps.map((d) => d.toLowerCase())
+  const isMyNetwork = (ip: string | undefined) => (ip ? nets.some((n) => cidrContains(n, ip)) : false)
   return {
     settingsFor: () => base,
     forMessage: () => msg,
     isLocal: (rcpt) => isLocalDomain(domainOf(rcpt), local),
-    isMyNetwork: (ip) => (ip ? nets.some((n) => cidrContains(n, ip)) : false),
+    isMyNetwork,
+    isOriginating: (ip) => overlay.originating ?? isMyNetwork(ip),
+    banks,
+    banksFor(listenerBank, clientIp) {
+      const out: string[] = []
+      if (listenerBank && cfg0.policy_banks[listenerBank]) out.push(listenerBank)
+      if (cfg0.policy_banks.MYNETS && isMyNetwork(clientIp) && !out.includes('MYNETS')) out.push('MYNETS')
+      return out
+    },
+    withBanks: (names) => buildLookup(cfg0, [...banks, ...names.filter((n) => cfg0.policy_banks[n])]),
   }
 }
 

@@ -71,7 +71,7 @@ function harness(opts: { filter?: Record<string, unknown>; analyzers?: Partial<A
       { srcIp: '127.0.0.1', dstIp: '127.0.0.1', dstPort: 10024, listener: { address: '127.0.0.1:10024', protocol: 'smtp' } },
       deps,
     )
-  return { run, sent, states, frames, events }
+  return { run, sent, states, frames, events, deps }
 }
 
 const spam = (score: number): SpamResult => ({ score, requiredScore: 5, tests: [{ name: 'HAM_T', score: -1.5 }, { name: 'BIG', score: score + 1.5 }, { name: 'SMALL', score: 0.001 }], report: '' })
@@ -234,4 +234,33 @@ test('every counter name sent is in the AMAVIS-MIB catalogue or one of amavis\'s
   assert.deepEqual(unknown, [])
   for (const n of ['OutMsgsSubmitDsn', 'OutMsgsSubmitQuar', 'OutMsgsSubmitNotif', 'InMsgsStatusBounced', 'InMsgsStatusRejected', 'InMsgsStatusTempFailed', 'OutMsgsAttemptFails', 'QuarMsgsVirus'])
     assert.ok(names.has(n), n)
+})
+
+test('a listener policy bank changes the verdict and is named in the event and the log line', async () => {
+  const h = harness({
+    analyzers: { spamScanner: { name: 'fake', check: async () => spam(9) } },
+    filter: { final_spam_destiny: 'D_DISCARD', policy_banks: { SPAMLOVERS: { final_spam_destiny: 'D_PASS' } } },
+  })
+  const plain = await h.run()
+  assert.deepEqual(plain.event.action, ['DISCARD'])
+  assert.equal(plain.event.policy_banks, undefined)
+  const withBank = await processMessage(
+    {
+      taskId: '04321-02',
+      mailFrom: 'alice@example.com',
+      mailParams: {},
+      rcpts: [{ address: 'bob@example.test' }],
+      xforward: {},
+      heloName: 'x',
+      clientProtocol: 'ESMTP',
+      body: memoryBody(RAW),
+      startedAt: 1704103200.1,
+      receivedAt: 1704103200.123,
+    },
+    { listener: { address: '127.0.0.1:10026', protocol: 'smtp', policy_bank: 'SPAMLOVERS' } },
+    h.deps,
+  )
+  assert.deepEqual(withBank.event.action, ['PASS'])
+  assert.deepEqual(withBank.event.policy_banks, ['SPAMLOVERS'])
+  assert.match(withBank.logLine, /^\(04321-02\) Passed SPAM \{RelayedTaggedInbound\}, SPAMLOVERS <alice@example\.com>/)
 })

@@ -73,3 +73,28 @@ test('the filter config defaults are amavis/Debian defaults and reject unknown k
   const paths = bad.error!.issues.map((i) => i.path.join('.')).sort()
   assert.deepEqual(paths, ['', 'forward_method', 'listen.0'].sort())
 })
+
+test('policy banks load for the listener, then MYNETS for @mynetworks clients, later ones winning', () => {
+  const cfg = filterConfigSchema.parse({
+    mynetworks: ['10.0.0.0/8'],
+    policy_banks: {
+      SUBMISSION: { bypass_spam_checks: true, final_virus_destiny: 'D_REJECT', virus_admin: 'sub@example.test' },
+      MYNETS: { virus_admin: 'mynets@example.test', originating: true },
+      NOTORIG: { originating: false },
+    },
+  })
+  const s = createSettingsLookup(cfg)
+  assert.deepEqual(s.banksFor('SUBMISSION', '10.1.1.1'), ['SUBMISSION', 'MYNETS'])
+  assert.deepEqual(s.banksFor('SUBMISSION', '192.0.2.1'), ['SUBMISSION'])
+  assert.deepEqual(s.banksFor('UNDEFINED', undefined), [])
+  const b = s.withBanks(['SUBMISSION', 'MYNETS'])
+  assert.deepEqual(b.banks, ['SUBMISSION', 'MYNETS'])
+  const r = b.settingsFor('a@example.org')
+  assert.equal(r.bypassSpamChecks, true)
+  assert.equal(r.virusDestiny, -3)
+  assert.equal(r.virusAdmin, 'mynets@example.test')
+  assert.equal(s.settingsFor('a@example.org').bypassSpamChecks, false, 'the defaults are untouched')
+  assert.equal(s.isOriginating('10.1.1.1'), true)
+  assert.equal(s.withBanks(['NOTORIG']).isOriginating('10.1.1.1'), false)
+  assert.equal(filterConfigSchema.safeParse({ policy_banks: { X: { no_such_key: 1 } } }).success, false)
+})
