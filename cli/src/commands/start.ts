@@ -71,6 +71,8 @@ function childSpecs(names: readonly string[], loaded: LoadedConfig, global: Glob
     args: ['--import', TSX_LOADER, MAIN_PATH, name, ...flags],
     env: { ...io.env, VIGIL_CONFIG: loaded.source.file ?? '' },
     cwd: io.cwd,
+    // Every component prints `listening: …` once started (see commands/component.ts).
+    ready: /^listening: /,
   }))
 }
 

@@ -18,6 +18,12 @@ export interface ChildSpec {
   readonly args: readonly string[]
   readonly env?: Readonly<Record<string, string | undefined>>
   readonly cwd?: string
+  /**
+   * A stdout line matching this marks the child ready; at start-up the next child is launched only
+   * then (or when this one exits, or after `readyTimeoutMs`), so the bus is bound before its
+   * publishers connect. Without it the next child starts at once.
+   */
+  readonly ready?: RegExp
 }
 
 export interface SupervisorOptions {
@@ -26,11 +32,13 @@ export interface SupervisorOptions {
   readonly policy?: Partial<RestartPolicy>
   /** Wait after TERM before KILL (amavis-mc: 10 s), and after KILL before giving up waiting. */
   readonly stopTimeoutMs?: number
+  /** Longest wait for a child's ready line at start-up (default 30 s). */
+  readonly readyTimeoutMs?: number
   /** Each line a child writes, without the newline. */
   readonly output?: (name: string, stream: 'stdout' | 'stderr', line: string) => void
 }
 
-export type ChildState = 'starting' | 'running' | 'backoff' | 'given-up' | 'stopped'
+export type ChildState = 'pending' | 'starting' | 'running' | 'backoff' | 'given-up' | 'stopped'
 
 export interface ChildStatus {
   readonly name: string
@@ -70,6 +78,8 @@ interface Slot {
   exited?: Promise<void>
   restartRequested?: boolean
   restartKillTimer?: NodeJS.Timeout
+  /** Resolves the current start-up wait for this child's ready line. */
+  onReady?: () => void
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): boolean {
@@ -88,7 +98,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const log = opts.log
   const slots: Slot[] = opts.children.map((spec) => ({
     spec,
-    state: 'stopped',
+    state: 'pending',
     startedAt: 0,
     rapidStarts: 0,
     starts: 0,
@@ -145,7 +155,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     for (const stream of ['stdout', 'stderr'] as const) {
       const src = child[stream]
       if (!src) continue
-      createInterface({ input: src, crlfDelay: Infinity }).on('line', (line) => opts.output?.(spec.name, stream, line))
+      createInterface({ input: src, crlfDelay: Infinity }).on('line', (line) => {
+        if (stream === 'stdout' && spec.ready?.test(line)) slot.onReady?.()
+        opts.output?.(spec.name, stream, line)
+      })
     }
   }
 
@@ -192,6 +205,23 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     slot.timer = setTimeout(() => launch(slot), decision.delayMs)
   }
 
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000
+  /** Resolves when the slot prints its ready line, exits, or the ready timeout passes (logged). */
+  const untilReady = (slot: Slot) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        log.warn(`(${slot.spec.label}) not ready after ${readyTimeoutMs / 1000} s; starting the next component anyway.`)
+        done()
+      }, readyTimeoutMs)
+      const done = () => {
+        clearTimeout(timer)
+        slot.onReady = undefined
+        resolve()
+      }
+      slot.onReady = done
+      void slot.exited?.then(done)
+    })
+
   const waitAll = (ms: number) => {
     const pending = slots.filter((s) => s.child && s.exited).map((s) => s.exited as Promise<void>)
     let timer: NodeJS.Timeout | undefined
@@ -207,8 +237,14 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   return {
     idle,
     start() {
-      for (const slot of slots) launch(slot)
-      checkIdle()
+      void (async () => {
+        for (const slot of slots) {
+          if (stopping) break
+          launch(slot)
+          if (slot.spec.ready && slot.pid !== undefined) await untilReady(slot)
+        }
+        checkIdle()
+      })()
     },
     stop() {
       stopPromise ??= (async () => {
@@ -217,7 +253,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
           if (s.timer) clearTimeout(s.timer)
           clearTimeout(s.restartKillTimer)
           s.timer = undefined
-          if (s.state === 'backoff') s.state = 'stopped'
+          if (s.state === 'backoff' || s.state === 'pending') s.state = 'stopped'
         }
         for (const s of slots) {
           if (s.pid === undefined) continue

@@ -161,4 +161,40 @@ describe('createSupervisor', () => {
     assert.doesNotMatch(rec.text(), /Exceeded restart count|Restarting \(/)
     await sup.stop()
   })
+
+  it('starts the next child only once the previous one said it is ready', async () => {
+    const rec = recorder()
+    const seen: Array<{ at: number; line: string }> = []
+    const ready = /^ready /
+    const sup = createSupervisor({
+      children: [
+        { ...spec('bus', '--ready-after-ms', '300'), ready },
+        { ...spec('next'), ready },
+      ],
+      log: rec.log,
+      output: (name, _stream, line) => seen.push({ at: performance.now(), line: `${name} ${line}` }),
+    })
+    sup.start()
+    await waitFor('the second child', () => seen.some((l) => l.line.startsWith('next ready')))
+    const busReady = seen.find((l) => l.line.startsWith('bus ready'))?.at ?? NaN
+    const nextStarted = rec.lines.find((l) => l.line.endsWith('started (test next).'))?.at ?? NaN
+    assert.ok(nextStarted >= busReady, `the second child waited for the first one:\n${rec.text()}`)
+    assert.doesNotMatch(rec.text(), /not ready/)
+    await sup.stop()
+  })
+
+  it('starts the next child anyway when the previous one is not ready in time', async () => {
+    const rec = recorder()
+    const sup = createSupervisor({
+      children: [{ ...spec('mute', '--ready-after-ms', '600000'), ready: /^ready / }, spec('next')],
+      log: rec.log,
+      readyTimeoutMs: 300,
+    })
+    sup.start()
+    await waitFor('the second child', () => sup.status()[1].state === 'running')
+    const startedAt = (name: string) => rec.lines.find((l) => l.line.endsWith(`started (test ${name}).`))?.at ?? NaN
+    assert.ok(startedAt('next') - startedAt('mute') >= 290, rec.text())
+    assert.match(rec.text(), /\(test mute\) not ready after 0\.3 s; starting the next component anyway\./)
+    await sup.stop()
+  })
 })
