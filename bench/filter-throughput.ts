@@ -2,7 +2,7 @@
 // smtp-sink, against smtp-source → smtp-sink directly, measured in the same run, for 4 KiB and
 // 100 KiB messages; plus the filter with monitoring (am.st/am.snmp over ZMQ and JSON events) on
 // vs off, and the peak RSS (VmHWM) of each worker. Bounded: fixed message counts, 120 s cap each.
-//   node --import tsx bench/filter-throughput.ts [--small 400] [--large 120]
+//   node --import tsx bench/filter-throughput.ts [--small 400] [--large 120] [--servers 2]
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { Pull, Subscriber } from 'zeromq'
@@ -11,7 +11,8 @@ import { filterConfigSchema } from '../filter-core/src/config.ts'
 import { createFilter } from '../filter-core/src/app.ts'
 import { freePort, runSmtpSource, startSmtpSink, tmpDir } from '../test/harness/index.ts'
 
-const { values } = parseArgs({ options: { small: { type: 'string' }, large: { type: 'string' } } })
+const { values } = parseArgs({ options: { small: { type: 'string' }, large: { type: 'string' }, servers: { type: 'string' } } })
+const SERVERS = Number(values.servers ?? 2)
 const SIZES = [
   { label: '4 KiB', bytes: 4096, count: Number(values.small ?? 400) },
   { label: '100 KiB', bytes: 100 * 1024, count: Number(values.large ?? 120) },
@@ -65,7 +66,7 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
   const cfg = filterConfigSchema.parse({
     listen: [`127.0.0.1:${port}`],
     forward_method: `smtp:[127.0.0.1]:${sinkPort}`,
-    max_servers: 2,
+    max_servers: SERVERS,
     max_requests: 100000,
     zmq_slow_joiner_ms: 200,
     bypass_virus_checks: true,
@@ -99,7 +100,7 @@ async function main() {
   const on = await startFilter(sink.port, true)
   const off = await startFilter(sink.port, false)
   try {
-    console.log(`smtp-source ${SESSIONS} sessions; filter: 2 workers, checks bypassed; ${ROUNDS} interleaved rounds, medians`)
+    console.log(`smtp-source ${SESSIONS} sessions; filter: ${SERVERS} workers (--servers), checks bypassed; ${ROUNDS} interleaved rounds, medians`)
     console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores shared with other work: expect noise)`)
     console.log('size      direct msg/s  filter msg/s  ratio   filter(no monitoring) msg/s  monitoring overhead')
     const rss = new Map<number, number>()
