@@ -8,7 +8,7 @@ import { EXIT } from './exit-codes.ts'
 import type { CliIo } from './io.ts'
 import { formatUsage, formatVersion } from './usage.ts'
 import { runComponent } from './commands/component.ts'
-import { runStart } from './commands/start.ts'
+import { runStart, selectComponents } from './commands/start.ts'
 import { runControl } from './commands/control.ts'
 import { runDemo, runRelease, runTestMessage } from './commands/delegated.ts'
 
@@ -58,9 +58,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'print-config':
       io.stdout(formatEffectiveConfig(loaded, { showSecrets: parsed.options['show-secrets'] === true }))
       return EXIT.OK
-    case 'check-config':
+    case 'check-config': {
+      const { run, skipped } = selectComponents(loaded, undefined)
       io.stdout(`vigil: configuration OK (${loaded.source.file ?? 'built-in defaults'})\n`)
+      io.stdout(`vigil start would run: ${run.join(', ') || 'nothing'}\n`)
+      for (const s of skipped) io.stdout(`  not started: ${s}\n`)
       return EXIT.OK
+    }
     case 'start':
       return runStart(
         loaded,
