@@ -556,7 +556,10 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     }
     for (const o of bounceList) {
       if (o.status === 'TempFailed') continue
-      if (!suppress(o) && dsnSent) {
+      if (!suppress(o) && deps.dryRun) {
+        o.reply = `250 2.5.0 Ok, id=${taskId}, BOUNCE (test mode: DSN not sent)`
+        o.status = 'Bounced'
+      } else if (!suppress(o) && dsnSent) {
         o.reply = `250 2.5.0 Ok, id=${taskId}, BOUNCE`
         o.status = 'Bounced'
       } else if (!suppress(o) && !analyzers.buildDsn && !deps.dryRun) {

@@ -32,6 +32,11 @@ test('prints the configured destiny for a banned attachment, for every recipient
   assert.match(out, /<carol@example\.test>: REJECT \(blocked Banned\)/)
 })
 
+test('says a DSN would be sent for D_BOUNCE (the default for banned mail)', async () => {
+  const out = await verdict('banned-exe.eml')
+  assert.match(out, /<bob@example\.test>: BOUNCE \(blocked Banned\) -> 250 2\.5\.0 Ok, id=\d{5}-01, BOUNCE \(test mode: DSN not sent\)/)
+})
+
 test('flags an unencoded 8-bit header as a bad header and passes it by default', async () => {
   const out = await verdict('bad-header.eml')
   assert.match(out, /content: BadHdr8bit/)
