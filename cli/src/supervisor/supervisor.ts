@@ -82,6 +82,13 @@ interface Slot {
   onReady?: () => void
 }
 
+/** Why an exit code is not worth a restart (sysexits, see docs/errors.md). */
+const FATAL_REASON: Record<number, string> = {
+  64: 'a usage error',
+  69: 'the component is not available in this build',
+  78: 'the configuration is invalid; fix it, then `vigil reload` restarts it',
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal)
@@ -194,7 +201,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     const decision = decideRestart(slot.rapidStarts, uptimeMs, err ? null : code, policy)
     if (decision.action === 'give-up') {
       if (decision.reason === 'restart-count') log.error(`Exceeded restart count, giving up on (${slot.spec.label})`)
-      else log.error(`Not restarting (${slot.spec.label}): ${status} means restarting cannot help.`)
+      else
+        log.error(
+          `Not restarting (${slot.spec.label}): ${status}, ${FATAL_REASON[code ?? -1] ?? 'restarting cannot help'}.`,
+        )
       slot.state = 'given-up'
       checkIdle()
       return

@@ -71,7 +71,10 @@ describe('createSupervisor', () => {
     sup.start()
     await sup.idle
     assert.equal(sup.status()[0].starts, 1)
-    assert.match(rec.text(), /Not restarting \(test badconf\): exit 78/)
+    assert.match(
+      rec.text(),
+      /Not restarting \(test badconf\): exit 78, the configuration is invalid; fix it, then `vigil reload` restarts it\./,
+    )
   })
 
   it('logs a child that cannot be spawned and retries it', async () => {
@@ -195,6 +198,25 @@ describe('createSupervisor', () => {
     const startedAt = (name: string) => rec.lines.find((l) => l.line.endsWith(`started (test ${name}).`))?.at ?? NaN
     assert.ok(startedAt('next') - startedAt('mute') >= 290, rec.text())
     assert.match(rec.text(), /\(test mute\) not ready after 0\.3 s; starting the next component anyway\./)
+    await sup.stop()
+  })
+
+  it('gives a given-up child a new chance on restartAll (a fixed configuration)', async () => {
+    const rec = recorder()
+    const out: string[] = []
+    const sup = createSupervisor({
+      children: [spec('badconf', '--crash-after-ms', '0', '--exit-code', '78'), spec('fine')],
+      log: rec.log,
+      output: (name, _stream, line) => out.push(`${name} ${line}`),
+    })
+    sup.start()
+    await waitFor(
+      'the first give-up',
+      () => sup.status()[0].state === 'given-up' && sup.status()[1].state === 'running',
+    )
+    sup.restartAll()
+    await waitFor('the second give-up', () => sup.status()[0].starts === 2 && sup.status()[0].state === 'given-up')
+    assert.equal((rec.text().match(/Not restarting \(test badconf\)/g) ?? []).length, 2)
     await sup.stop()
   })
 })
