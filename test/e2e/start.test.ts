@@ -36,7 +36,7 @@ function isGone(pid: number): boolean {
   }
 }
 
-it('vigil start runs filter, collector and dashboard; a message reaches the next hop; SIGINT stops every process', async (t) => {
+it('vigil start runs filter, collector and dashboard; mail flows, also after a filter crash; SIGINT stops every process', async (t) => {
   const missing = ['filter-core', 'collector', 'dashboard/server'].filter(
     (dir) => !existsSync(join(ROOT, dir, 'src/app.ts')),
   )
@@ -110,12 +110,38 @@ it('vigil start runs filter, collector and dashboard; a message reaches the next
     await res.body?.cancel()
   }
 
-  const children = new Set(
-    [...out.matchAll(/Process \[(\d+)\] started \(vigil (?:filter|collector|dashboard)\)/g)].map((m) => Number(m[1])),
+  const startedPids = (name: string) =>
+    [...out.matchAll(new RegExp(`Process \\[(\\d+)\\] started \\(vigil ${name}\\)`, 'g'))].map((m) => Number(m[1]))
+  const [firstFilter] = startedPids('filter')
+  const firstFilterGroup = processesInGroups(new Set([firstFilter]))
+  assert.ok(firstFilterGroup.length >= 2, `expected the filter master and its workers, found ${firstFilterGroup}`)
+
+  // A crashed filter (master killed outright) is restarted; its orphaned workers are killed.
+  process.kill(firstFilter, 'SIGKILL')
+  await waitFor(() => startedPids('filter').length === 2 && out.split('[filter] listening: ').length === 3, {
+    timeoutMs: 60_000,
+    what: 'the restarted filter',
+  }).catch((err: Error) => assert.fail(`${err.message}\n${out}`))
+  assert.match(
+    out,
+    new RegExp(`Process \\[${firstFilter}\\] exited \\(vigil filter\\) after [\\d.]+ s: KILLED, signal 9`),
   )
+  assert.match(out, /Restarting \(vigil filter\) in 1\.0 s\./)
+  await waitFor(() => firstFilterGroup.every(isGone), { timeoutMs: 10_000, what: 'the old filter workers to be gone' })
+  const again = await sendMail({
+    port: filterPort,
+    from: 'sender@example.org',
+    to: ['rcpt@example.com'],
+    data: 'From: sender@example.org\r\nTo: rcpt@example.com\r\nSubject: after restart\r\n\r\nStill flowing.\r\n',
+  })
+  assert.ok(again.accepted, `the restarted filter did not accept the message: ${again.finalReply?.raw ?? again.error}`)
+  const both = await sink.waitForMessages(2, 60_000)
+  assert.equal(both[1].header('subject'), 'after restart')
+
+  const children = new Set(['filter', 'collector', 'dashboard'].map((n) => startedPids(n).at(-1) as number))
   assert.equal(children.size, 3, out)
   const everyPid = processesInGroups(children)
-  assert.ok(everyPid.length >= 2, `expected the components and their workers, found ${everyPid}`)
+  assert.ok(everyPid.length >= 4, `expected the components and the filter's workers, found ${everyPid}`)
 
   sup.kill('SIGINT')
   assert.equal(await exited, 0, out)
