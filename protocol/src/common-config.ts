@@ -9,7 +9,10 @@ import { DEFAULT_OUTER, DEFAULT_REDIS_LOGGING_KEY, DEFAULT_RESPONDER } from './e
 /** A ZMQ endpoint: ipc://path, tcp://host:port or tcp://[v6]:port. */
 export const zmqEndpoint = z
   .string()
-  .regex(/^(ipc:\/\/.+|tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+):(\d{1,5}|\*))$/, 'expected ipc://PATH or tcp://HOST:PORT')
+  .regex(
+    /^(ipc:\/\/.+|tcp:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.*-]+):(\d{1,5}|\*))$/,
+    'expected ipc://PATH or tcp://HOST:PORT',
+  )
 
 /** `host:port`, `[v6]:port` or an absolute unix socket path, as in amavis's @storage_redis_dsn `server`. */
 export const redisDsn = z.strictObject({

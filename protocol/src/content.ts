@@ -14,7 +14,18 @@ export const CC = {
 } as const
 export type Ccat = { major: number; minor: number }
 
-export const CCAT_MAJOR_NAMES = ['CatchAll', 'Clean', 'MtaFailed', 'Oversized', 'BadHdr', 'Spammy', 'Spam', 'Unchecked', 'Banned', 'Virus'] as const
+export const CCAT_MAJOR_NAMES = [
+  'CatchAll',
+  'Clean',
+  'MtaFailed',
+  'Oversized',
+  'BadHdr',
+  'Spammy',
+  'Spam',
+  'Unchecked',
+  'Banned',
+  'Virus',
+] as const
 const MINOR_NAMES: Record<string, string> = {
   '1,1': 'CleanTag',
   '2,1': 'MtaTempFailed',

@@ -37,7 +37,11 @@ export interface CounterDef {
   readonly group: MibGroup
   readonly source: CounterSource
   /** OpenMetrics family name (without `_total`) and labels. */
-  readonly metric: { readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly type: 'counter' | 'gauge' | 'info' }
+  readonly metric: {
+    readonly name: string
+    readonly labels: Readonly<Record<string, string>>
+    readonly type: 'counter' | 'gauge' | 'info'
+  }
   /** Multiply the stored value by this to get the metric's unit (ms → s for TimeElapsed*). */
   readonly metricScale: number
 }
@@ -48,7 +52,17 @@ export const AMAVIS_MIB_OID = '1.3.6.1.4.1.15312.2.1'
 export const DIRECTIONS = ['', 'Inbound', 'Outbound', 'Internal', 'Originating', 'OpenRelay'] as const
 export type Direction = (typeof DIRECTIONS)[number]
 /** Major content category display names in SNMP order (group 1.10), spec §7.1. */
-export const CONTENT_CATS = ['Clean', 'MtaFailed', 'Oversized', 'BadHdr', 'Spammy', 'Spam', 'Unchecked', 'Banned', 'Virus'] as const
+export const CONTENT_CATS = [
+  'Clean',
+  'MtaFailed',
+  'Oversized',
+  'BadHdr',
+  'Spammy',
+  'Spam',
+  'Unchecked',
+  'Banned',
+  'Virus',
+] as const
 export const STATUS_GROUPS = [
   'Accepted',
   'RelayedUntagged',
@@ -64,8 +78,28 @@ export const AGE_SLOTS_SECS = [
   0.1, 0.2, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 240, 480, 900, 1800, 3600, 7200, 14400, 28800, 54000, 108000,
 ] as const
 const AGE_MIB_SUFFIX = [
-  '0', '01s', '02s', '05s', '1s', '2s', '4s', '8s', '15s', '30s', '1m', '2m', '4m', '8m', '15m', '30m',
-  '1h', '2h', '4h', '8h', '15h', '30h',
+  '0',
+  '01s',
+  '02s',
+  '05s',
+  '1s',
+  '2s',
+  '4s',
+  '8s',
+  '15s',
+  '30s',
+  '1m',
+  '2m',
+  '4m',
+  '8m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '4h',
+  '8h',
+  '15h',
+  '30h',
 ] as const
 
 function lcFirst(s: string): string {
@@ -133,11 +167,17 @@ function build(): CounterDef[] {
   inMsgs.forEach((n, i) => add(`1.2.${i + 1}`, n, 'C32'))
   ;['Accepted', 'Relayed', 'Discarded', 'NoBounce', 'Bounced', 'Rejected', 'TempFailed'].forEach((s, i) =>
     add(`1.2.${i + 7}`, `InMsgsStatus${s}`, 'C32', {
-      metric: { name: 'amavis_in_msgs_status', labels: { status: snake(s), direction: 'all', oid_group: '1.2' }, type: 'counter' },
+      metric: {
+        name: 'amavis_in_msgs_status',
+        labels: { status: snake(s), direction: 'all', oid_group: '1.2' },
+        type: 'counter',
+      },
     }),
   )
   // 1.3 sizes, 1.4 recips
-  ;['', 'Inbound', 'Outbound', 'Internal', 'Originating', 'OpenRelay'].forEach((d, i) => add(`1.3.${i + 1}`, `InMsgsSize${d}`, 'C64'))
+  ;['', 'Inbound', 'Outbound', 'Internal', 'Originating', 'OpenRelay'].forEach((d, i) =>
+    add(`1.3.${i + 1}`, `InMsgsSize${d}`, 'C64'),
+  )
   ;['', 'Inbound', 'Outbound', 'Internal', 'Originating', 'OpenRelay', 'Local'].forEach((d, i) =>
     add(`1.4.${i + 1}`, `InMsgsRecips${d}`, 'C32'),
   )
@@ -153,12 +193,24 @@ function build(): CounterDef[] {
   ].forEach((n, i) => add(`1.5.${i + 1}`, n, 'C32'))
   // 1.6 OutMsgs, 1.7 OutMsgsSize
   const out6 = ['', 'Relay', 'Submit', 'SubmitQuar', 'SubmitDsn', 'SubmitNotif', 'SubmitAV', 'SubmitArf']
-  for (const p of ['Local', 'SMTP', 'LMTP', 'BSMTP', 'Pipe', 'SQL']) out6.push(`Proto${p}`, `Proto${p}Relay`, `Proto${p}Submit`)
+  for (const p of ['Local', 'SMTP', 'LMTP', 'BSMTP', 'Pipe', 'SQL'])
+    out6.push(`Proto${p}`, `Proto${p}Relay`, `Proto${p}Submit`)
   out6.forEach((s, i) => add(`1.6.${i + 1}`, `OutMsgs${s}`, 'C32'))
   ;['Delivers', 'AttemptFails', 'Rejects'].forEach((s, i) => add(`1.6.${i + 27}`, `OutMsgs${s}`, 'C32'))
   out6.forEach((s, i) => add(`1.7.${i + 1}`, `OutMsgsSize${s}`, 'C64'))
   // 1.8 / 1.9 quarantine
-  const quarCats = ['Arch', 'Clean', 'MtaFailed', 'Oversized', 'BadHdr', 'Spammy', 'Spam', 'Unchecked', 'Banned', 'Virus']
+  const quarCats = [
+    'Arch',
+    'Clean',
+    'MtaFailed',
+    'Oversized',
+    'BadHdr',
+    'Spammy',
+    'Spam',
+    'Unchecked',
+    'Banned',
+    'Virus',
+  ]
   add('1.8.1', 'QuarMsgs', 'C32')
   quarCats.forEach((c, i) =>
     add(`1.8.${i + 2}`, `QuarMsgs${c}`, 'C32', {
@@ -266,9 +318,16 @@ function build(): CounterDef[] {
   )
   // 2.1 process scalars, 2.2 age buckets
   add('2.1.1', 'ProcGone', 'C32')
-  ;['ProcAll', 'ProcIdle', 'ProcBusy', 'ProcBusyTransfer', 'ProcBusyDecode', 'ProcBusyVirus', 'ProcBusySpam', 'ProcBusyOther'].forEach(
-    (n, i) => add(`2.1.${i + 2}`, n, 'G32'),
-  )
+  ;[
+    'ProcAll',
+    'ProcIdle',
+    'ProcBusy',
+    'ProcBusyTransfer',
+    'ProcBusyDecode',
+    'ProcBusyVirus',
+    'ProcBusySpam',
+    'ProcBusyOther',
+  ].forEach((n, i) => add(`2.1.${i + 2}`, n, 'G32'))
   for (let j = 0; j <= 21; j++)
     add(`2.2.${j + 1}`, `ProcBusy${j}`, 'G32', {
       mibName: `procBusy${AGE_MIB_SUFFIX[j]}`,

@@ -120,6 +120,12 @@ export function rot13(s: string): string {
 }
 
 /** The `message` field: `<log_id> <actions joined ','> <content_type> <mail_from> -> <rcpt_to joined ','>`. */
-export function eventMessage(logId: string, actions: string[], contentType: string, mailFrom: string, rcptTo: string[]): string {
+export function eventMessage(
+  logId: string,
+  actions: string[],
+  contentType: string,
+  mailFrom: string,
+  rcptTo: string[],
+): string {
   return `${logId} ${actions.join(',')} ${contentType} ${mailFrom} -> ${rcptTo.join(',')}`
 }

@@ -63,7 +63,9 @@ export function parseFrame(bytes: Uint8Array | string): Frame | ParseError {
       if (!/^\d+$/.test(f[1])) return bad('am.st pid is not a number')
       if (!/^\d+(\.\d*)?$/.test(f[2])) return bad('am.st time is not a number')
       const v = Number(f[2])
-      const time: TimeField = isAbsoluteTime(v) ? { kind: 'abs', secs: v, raw: f[2] } : { kind: 'rel', ms: v, raw: f[2] }
+      const time: TimeField = isAbsoluteTime(v)
+        ? { kind: 'abs', secs: v, raw: f[2] }
+        : { kind: 'rel', ms: v, raw: f[2] }
       const state = f[3] === '-' ? ' ' : f[3]
       const frame: Frame = { topic, pid: Number(f[1]), time, state }
       if (f.length > 4) frame.taskId = f[4]
@@ -111,7 +113,12 @@ export function formatStateFrame(pid: number, time: string, state: string, taskI
 }
 
 /** `am.snmp <name> <type> <value>` (or `am.nanny …`). */
-export function formatSnmpFrame(topic: 'am.snmp' | 'am.nanny', name: string, type: string, value: string | number): string {
+export function formatSnmpFrame(
+  topic: 'am.snmp' | 'am.nanny',
+  name: string,
+  type: string,
+  value: string | number,
+): string {
   return `${topic} ${name} ${type} ${value}`
 }
 

@@ -20,7 +20,8 @@ export interface Logger {
 }
 
 function fmtValue(v: unknown): string {
-  if (v instanceof Error) return JSON.stringify(v.message + ((v as { code?: string }).code ? ` (${(v as { code?: string }).code})` : ''))
+  if (v instanceof Error)
+    return JSON.stringify(v.message + ((v as { code?: string }).code ? ` (${(v as { code?: string }).code})` : ''))
   if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
   try {

@@ -51,10 +51,12 @@ export function parseVigilStats(frame: string | Uint8Array): VigilStats | { erro
   const out: VigilStats = { pid: o.pid as number }
   const nonNeg = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0
   if (o.smtp_protocol_errors !== undefined) {
-    if (typeof o.smtp_protocol_errors !== 'object' || o.smtp_protocol_errors === null) return { error: 'smtp_protocol_errors must be an object' }
+    if (typeof o.smtp_protocol_errors !== 'object' || o.smtp_protocol_errors === null)
+      return { error: 'smtp_protocol_errors must be an object' }
     const errs: Record<string, number> = {}
     for (const [k, n] of Object.entries(o.smtp_protocol_errors)) {
-      if (!(SMTP_PROTOCOL_ERROR_KINDS as readonly string[]).includes(k) || !nonNeg(n)) return { error: `bad smtp_protocol_errors entry ${k}` }
+      if (!(SMTP_PROTOCOL_ERROR_KINDS as readonly string[]).includes(k) || !nonNeg(n))
+        return { error: `bad smtp_protocol_errors entry ${k}` }
       errs[k] = n as number
     }
     out.smtp_protocol_errors = errs

@@ -52,13 +52,23 @@ describe('parseFrame', () => {
     })
   })
   it('reads an empty string value', () => {
-    assert.deepEqual(parseFrame('am.snmp sysContact STR '), { topic: 'am.snmp', name: 'sysContact', type: 'STR', value: '' })
+    assert.deepEqual(parseFrame('am.snmp sysContact STR '), {
+      topic: 'am.snmp',
+      name: 'sysContact',
+      type: 'STR',
+      value: '',
+    })
   })
   it('reads FLUSH on the SNMP channel', () => {
     assert.deepEqual(parseFrame('am.snmp FLUSH'), { topic: 'am.snmp', name: 'FLUSH' })
   })
   it('reads the responder undefined-value form', () => {
-    assert.deepEqual(parseFrame('am.nanny ProcGone ? ?'), { topic: 'am.nanny', name: 'ProcGone', type: '?', value: '?' })
+    assert.deepEqual(parseFrame('am.nanny ProcGone ? ?'), {
+      topic: 'am.nanny',
+      name: 'ProcGone',
+      type: '?',
+      value: '?',
+    })
   })
   it('reads PID lists, including an empty one', () => {
     assert.deepEqual(parseFrame('am.proc.busy 4307 4308'), { topic: 'am.proc.busy', pids: [4307, 4308] })

@@ -5,7 +5,10 @@ import { eventMessage, formatEventTimestamp, isoWeekDate, rot13 } from '../src/e
 
 describe('encodeAmavisJson', () => {
   it('sorts keys, so @timestamp comes first, and writes no whitespace', () => {
-    assert.equal(encodeAmavisJson({ type: 'amavis', '@timestamp': 't', a: [1, 2] }), '{"@timestamp":"t","a":[1,2],"type":"amavis"}')
+    assert.equal(
+      encodeAmavisJson({ type: 'amavis', '@timestamp': 't', a: [1, 2] }),
+      '{"@timestamp":"t","a":[1,2],"type":"amavis"}',
+    )
   })
   it('keeps %.3f numbers verbatim', () => {
     assert.equal(encodeAmavisJson({ spam_score: num3(-1.9), t: num3(0.02) }), '{"spam_score":-1.900,"t":0.020}')
@@ -17,7 +20,10 @@ describe('encodeAmavisJson', () => {
     )
   })
   it('omits undefined members and keeps null', () => {
-    assert.equal(encodeAmavisJson({ mail_id: null, x: undefined, b: true, c: false }), '{"b":true,"c":false,"mail_id":null}')
+    assert.equal(
+      encodeAmavisJson({ mail_id: null, x: undefined, b: true, c: false }),
+      '{"b":true,"c":false,"mail_id":null}',
+    )
   })
   it('refuses to build a RawNumber from text that is not a number', () => {
     assert.throws(() => new RawNumber('1; drop'))

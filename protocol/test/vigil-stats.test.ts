@@ -3,9 +3,20 @@ import assert from 'node:assert/strict'
 import { formatVigilStats, parseVigilStats } from '../src/vigil-stats.ts'
 
 test('formats and parses a vigil.stats record', () => {
-  const line = formatVigilStats({ pid: 4321, smtp_protocol_errors: { line_too_long: 1, bad_sequence: 2 }, events_dead_lettered: 3 })
-  assert.equal(line, 'vigil.stats {"pid":4321,"smtp_protocol_errors":{"line_too_long":1,"bad_sequence":2},"events_dead_lettered":3}')
-  assert.deepEqual(parseVigilStats(Buffer.from(line)), { pid: 4321, smtp_protocol_errors: { line_too_long: 1, bad_sequence: 2 }, events_dead_lettered: 3 })
+  const line = formatVigilStats({
+    pid: 4321,
+    smtp_protocol_errors: { line_too_long: 1, bad_sequence: 2 },
+    events_dead_lettered: 3,
+  })
+  assert.equal(
+    line,
+    'vigil.stats {"pid":4321,"smtp_protocol_errors":{"line_too_long":1,"bad_sequence":2},"events_dead_lettered":3}',
+  )
+  assert.deepEqual(parseVigilStats(Buffer.from(line)), {
+    pid: 4321,
+    smtp_protocol_errors: { line_too_long: 1, bad_sequence: 2 },
+    events_dead_lettered: 3,
+  })
 })
 
 const bad: [string, RegExp][] = [

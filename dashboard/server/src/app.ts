@@ -99,7 +99,12 @@ export function createDashboard(_common: CommonConfig, cfg: DashboardConfig, dep
       const { host, port } = splitHostPort(cfg.listen)
       await app.listen({ host, port })
       const a = app.server.address()
-      address = a && typeof a === 'object' ? (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`) : cfg.listen
+      address =
+        a && typeof a === 'object'
+          ? a.family === 'IPv6'
+            ? `[${a.address}]:${a.port}`
+            : `${a.address}:${a.port}`
+          : cfg.listen
       deps.log.info('Dashboard listening.', { url: `http://${address}/`, collector: cfg.collector_http })
     },
     async stop() {

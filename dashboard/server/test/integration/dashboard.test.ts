@@ -19,10 +19,17 @@ async function startStack(t: import('node:test').TestContext) {
   const common = commonConfigSchema.parse({
     home,
     myhostname: 'mx-test.example',
-    zmq: { inner: [inner], outer: `tcp://127.0.0.1:${await freePort()}`, snmp: `tcp://127.0.0.1:${await freePort()}`, events: `ipc://${join(home, 'ev.sock')}` },
+    zmq: {
+      inner: [inner],
+      outer: `tcp://127.0.0.1:${await freePort()}`,
+      snmp: `tcp://127.0.0.1:${await freePort()}`,
+      events: `ipc://${join(home, 'ev.sock')}`,
+    },
   })
   const httpPort = await freePort()
-  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: `127.0.0.1:${httpPort}` }), { log })
+  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: `127.0.0.1:${httpPort}` }), {
+    log,
+  })
   await collector.start()
   t.after(() => collector.stop())
   const dash = createDashboard(
@@ -83,7 +90,10 @@ test('renders live processes in a real headless Chromium', async (t) => {
     await new Promise((r) => setTimeout(r, 100))
   }
   const page = await openPage(t, `http://${dash.address}/`)
-  await page.waitFor(`[...document.querySelectorAll('#procs td')].some((td) => td.textContent === '5151')`, 'the process row')
+  await page.waitFor(
+    `[...document.querySelectorAll('#procs td')].some((td) => td.textContent === '5151')`,
+    'the process row',
+  )
   await page.waitFor(`document.getElementById('conn').className === 'conn up'`, 'the event stream to connect')
   if (process.env.VIGIL_SCREENSHOT) await page.screenshot(process.env.VIGIL_SCREENSHOT)
   const dom = await page.html()
