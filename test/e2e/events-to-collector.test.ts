@@ -5,69 +5,25 @@
 // smtp-source/smtp-sink from the harness.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Request } from 'zeromq'
-import { commonConfigSchema, createLogger, eventsSocket, innerSocket } from '@vigil/protocol'
-import { freePorts, runSmtpSource, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+import { runSmtpSource, waitFor } from '../harness/index.ts'
+import { needs, startStack } from './stack.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const N = 4
 
 test('N messages through the filter show up as N events, N InMsgs and busy-then-idle workers in the collector', async (t) => {
-  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts'].filter((f) => !existsSync(join(ROOT, f)))
-  if (missing.length > 0) {
-    t.skip(`needs ${missing.join(' and ')}`)
-    return
-  }
-  const { createCollector } = await import('@vigil/collector/app.ts')
-  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
-  const { createFilter } = await import('@vigil/filter-core/app.ts')
-  const { filterConfigSchema } = await import('@vigil/filter-core/config.ts')
-
-  const home = await tmpDir(t, 'e2e-events')
-  const sink = await startSmtpSink(t)
-  const [filterPort, outerPort, snmpPort] = await freePorts(3)
-  const common = commonConfigSchema.parse({
-    home,
+  if (!needs(t, 'collector/src/app.ts', 'filter-core/src/app.ts')) return
+  const stack = await startStack(t, {
+    name: 'e2e-events',
     myhostname: 'events.e2e.test',
-    log_level: 'warn',
-    zmq: {
-      inner: [innerSocket(home)],
-      outer: `tcp://127.0.0.1:${outerPort}`,
-      snmp: `tcp://127.0.0.1:${snmpPort}`,
-      events: eventsSocket(home),
-    },
+    collector: { http_listen: '127.0.0.1:0', nanny_interval_secs: 1 },
+    maxServers: 2,
   })
-  let logs = ''
-  const log = createLogger({ name: 'e2e', level: 'warn', write: (l) => (logs += l + '\n') })
-  const collector = createCollector(
-    common,
-    collectorConfigSchema.parse({ http_listen: '127.0.0.1:0', nanny_interval_secs: 1 }),
-    {
-      log,
-    },
-  )
-  await collector.start()
-  t.after(() => collector.stop())
-  const http = collector
-    .describe()
-    .find((l) => l.startsWith('HTTP'))!
-    .replace(/^.*http:\/\//, '')
-  const filter = createFilter(
-    common,
-    filterConfigSchema.parse({
-      listen: [`127.0.0.1:${filterPort}`],
-      forward_method: `smtp:[127.0.0.1]:${sink.port}`,
-      max_servers: 2,
-      zmq_slow_joiner_ms: 200,
-    }),
-    { log },
-  )
-  await filter.start()
-  t.after(() => filter.stop())
+  const { home, common, filterPort } = stack
+  const http = stack.http!
+  const sink = stack.sink!
 
   const src = await runSmtpSource({ port: filterPort, count: N, sessions: 2, sizeBytes: 1500, timeoutMs: 120_000 })
   assert.equal(src.code, 0, src.stderr)
@@ -82,7 +38,7 @@ test('N messages through the filter show up as N events, N InMsgs and busy-then-
     },
     { timeoutMs: 20_000, what: `${N} events in /api/events` },
   )
-  assert.equal(events.length, N, logs)
+  assert.equal(events.length, N, stack.logs)
   for (const e of events) {
     assert.equal(e.type, 'amavis')
     assert.equal(e.host, 'events.e2e.test')

@@ -5,20 +5,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import {
-  commonConfigSchema,
-  COUNTERS_BY_NAME,
-  CONTENT_CATS,
-  createLogger,
-  eventsSocket,
-  innerSocket,
-} from '@vigil/protocol'
-import { freePorts, runSmtpSource, startSmtpSink, startSnmpd, tmpDir, waitFor } from '../harness/index.ts'
+import { COUNTERS_BY_NAME, CONTENT_CATS } from '@vigil/protocol'
+import { runSmtpSource, startSnmpd, tmpDir, waitFor } from '../harness/index.ts'
+import { needs, ROOT, startStack } from './stack.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/amavis-status.mjs')
 const N = 6
 const oid = (name: string) => COUNTERS_BY_NAME.get(name)![0].oid
@@ -33,52 +24,20 @@ function parseGet(out: string): Map<string, bigint> {
 }
 
 test('after N messages through the filter, SNMP inMsgs and the content counters moved by exactly N and the process gauges match amavis-status', async (t) => {
-  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts', 'snmp-agent/src/app.ts'].filter(
-    (f) => !existsSync(join(ROOT, f)),
-  )
-  if (missing.length > 0) {
-    t.skip(`needs ${missing.join(' and ')}`)
-    return
-  }
-  const { createCollector } = await import('@vigil/collector/app.ts')
-  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
-  const { createFilter } = await import('@vigil/filter-core/app.ts')
-  const { filterConfigSchema } = await import('@vigil/filter-core/config.ts')
+  if (!needs(t, 'collector/src/app.ts', 'filter-core/src/app.ts', 'snmp-agent/src/app.ts')) return
   const { createSnmpAgent } = await import('@vigil/snmp-agent/app.ts')
   const { snmpAgentConfigSchema } = await import('@vigil/snmp-agent/config.ts')
 
-  const home = await tmpDir(t, 'e2e-snmp')
   const spool = await tmpDir(t, 'e2e-spool')
-  const sink = await startSmtpSink(t)
   const snmpd = await startSnmpd(t)
-  const [filterPort, outerPort, snmpPort] = await freePorts(3)
-  const outer = `tcp://127.0.0.1:${outerPort}`
-  const common = commonConfigSchema.parse({
-    home,
+  const stack = await startStack(t, {
+    name: 'e2e-snmp',
     myhostname: 'snmp.e2e.test',
-    snmp_location: 'Grüße aus Köln',
-    log_level: 'warn',
-    zmq: { inner: [innerSocket(home)], outer, snmp: `tcp://127.0.0.1:${snmpPort}`, events: eventsSocket(home) },
+    common: { snmp_location: 'Grüße aus Köln' },
+    maxServers: 2,
   })
-  let logs = ''
-  const log = createLogger({ name: 'e2e', level: 'warn', write: (l) => (logs += l + '\n') })
-  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: '', nanny_interval_secs: 1 }), {
-    log,
-  })
-  await collector.start()
-  t.after(() => collector.stop())
-  const filter = createFilter(
-    common,
-    filterConfigSchema.parse({
-      listen: [`127.0.0.1:${filterPort}`],
-      forward_method: `smtp:[127.0.0.1]:${sink.port}`,
-      max_servers: 2,
-      zmq_slow_joiner_ms: 200,
-    }),
-    { log },
-  )
-  await filter.start()
-  t.after(() => filter.stop())
+  const { common, log, outer, filterPort } = stack
+  const sink = stack.sink!
   const agent = createSnmpAgent(
     common,
     snmpAgentConfigSchema.parse({
@@ -116,7 +75,7 @@ test('after N messages through the filter, SNMP inMsgs and the content counters 
   await new Promise((r) => setTimeout(r, 1500))
   after = await read()
   const delta = (name: string) => after.get(oid(name))! - before.get(oid(name))!
-  assert.equal(delta('InMsgs'), BigInt(N), logs)
+  assert.equal(delta('InMsgs'), BigInt(N), stack.logs)
   assert.equal(delta('InMsgsRecips'), BigInt(N))
   const perCat = CONTENT_CATS.map((c) => delta(`Content${c}Msgs`))
   assert.equal(

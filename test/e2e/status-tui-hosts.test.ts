@@ -3,41 +3,22 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { commonConfigSchema, createLogger, formatAbsTime, innerSocket, eventsSocket } from '@vigil/protocol'
-import { freePorts, resolveBinary, tmpDir, waitFor } from '../harness/index.ts'
+import { formatAbsTime } from '@vigil/protocol'
+import { resolveBinary, waitFor } from '../harness/index.ts'
+import { needs, ROOT, startStack } from './stack.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/amavis-status.mjs')
 
 test('full screen with --api shows a host column and f cycles the host filter', async (t) => {
-  if (!existsSync(join(ROOT, 'collector/src/app.ts'))) {
-    t.skip('needs collector/src/app.ts')
-    return
-  }
+  if (!needs(t, 'collector/src/app.ts')) return
   resolveBinary('tmux')
-  const { createCollector } = await import('@vigil/collector/app.ts')
-  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
-  const home = await tmpDir(t, 'e2e-status-hosts')
-  const [outerPort, snmpPort, httpPort] = await freePorts(3)
-  const common = commonConfigSchema.parse({
-    home,
+  const { collector, http } = await startStack(t, {
+    name: 'e2e-status-hosts',
     myhostname: 'mx0.e2e.test',
-    log_level: 'warn',
-    zmq: {
-      inner: [innerSocket(home)],
-      outer: `tcp://127.0.0.1:${outerPort}`,
-      snmp: `tcp://127.0.0.1:${snmpPort}`,
-      events: eventsSocket(home),
-    },
+    collector: { http_listen: '127.0.0.1:0' },
+    logLevel: 'error',
   })
-  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: `127.0.0.1:${httpPort}` }), {
-    log: createLogger({ name: 'e2e', level: 'error', write: () => {} }),
-  })
-  await collector.start()
-  t.after(() => collector.stop())
   const now = Date.now() / 1000
   await collector.internals.inject('mx1', [`am.st 20 ${formatAbsTime(now - 3)} m 00020-01`])
   await collector.internals.inject('mx1', ['am.st 20 100 S 00020-01'])
@@ -53,7 +34,7 @@ test('full screen with --api shows a host column and f cycles the host filter', 
       tmux('kill-server')
     } catch {}
   })
-  const cmd = `NCURSES_NO_UTF8_ACS=1 VIGIL_CONFIG= '${process.execPath}' '${BIN}' --tui -w 0.3 --api http://127.0.0.1:${httpPort}; echo "EXITED-$?"; sleep 60`
+  const cmd = `NCURSES_NO_UTF8_ACS=1 VIGIL_CONFIG= '${process.execPath}' '${BIN}' --tui -w 0.3 --api http://${http}; echo "EXITED-$?"; sleep 60`
   tmux('new-session', '-d', '-s', 'st', '-x', '110', '-y', '30', cmd)
   const screen = () => tmux('capture-pane', '-p', '-t', 'st')
   const rows = (s: string) => [...s.matchAll(/^\s+(\d+) (mx\d) +(\S) /gm)].map((m) => `${m[2]}/${m[1]}${m[3]}`)

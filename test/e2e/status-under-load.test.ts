@@ -4,58 +4,27 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { commonConfigSchema, createLogger, eventsSocket, innerSocket, STATE_LETTERS } from '@vigil/protocol'
+import { STATE_LETTERS } from '@vigil/protocol'
 import { framesEpochMs, parseFramesFile, replayPlain } from '@vigil/status-cli/replay.ts'
-import { freePorts, runSmtpSource, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+import { runSmtpSource, waitFor } from '../harness/index.ts'
+import { needs, ROOT, startStack } from './stack.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/amavis-status.mjs')
 const HEADER =
   'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n           or state   idle or busy\n'
 
 test('under smtp-source load, amavis-status -c shows the busy filter workers with sensible letters', async (t) => {
-  const missing = ['collector/src/app.ts', 'filter-core/src/app.ts'].filter((f) => !existsSync(join(ROOT, f)))
-  if (missing.length > 0) {
-    t.skip(`needs ${missing.join(' and ')}`)
-    return
-  }
-  const { createCollector } = await import('@vigil/collector/app.ts')
-  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
-  const { createFilter } = await import('@vigil/filter-core/app.ts')
-  const { filterConfigSchema } = await import('@vigil/filter-core/config.ts')
-
-  const home = await tmpDir(t, 'e2e-status')
-  const sink = await startSmtpSink(t, { dataDelaySecs: 1 })
-  const [filterPort, outerPort, snmpPort] = await freePorts(3)
-  const outer = `tcp://127.0.0.1:${outerPort}`
-  const common = commonConfigSchema.parse({
-    home,
+  if (!needs(t, 'collector/src/app.ts', 'filter-core/src/app.ts')) return
+  const stack = await startStack(t, {
+    name: 'e2e-status',
     myhostname: 'status.e2e.test',
-    log_level: 'warn',
-    zmq: { inner: [innerSocket(home)], outer, snmp: `tcp://127.0.0.1:${snmpPort}`, events: eventsSocket(home) },
+    maxServers: 3,
+    sink: { dataDelaySecs: 1 },
   })
-  let logs = ''
-  const log = createLogger({ name: 'e2e', level: 'warn', write: (l) => (logs += l + '\n') })
-  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: '', nanny_interval_secs: 1 }), {
-    log,
-  })
-  await collector.start()
-  t.after(() => collector.stop())
-  const filter = createFilter(
-    common,
-    filterConfigSchema.parse({
-      listen: [`127.0.0.1:${filterPort}`],
-      forward_method: `smtp:[127.0.0.1]:${sink.port}`,
-      max_servers: 3,
-      zmq_slow_joiner_ms: 200,
-    }),
-    { log },
-  )
-  await filter.start()
-  t.after(() => filter.stop())
+  const { home, outer, filterPort } = stack
+  const sink = stack.sink!
 
   const recording = join(home, 'load.frames')
   const child = spawn(process.execPath, [BIN, '-c', '12', '-w', '1', '--connect', outer, '--record', recording], {
@@ -82,7 +51,7 @@ test('under smtp-source load, amavis-status -c shows the busy filter workers wit
   if (process.env.VIGIL_SHOW_OUTPUT) process.stderr.write(err)
   assert.equal(out, HEADER + '\n'.repeat(12), 'stdout carries only the header and the cycle separators')
   const busy = err.split('\n').filter((l) => l.startsWith('PID '))
-  assert.ok(busy.length > 0, `no busy worker was ever shown:\n${err}\n${logs}`)
+  assert.ok(busy.length > 0, `no busy worker was ever shown:\n${err}\n${stack.logs}`)
   const letters = new Set<string>(STATE_LETTERS)
   const pids = new Set<number>()
   for (const line of busy) {
