@@ -5,7 +5,7 @@ import { Publisher, Request, Subscriber, Push } from 'zeromq'
 import { commonConfigSchema, createLogger, type CommonConfig } from '@vigil/protocol'
 import { collectorConfigSchema, type CollectorConfig } from '../src/config.ts'
 import { createCollector } from '../src/app.ts'
-import type { Owner } from '../../test/harness/index.ts'
+import { tmpDir, type Owner } from '../../test/harness/index.ts'
 
 export interface TestEnv {
   dir: string
@@ -40,6 +40,30 @@ export async function startCollector(t: Owner, env: TestEnv) {
   t.after(() => c.stop())
   await c.start()
   return c
+}
+
+/** A collector started on `testConfig(dir, common, section)` in a fresh temp dir `vigil-<prefix>-…`. */
+export async function collectorInTmp(
+  t: Owner,
+  prefix: string,
+  common: Record<string, unknown> = {},
+  section: Record<string, unknown> = {},
+) {
+  const dir = await tmpDir(t, prefix)
+  const env = testConfig(dir, common, section)
+  const c = await startCollector(t, env)
+  return { dir, env, c }
+}
+
+/**
+ * An amavis child on `env`'s first inner endpoint and a subscriber (to `prefixes`) on its outer
+ * one, synced with `probe` (see syncBus).
+ */
+export async function busClients(t: Owner, env: TestEnv, prefixes?: string[], probe?: string) {
+  const pub = amavisChild(t, env.common.zmq.inner[0])
+  const sub = outerSubscriber(t, env.common.zmq.outer, prefixes)
+  await syncBus(pub, sub, probe)
+  return { pub, sub }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

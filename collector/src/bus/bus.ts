@@ -7,6 +7,7 @@
 // Both feed every inner message to the ingest (table and totals) with the host it came from.
 import type { Logger } from '@vigil/protocol'
 import type { Ingest } from '../ingest.ts'
+import type { OuterPublisher } from './outer-publisher.ts'
 import type { BusStats } from './stats.ts'
 
 export interface HostGroup {
@@ -36,4 +37,29 @@ export interface Bus {
   publishOuter(parts: string[]): Promise<void>
   describe(): string[]
   readonly mode: 'native' | 'js'
+}
+
+/** Bus.inject and Bus.publishOuter of a bus whose outer side is `outer` (both siblings share them). */
+export function outerInjectors(
+  o: BusOptions,
+  outer: Pick<OuterPublisher, 'send'>,
+): Pick<Bus, 'inject' | 'publishOuter'> {
+  return {
+    async inject(host, parts) {
+      o.stats.framesInjected += parts.length
+      if (
+        o.ingest.handle(
+          host,
+          parts.map((p) => Buffer.from(p)),
+        )
+      )
+        outer.send(parts)
+    },
+    async publishOuter(parts) {
+      o.stats.framesInjected += parts.length
+      o.stats.messagesIn++
+      o.stats.framesIn += parts.length
+      outer.send(parts)
+    },
+  }
 }

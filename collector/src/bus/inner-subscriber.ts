@@ -5,8 +5,8 @@
 // libzmq has queued without a poll per message, and waits (receiveTimeout -1) only when the
 // queue is empty. It yields to the event loop every BATCH messages so timers and HTTP still run.
 import { Subscriber } from 'zeromq'
-import { ErrorCode, VigilError, type Logger } from '@vigil/protocol'
-import { closeNow, isTcp, needsIpv6, prepareBind } from './sockets.ts'
+import type { Logger } from '@vigil/protocol'
+import { bindOrThrow, closeNow, isTcp, needsIpv6 } from './sockets.ts'
 import type { BusStats } from './stats.ts'
 
 export const BATCH = 1000
@@ -105,19 +105,7 @@ export function createInnerSubscriber(o: InnerSubscriberOptions): InnerSubscribe
     host: o.host,
     endpoints: o.endpoints,
     async start() {
-      for (const ep of o.endpoints) {
-        try {
-          await prepareBind(ep)
-          await sock.bind(ep)
-        } catch (err) {
-          closeNow(sock)
-          throw new VigilError(
-            ErrorCode.ZMQ_BIND_FAILED,
-            `Cannot bind the inner socket ${ep}: ${(err as Error).message}.`,
-            { cause: err },
-          )
-        }
-      }
+      for (const ep of o.endpoints) await bindOrThrow(sock, ep, 'inner')
       loop = batchReceiveLoop(sock, handle, () => stopped, onError)
     },
     async stop() {

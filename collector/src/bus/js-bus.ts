@@ -2,7 +2,7 @@
 // Malformed messages are dropped (counted); with outer_nodrop, HWM refusals are counted.
 import { createInnerSubscriber } from './inner-subscriber.ts'
 import { createOuterPublisher } from './outer-publisher.ts'
-import type { Bus, BusOptions } from './bus.ts'
+import { outerInjectors, type Bus, type BusOptions } from './bus.ts'
 
 export function createJsBus(o: BusOptions): Bus {
   const outer = createOuterPublisher({
@@ -39,22 +39,7 @@ export function createJsBus(o: BusOptions): Bus {
       })()
       return stopping
     },
-    async inject(host, parts) {
-      o.stats.framesInjected += parts.length
-      if (
-        o.ingest.handle(
-          host,
-          parts.map((p) => Buffer.from(p)),
-        )
-      )
-        outer.send(parts)
-    },
-    async publishOuter(parts) {
-      o.stats.framesInjected += parts.length
-      o.stats.messagesIn++
-      o.stats.framesIn += parts.length
-      outer.send(parts)
-    },
+    ...outerInjectors(o, outer),
     describe() {
       return [
         ...o.groups.map((g) => `inner SUB (${g.host}): ${g.endpoints.join(', ')}`),

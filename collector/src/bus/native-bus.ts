@@ -11,11 +11,10 @@
 // counted). Only two proxies exist whatever the number of hosts: each holds one libuv threadpool
 // thread for its lifetime (main.ts raises UV_THREADPOOL_SIZE accordingly).
 import { Proxy, Publisher, Subscriber, XPublisher, XSubscriber, type Socket } from 'zeromq'
-import { ErrorCode, VigilError } from '@vigil/protocol'
 import { batchReceiveLoop, createInnerSubscriber, type InnerSubscriber } from './inner-subscriber.ts'
 import { createOuterPublisher } from './outer-publisher.ts'
-import { closeNow, isTcp, needsIpv6, prepareBind } from './sockets.ts'
-import type { Bus, BusOptions } from './bus.ts'
+import { bindOrThrow, closeNow, isTcp, needsIpv6 } from './sockets.ts'
+import { outerInjectors, type Bus, type BusOptions } from './bus.ts'
 
 let seq = 0
 let threadsHeld = 0
@@ -118,18 +117,8 @@ export function createNativeBus(o: BusOptions): Bus {
       },
     )
 
-  const bind = async (sock: Socket, ep: string, what: string) => {
-    try {
-      await prepareBind(ep)
-      await sock.bind(ep)
-    } catch (err) {
-      throw new VigilError(
-        ErrorCode.ZMQ_BIND_FAILED,
-        `Cannot bind the ${what} socket ${ep}: ${(err as Error).message}.`,
-        { cause: err },
-      )
-    }
-  }
+  // stop() closes every socket, so a failed bind leaves them open until then.
+  const bind = (sock: Socket, ep: string, what: string) => bindOrThrow(sock, ep, what, { keepOpen: true })
 
   const bus: Bus = {
     mode: 'native',
@@ -167,22 +156,7 @@ export function createNativeBus(o: BusOptions): Bus {
       for (const s of [xsubA, xpubA, xsubB, xpubB]) closeNow(s)
       releaseProxyThreads()
     },
-    async inject(host, parts) {
-      o.stats.framesInjected += parts.length
-      if (
-        o.ingest.handle(
-          host,
-          parts.map((p) => Buffer.from(p)),
-        )
-      )
-        sender.send(parts)
-    },
-    async publishOuter(parts) {
-      o.stats.framesInjected += parts.length
-      o.stats.messagesIn++
-      o.stats.framesIn += parts.length
-      sender.send(parts)
-    },
+    ...outerInjectors(o, sender),
     describe() {
       return [
         `inner SUB (${fast.host}): ${fast.endpoints.join(', ')} (native proxy)`,

@@ -5,8 +5,7 @@
 // would overflow any subscriber's queue fails at once with EAGAIN, is sent to no one, and is counted.
 import { Publisher, XPublisher } from 'zeromq'
 import type { Logger } from '@vigil/protocol'
-import { ErrorCode, VigilError } from '@vigil/protocol'
-import { closeNow, isTcp, needsIpv6, prepareBind } from './sockets.ts'
+import { bindOrThrow, closeNow, isTcp, needsIpv6 } from './sockets.ts'
 import type { BusStats } from './stats.ts'
 
 export interface OuterPublisherOptions {
@@ -53,20 +52,7 @@ export function createOuterPublisher(o: OuterPublisherOptions): OuterPublisher {
   return {
     endpoint: o.endpoint,
     async start() {
-      try {
-        if (o.mode === 'connect') sock.connect(o.endpoint)
-        else {
-          await prepareBind(o.endpoint)
-          await sock.bind(o.endpoint)
-        }
-      } catch (err) {
-        closeNow(sock)
-        throw new VigilError(
-          ErrorCode.ZMQ_BIND_FAILED,
-          `Cannot bind the outer socket ${o.endpoint}: ${(err as Error).message}.`,
-          { cause: err },
-        )
-      }
+      await bindOrThrow(sock, o.endpoint, 'outer', { mode: o.mode })
     },
     send(parts) {
       if (stopped || sock.closed) return

@@ -59,3 +59,30 @@ export async function prepareBind(endpoint: string): Promise<void> {
       `Cannot bind ${endpoint}: another process is listening on it (another collector or amavis-services?).`,
     )
 }
+
+/**
+ * prepareBind() and bind() `endpoint` (or, with `mode: 'connect'`, connect to it); any failure
+ * becomes VIGIL_ERR_ZMQ_BIND_FAILED naming the `what` socket, after closing `sock` unless
+ * `keepOpen` (the owner closes it, e.g. in its stop()).
+ */
+export async function bindOrThrow(
+  sock: Socket,
+  endpoint: string,
+  what: string,
+  o: { mode?: 'bind' | 'connect'; keepOpen?: boolean } = {},
+): Promise<void> {
+  try {
+    if (o.mode === 'connect') sock.connect(endpoint)
+    else {
+      await prepareBind(endpoint)
+      await sock.bind(endpoint)
+    }
+  } catch (err) {
+    if (!o.keepOpen) closeNow(sock)
+    throw new VigilError(
+      ErrorCode.ZMQ_BIND_FAILED,
+      `Cannot bind the ${what} socket ${endpoint}: ${(err as Error).message}.`,
+      { cause: err },
+    )
+  }
+}

@@ -1,8 +1,8 @@
 // snmp-responder's REP socket (spec §2.7). Every request gets exactly one reply, so the socket
 // never wedges: bad requests are answered with one `am.error …` frame and counted.
 import { Reply } from 'zeromq'
-import { ErrorCode, VigilError, type Logger } from '@vigil/protocol'
-import { closeNow, needsIpv6, prepareBind } from '../bus/sockets.ts'
+import type { Logger } from '@vigil/protocol'
+import { bindOrThrow, closeNow, needsIpv6 } from '../bus/sockets.ts'
 import type { BusStats } from '../bus/stats.ts'
 import { answerRequest } from './responder-reply.ts'
 import type { Totals } from './totals.ts'
@@ -48,17 +48,7 @@ export function createResponder(o: { endpoint: string; totals: Totals; stats: Bu
   return {
     endpoint: o.endpoint,
     async start() {
-      try {
-        await prepareBind(o.endpoint)
-        await sock.bind(o.endpoint)
-      } catch (err) {
-        closeNow(sock)
-        throw new VigilError(
-          ErrorCode.ZMQ_BIND_FAILED,
-          `Cannot bind the responder socket ${o.endpoint}: ${(err as Error).message}.`,
-          { cause: err },
-        )
-      }
+      await bindOrThrow(sock, o.endpoint, 'responder')
       loop = run()
     },
     async stop() {

@@ -3,8 +3,8 @@
 // malformed ones are counted and dead-lettered, never dropped silently.
 import { Pull } from 'zeromq'
 import { isUtf8 } from 'node:buffer'
-import { ErrorCode, VigilError, type Logger } from '@vigil/protocol'
-import { closeNow, needsIpv6, prepareBind } from '../bus/sockets.ts'
+import type { Logger } from '@vigil/protocol'
+import { bindOrThrow, closeNow, needsIpv6 } from '../bus/sockets.ts'
 import type { BusStats } from '../bus/stats.ts'
 import type { DeadLetter } from '../sinks/dead-letter.ts'
 import type { EventSink, StoredEvent } from '../sinks/sink.ts'
@@ -116,17 +116,7 @@ export function createEventsReceiver(o: {
   return {
     endpoint: o.endpoint,
     async start() {
-      try {
-        await prepareBind(o.endpoint)
-        await sock.bind(o.endpoint)
-      } catch (err) {
-        closeNow(sock)
-        throw new VigilError(
-          ErrorCode.ZMQ_BIND_FAILED,
-          `Cannot bind the events socket ${o.endpoint}: ${(err as Error).message}.`,
-          { cause: err },
-        )
-      }
+      await bindOrThrow(sock, o.endpoint, 'events')
       loop = run()
     },
     async stop() {

@@ -4,26 +4,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { tmpDir } from '../../../test/harness/index.ts'
-import {
-  amavisChild,
-  outerSubscriber,
-  requester,
-  startCollector,
-  syncBus,
-  testConfig,
-  text,
-  waitFor,
-} from '../helpers.ts'
+import { busClients, collectorInTmp, requester, text, waitFor } from '../helpers.ts'
 
 for (const forwarder of ['native', 'js'] as const)
   test(`counts garbage from a real PUB as malformed and keeps forwarding and answering (${forwarder})`, async (t) => {
-    const dir = await tmpDir(t, 'collector-bad')
-    const env = testConfig(dir, {}, { forwarder })
-    const c = await startCollector(t, env)
-    const pub = amavisChild(t, env.common.zmq.inner[0])
-    const sub = outerSubscriber(t, env.common.zmq.outer, ['am.st 99 '])
-    await syncBus(pub, sub, 'am.st 99 1700000000.000 -')
+    const { env, c } = await collectorInTmp(t, 'collector-bad', {}, { forwarder })
+    const { pub, sub } = await busClients(t, env, ['am.st 99 '], 'am.st 99 1700000000.000 -')
     const valid = 'am.st 4321 1700000100.004 m 04321-01'
     let sent = 0
     for (let i = 0; i < 300; i++) {

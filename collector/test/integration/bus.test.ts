@@ -7,7 +7,17 @@ import { Subscriber } from 'zeromq'
 import { createLogger } from '@vigil/protocol'
 import { createCollector } from '../../src/app.ts'
 import { tmpDir, freePort } from '../../../test/harness/index.ts'
-import { amavisChild, outerSubscriber, startCollector, syncBus, testConfig, text, waitFor } from '../helpers.ts'
+import {
+  amavisChild,
+  busClients,
+  collectorInTmp,
+  outerSubscriber,
+  startCollector,
+  syncBus,
+  testConfig,
+  text,
+  waitFor,
+} from '../helpers.ts'
 
 const COLD_START = [
   'am.snmp sysDescr STR amavis-2.13.0 (20230106)',
@@ -21,12 +31,8 @@ const COLD_START = [
 
 for (const forwarder of ['native', 'js'] as const) {
   test(`republishes every inner message unchanged, multi-part boundaries included (${forwarder} forwarder)`, async (t) => {
-    const dir = await tmpDir(t, 'collector-bus')
-    const env = testConfig(dir, {}, { forwarder })
-    const c = await startCollector(t, env)
-    const pub = amavisChild(t, env.common.zmq.inner[0])
-    const sub = outerSubscriber(t, env.common.zmq.outer)
-    await syncBus(pub, sub)
+    const { env, c } = await collectorInTmp(t, 'collector-bus', {}, { forwarder })
+    const { pub, sub } = await busClients(t, env)
 
     const sent: string[][] = [
       ['am.st 4321 1700000100.000 A'],
@@ -51,12 +57,8 @@ for (const forwarder of ['native', 'js'] as const) {
 
 test('counts malformed frames; the js forwarder drops them, the native one forwards them as amavis does', async (t) => {
   for (const forwarder of ['js', 'native'] as const) {
-    const dir = await tmpDir(t, 'collector-bus')
-    const env = testConfig(dir, {}, { forwarder })
-    const c = await startCollector(t, env)
-    const pub = amavisChild(t, env.common.zmq.inner[0])
-    const sub = outerSubscriber(t, env.common.zmq.outer)
-    await syncBus(pub, sub)
+    const { env, c } = await collectorInTmp(t, 'collector-bus', {}, { forwarder })
+    const { pub, sub } = await busClients(t, env)
     await pub.send([Buffer.from([0xff, 0x00, 0xfe])])
     await pub.send('am.st 12 garbage')
     await pub.send('am.st 12 1700000100.000 A')
@@ -73,13 +75,9 @@ test('counts malformed frames; the js forwarder drops them, the native one forwa
 })
 
 test('a subscriber to am.st sees only am.st messages, as amavisd-status subscribes', async (t) => {
-  const dir = await tmpDir(t, 'collector-bus')
-  const env = testConfig(dir)
-  await startCollector(t, env)
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  const st = outerSubscriber(t, env.common.zmq.outer, ['am.st ', 'am.proc.'])
+  const { env } = await collectorInTmp(t, 'collector-bus')
   // an am.proc.busy probe syncs the subscription; then am.snmp must be filtered out, am.st not
-  await syncBus(pub, st, 'am.proc.busy 999999')
+  const { pub, sub: st } = await busClients(t, env, ['am.st ', 'am.proc.'], 'am.proc.busy 999999')
   await pub.send(['am.snmp InMsgs C32 1'])
   await pub.send(['am.st 77 1700000100.000 A'])
   assert.deepEqual(text(await st.receive()), ['am.st 77 1700000100.000 A'])
@@ -116,9 +114,7 @@ test('the minder announces itself with am.st <pid> <abs> FLUSH one second after 
 })
 
 test('publishes each minder round on the outer bus: one am.nanny message, then the two PID lists', async (t) => {
-  const dir = await tmpDir(t, 'collector-bus')
-  const env = testConfig(dir)
-  const c = await startCollector(t, env)
+  const { env, c } = await collectorInTmp(t, 'collector-bus')
   const sub = outerSubscriber(t, env.common.zmq.outer, ['am.nanny ', 'am.proc.'])
   const pub = amavisChild(t, env.common.zmq.inner[0])
   await syncBus(pub, sub, 'am.proc.busy 999999')
@@ -133,12 +129,13 @@ test('publishes each minder round on the outer bus: one am.nanny message, then t
 })
 
 test('with outer_nodrop, a stuck subscriber makes the js forwarder refuse and count messages instead of queueing', async (t) => {
-  const dir = await tmpDir(t, 'collector-bus')
-  const env = testConfig(dir, {}, { forwarder: 'js', outer_nodrop: true, outer_hwm: 10 })
-  const c = await startCollector(t, env)
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  const live = outerSubscriber(t, env.common.zmq.outer)
-  await syncBus(pub, live)
+  const { env, c } = await collectorInTmp(
+    t,
+    'collector-bus',
+    {},
+    { forwarder: 'js', outer_nodrop: true, outer_hwm: 10 },
+  )
+  const { pub, sub: live } = await busClients(t, env)
   live.close() // only the stuck subscriber remains
   const stuck = new Subscriber({ linger: 0, receiveHighWaterMark: 10 })
   stuck.connect(env.common.zmq.outer)
@@ -166,14 +163,11 @@ test('with outer_nodrop, a stuck subscriber makes the js forwarder refuse and co
 })
 
 test('refuses to start on ipc endpoints another collector is listening on, and leaves that one working', async (t) => {
-  const dir = await tmpDir(t, 'collector-bus')
-  const env = testConfig(dir)
-  const first = await startCollector(t, env)
+  const { env, c: first } = await collectorInTmp(t, 'collector-bus')
   const second = createCollector(env.common, env.cfg, { log: createLogger({ name: 'second', write: () => {} }) })
   await assert.rejects(second.start(), { code: 'VIGIL_ERR_ZMQ_BIND_FAILED', message: /another process is listening/ })
   await second.stop()
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  const { pub } = await busClients(t, env)
   await pub.send('am.st 5 1700000100.000 A')
   await waitFor(() => first.internals.table.size === 1, 'first collector still ingesting')
 })

@@ -7,18 +7,7 @@ import { readFile, readdir } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { encodeAmavisJson, formatAbsTime, num3 } from '@vigil/protocol'
-import { tmpDir } from '../../../test/harness/index.ts'
-import {
-  amavisChild,
-  eventsPusher,
-  outerSubscriber,
-  requester,
-  startCollector,
-  syncBus,
-  testConfig,
-  text,
-  waitFor,
-} from '../helpers.ts'
+import { busClients, collectorInTmp, eventsPusher, requester, text, waitFor } from '../helpers.ts'
 import { parseOpenMetrics } from '../http/openmetrics-parser.ts'
 
 const get = async (base: string, path: string) => {
@@ -27,12 +16,9 @@ const get = async (base: string, path: string) => {
 }
 
 test('/api/status, /api/counters and /metrics agree with the responder', async (t) => {
-  const dir = await tmpDir(t, 'collector-http')
-  const env = testConfig(dir)
-  const c = await startCollector(t, env)
+  const { env, c } = await collectorInTmp(t, 'collector-http')
   const base = c.internals.httpAddress!
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  const { pub } = await busClients(t, env)
   const abs = formatAbsTime(Date.now() / 1000)
   await pub.send(`am.st ${process.pid} ${abs} m ${process.pid}-01`)
   await pub.send(`am.st ${process.pid} 5 S ${process.pid}-01`)
@@ -98,9 +84,7 @@ function event(logId: string, total: number) {
 }
 
 test('stores pushed events in the ring, the daily NDJSON file and the histograms; dead-letters bad ones', async (t) => {
-  const dir = await tmpDir(t, 'collector-http')
-  const env = testConfig(dir)
-  const c = await startCollector(t, env)
+  const { dir, env, c } = await collectorInTmp(t, 'collector-http')
   const base = c.internals.httpAddress!
   const push = eventsPusher(t, env.common.zmq.events!)
   const good = [event('01234-01', 0.5), event('01234-02', 2), event('01234-03', 0.004)]
@@ -151,9 +135,7 @@ test('stores pushed events in the ring, the daily NDJSON file and the histograms
 })
 
 test('/api/stream sends a hello, coalesced state changes and summaries as server-sent events', async (t) => {
-  const dir = await tmpDir(t, 'collector-http')
-  const env = testConfig(dir, {}, { stream_summary_interval_secs: 0.2 })
-  const c = await startCollector(t, env)
+  const { c } = await collectorInTmp(t, 'collector-http', {}, { stream_summary_interval_secs: 0.2 })
   const [host, port] = c.internals.httpAddress!.split(':')
   const chunks: string[] = []
   const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {

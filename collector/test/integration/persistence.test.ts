@@ -6,11 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freePort, startRedis, tmpDir, type Owner } from '../../../test/harness/index.ts'
 import {
-  amavisChild,
-  outerSubscriber,
+  busClients,
+  collectorInTmp,
   requester,
   startCollector,
-  syncBus,
   testConfig,
   text,
   waitFor,
@@ -18,8 +17,7 @@ import {
 } from '../helpers.ts'
 
 async function feed(t: Owner, env: TestEnv, c: Awaited<ReturnType<typeof startCollector>>, msgs: string[][]) {
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  const { pub } = await busClients(t, env)
   const before = c.internals.stats.messagesIn
   for (const m of msgs) await pub.send(m)
   await waitFor(() => c.internals.stats.messagesIn >= before + msgs.length, 'messages ingested')
@@ -43,9 +41,7 @@ const BURST = [
 ]
 
 test('keeps the totals, amavisd sysUpTime included, across stop and start', async (t) => {
-  const dir = await tmpDir(t, 'collector-persist')
-  const env = testConfig(dir)
-  const c1 = await startCollector(t, env)
+  const { dir, env, c: c1 } = await collectorInTmp(t, 'collector-persist')
   await feed(t, env, c1, BURST)
   await c1.internals.minderRound()
   const before = await ask(t, env, 'am.snmp?')
@@ -113,9 +109,7 @@ test('starts, counts and stops within seconds when Redis is unreachable, keeping
 })
 
 test('keeps the responder start as sysUpTime across a restart when amavisd never sent its own', async (t) => {
-  const dir = await tmpDir(t, 'collector-persist')
-  const env = testConfig(dir)
-  const c1 = await startCollector(t, env)
+  const { dir, env, c: c1 } = await collectorInTmp(t, 'collector-persist')
   const up1 = (await ask(t, env, 'am.snmp?')).find((f) => f.startsWith('am.snmp sysUpTime '))
   await c1.stop()
   await new Promise((r) => setTimeout(r, 1100))

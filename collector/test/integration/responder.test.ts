@@ -4,24 +4,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Request } from 'zeromq'
-import { tmpDir } from '../../../test/harness/index.ts'
-import {
-  amavisChild,
-  outerSubscriber,
-  requester,
-  startCollector,
-  syncBus,
-  testConfig,
-  text,
-  waitFor,
-} from '../helpers.ts'
+import { busClients, collectorInTmp, requester, text, waitFor } from '../helpers.ts'
 
 test('answers am.snmp? with running totals and am.nanny? with the minder gauges', async (t) => {
-  const dir = await tmpDir(t, 'collector-resp')
-  const env = testConfig(dir)
-  const c = await startCollector(t, env)
-  const pub = amavisChild(t, env.common.zmq.inner[0])
-  await syncBus(pub, outerSubscriber(t, env.common.zmq.outer))
+  const { env, c } = await collectorInTmp(t, 'collector-resp')
+  const { pub } = await busClients(t, env)
   await pub.send('am.snmp FLUSH')
   await pub.send([
     'am.snmp sysDescr STR amavis-2.13.0 (20230106)',
@@ -60,9 +47,7 @@ test('answers am.snmp? with running totals and am.nanny? with the minder gauges'
 })
 
 test('keeps answering after garbage requests, each answered with one am.error frame and counted', async (t) => {
-  const dir = await tmpDir(t, 'collector-resp')
-  const env = testConfig(dir)
-  const c = await startCollector(t, env)
+  const { env, c } = await collectorInTmp(t, 'collector-resp')
   const req = requester(t, env.common.zmq.snmp)
   const garbage: (string | Buffer)[][] = [
     ['am.snmp'],
@@ -89,9 +74,7 @@ test('keeps answering after garbage requests, each answered with one am.error fr
 })
 
 test('serves several REQ clients in turn, as amavis agents on two hosts would', async (t) => {
-  const dir = await tmpDir(t, 'collector-resp')
-  const env = testConfig(dir)
-  await startCollector(t, env)
+  const { env } = await collectorInTmp(t, 'collector-resp')
   const clients: Request[] = [
     requester(t, env.common.zmq.snmp),
     requester(t, env.common.zmq.snmp),
