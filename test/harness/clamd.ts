@@ -1,10 +1,10 @@
 // A private clamd with a generated, EICAR-only signature database: starts in about a second.
-import { connect } from 'node:net'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { EICAR } from './fixtures.ts'
 import { freePort } from './ports.ts'
 import { spawnService, type ServiceProcess } from './process.ts'
+import { streamRequest } from './stream-request.ts'
 import { childScope, tmpDir, type Owner } from './tmp.ts'
 
 export interface ClamdInstance {
@@ -35,25 +35,14 @@ export interface StartClamdOptions {
 type Target = { host: string; port: number } | { path: string }
 
 /** One clamd z-command exchange (session ends when clamd closes). */
-export function clamdRequest(target: Target, payload: Buffer, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = 'path' in target ? connect({ path: target.path }) : connect(target)
-    const chunks: Buffer[] = []
-    const timer = setTimeout(() => {
-      sock.destroy()
-      reject(new Error(`clamd: no reply within ${timeoutMs} ms`))
-    }, timeoutMs)
-    sock.on('data', (d: Buffer) => chunks.push(d))
-    sock.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    sock.once('close', () => {
-      clearTimeout(timer)
-      resolve(Buffer.concat(chunks).toString('utf8').replace(/\0$/, '').trim())
-    })
-    sock.end(payload)
-  })
+export async function clamdRequest(target: Target, payload: Buffer, timeoutMs = 30_000): Promise<string> {
+  const reply = await streamRequest(
+    'path' in target ? { path: target.path } : target,
+    [payload],
+    timeoutMs,
+    () => new Error(`clamd: no reply within ${timeoutMs} ms`),
+  )
+  return reply.toString('utf8').replace(/\0$/, '').trim()
 }
 
 /** The zINSTREAM request for `data` (one chunk, then a zero-length chunk). */

@@ -1,11 +1,11 @@
 // A private spamd: local tests only (no DNS/network), no user config, private site config and
 // home; rules come from the Debian package (/usr/share/spamassassin), never from a sa-update run.
-import { connect } from 'node:net'
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './ports.ts'
 import { runCommand, spawnService, type ServiceProcess } from './process.ts'
+import { streamRequest } from './stream-request.ts'
 import { childScope, tmpDir, type Owner } from './tmp.ts'
 
 export interface SpamdCheckResult {
@@ -39,36 +39,23 @@ export interface StartSpamdOptions {
 }
 
 /** One spamc-protocol request; resolves with the whole response. */
-export function spamdRequest(
+export async function spamdRequest(
   host: string,
   port: number,
   method: string,
   message: Buffer | null,
   timeoutMs = 60_000,
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host, port })
-    const chunks: Buffer[] = []
-    const timer = setTimeout(() => {
-      sock.destroy()
-      reject(new Error(`spamd ${host}:${port}: no reply to ${method} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    sock.on('data', (d: Buffer) => chunks.push(d))
-    sock.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    sock.once('close', () => {
-      clearTimeout(timer)
-      resolve(Buffer.concat(chunks).toString('utf8'))
-    })
-    const head = message
-      ? `${method} SPAMC/1.5\r\nContent-length: ${message.length}\r\nUser: vigil\r\n\r\n`
-      : `${method} SPAMC/1.5\r\n\r\n`
-    sock.write(head)
-    if (message) sock.write(message)
-    sock.end()
-  })
+  const head = message
+    ? `${method} SPAMC/1.5\r\nContent-length: ${message.length}\r\nUser: vigil\r\n\r\n`
+    : `${method} SPAMC/1.5\r\n\r\n`
+  const reply = await streamRequest(
+    { host, port },
+    message ? [head, message] : [head],
+    timeoutMs,
+    () => new Error(`spamd ${host}:${port}: no reply to ${method} within ${timeoutMs} ms`),
+  )
+  return reply.toString('utf8')
 }
 
 /** Parses a SYMBOLS/CHECK response ("Spam: True ; 1000.0 / 5.0"). */
