@@ -161,3 +161,29 @@ test('fails to start with a clear error when a listen address is taken', async (
   const f = await startTestFilter(t, { forwardPort: sink.port, filter: { max_servers: 1 } })
   await assert.rejects(startTestFilter(t, { forwardPort: sink.port, listen: [`127.0.0.1:${f.port}`], filter: { max_servers: 1 } }), /EADDRINUSE/)
 })
+
+test('passes SMTPUTF8/8BITMIME mail on, and refuses UTF-8 addresses for a next hop without SMTPUTF8', async (t) => {
+  const sink = await startSmtpSink(t) // smtp-sink offers 8BITMIME but not SMTPUTF8
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const pull = await startEventsPull(t, eventsEndpoint(home))
+  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
+  await waitWorkersReady(bus, 1)
+  const data = 'From: J\u00f6rg <jorg@example.org>\r\nTo: bea@example.net\r\nSubject: gr\u00fc\u00dfe\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <u8@example.org>\r\n\r\nk\u00e4se\r\n'
+  const ok = await sendMail({ port: f.port, from: 'jorg@example.org', to: ['bea@example.net'], mailParams: 'SMTPUTF8 BODY=8BITMIME', data })
+  assert.equal(ok.finalCode, 250, ok.transcript.join('\n'))
+  const m = (await sink.waitForMessages(1))[0]
+  assert.match(m.mailArgs, /BODY=8BITMIME/)
+  assert.equal(m.header('subject'), Buffer.from('gr\u00fc\u00dfe', 'utf8').toString('latin1'))
+  const ev = (await pull.waitFor(1))[0] as Record<string, any>
+  assert.equal(ev.content_type, 'Clean', 'UTF-8 headers are legitimate with SMTPUTF8')
+  assert.equal(ev.subject, 'gr\u00fc\u00dfe')
+
+  const utf8 = await sendMail({ port: f.port, from: 'j\u00f6rg@example.org', to: ['b\u00e9a@example.net'], mailParams: 'SMTPUTF8', data })
+  assert.equal(utf8.finalCode, 553, utf8.finalReply?.raw)
+  assert.match(utf8.finalReply!.raw, /5\.6\.7 .*does not support SMTPUTF8/)
+  const ev2 = (await pull.waitFor(2))[1] as Record<string, any>
+  assert.equal(ev2.mail_from, 'j\u00f6rg@example.org')
+  assert.deepEqual(ev2.action, ['REJECT'])
+  assert.equal((await sink.messages()).length, 1)
+})
