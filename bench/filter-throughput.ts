@@ -4,6 +4,8 @@
 // vs off, and the peak RSS (VmHWM) of each worker. Bounded: fixed message counts, 120 s cap each.
 //   node --import tsx bench/filter-throughput.ts [--small 400] [--large 120] [--servers 2]
 import { readFileSync } from 'node:fs'
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Pull, Subscriber } from 'zeromq'
 import { commonConfigSchema, createLogger } from '@vigil/protocol'
@@ -11,7 +13,7 @@ import { filterConfigSchema } from '../filter-core/src/config.ts'
 import { createFilter } from '../filter-core/src/app.ts'
 import { freePort, runSmtpSource, startSmtpSink, tmpDir } from '../test/harness/index.ts'
 
-const { values } = parseArgs({ options: { small: { type: 'string' }, large: { type: 'string' }, servers: { type: 'string' } } })
+const { values } = parseArgs({ options: { small: { type: 'string' }, large: { type: 'string' }, servers: { type: 'string' }, role: { type: 'string' }, home: { type: 'string' } } })
 const SERVERS = Number(values.servers ?? 2)
 const SIZES = [
   { label: '4 KiB', bytes: 4096, count: Number(values.small ?? 400) },
@@ -43,25 +45,13 @@ interface BenchFilter {
 async function startFilter(sinkPort: number, monitoring: boolean): Promise<BenchFilter> {
   const home = await tmpDir(null, 'vigil-bench-')
   const common = commonConfigSchema.parse({ home, myhostname: 'bench.test', log_level: 'warn' })
-  // Consumers standing in for the collector, so monitoring output really flows.
-  const sub = new Subscriber({ linger: 0 })
-  const pull = new Pull({ linger: 0 })
-  await sub.bind(`ipc://${home}/amavisd-zmq.sock`)
-  sub.subscribe()
-  await pull.bind(`ipc://${home}/vigil-events.sock`)
-  let frames = 0
-  const drain = [
-    (async () => {
-      try {
-        for await (const m of sub) frames += m.length
-      } catch {}
-    })(),
-    (async () => {
-      try {
-        for await (const _ of pull) frames++
-      } catch {}
-    })(),
-  ]
+  // Consumers standing in for the collector, in their own process (as the collector is), so
+  // monitoring output really flows without competing with the filter master's event loop.
+  const consumer = fork(fileURLToPath(import.meta.url), ['--role', 'consumer', '--home', home], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  await new Promise<void>((resolve, reject) => {
+    consumer.once('message', () => resolve())
+    consumer.once('exit', (c) => reject(new Error(`consumer exited ${c}`)))
+  })
   const port = await freePort()
   const cfg = filterConfigSchema.parse({
     listen: [`127.0.0.1:${port}`],
@@ -84,9 +74,10 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
     pids: () => filter.workerPids(),
     async stop() {
       await filter.stop()
-      sub.close()
-      pull.close()
-      await Promise.all(drain)
+      const frames = await new Promise<number>((resolve) => {
+        consumer.once('message', (m) => resolve(Number(m)))
+        consumer.send('stop')
+      })
       if (monitoring && frames === 0) console.log('  (warning: no monitoring output was received)')
     },
   }
@@ -133,7 +124,33 @@ async function main() {
   }
 }
 
-main().then(
+async function consumerMain(home: string) {
+  const sub = new Subscriber({ linger: 0 })
+  const pull = new Pull({ linger: 0 })
+  await sub.bind(`ipc://${home}/amavisd-zmq.sock`)
+  sub.subscribe()
+  await pull.bind(`ipc://${home}/vigil-events.sock`)
+  let frames = 0
+  void (async () => {
+    try {
+      for await (const m of sub) frames += m.length
+    } catch {}
+  })()
+  void (async () => {
+    try {
+      for await (const _ of pull) frames++
+    } catch {}
+  })()
+  process.on('message', () => {
+    sub.close()
+    pull.close()
+    process.send!(String(frames), () => process.exit(0))
+  })
+  process.send!('ready')
+}
+
+if (values.role === 'consumer') void consumerMain(values.home!)
+else main().then(
   () => process.exit(0),
   (e) => {
     console.error(e)
