@@ -26,9 +26,15 @@ declare -A pkg_of=(
   [spamd]=spamd [spamc]=spamc [spamassassin]=spamassassin
   [smtp-source]=postfix [smtp-sink]=postfix
   [tmux]=tmux [smilint]=smitools
+  [amavis-services]=amavisd-new [amavisd]=amavisd-new
 )
 need_bins=(redis-server redis-cli snmpd snmpget snmpwalk snmpbulkwalk snmpgetnext clamd clamscan spamd spamc spamassassin
-           smtp-source smtp-sink tmux smilint)
+           smtp-source smtp-sink tmux smilint amavis-services amavisd)
+# file (not a binary) -> Debian package. The interop tests (test/interop/) run the real amavis-services and amavisd
+# (never as services) on ZMQ::FFI through a test-only ZMQ::LibZMQ3 shim, because Debian ships no ZMQ::LibZMQ3.
+declare -A pkg_of_file=(
+  [/usr/share/perl5/ZMQ/FFI.pm]=libzmq-ffi-perl
+)
 extra_pkgs=()
 if [[ "${VIGIL_PROVISION_BROWSER:-1}" == 1 ]]; then need_bins+=(chromium); pkg_of[chromium]=chromium; fi
 if [[ "${VIGIL_PROVISION_COMPOSE:-0}" == 1 ]]; then need_bins+=(docker-compose); pkg_of[docker-compose]=docker-compose; fi
@@ -47,6 +53,13 @@ for b in "${need_bins[@]}"; do
   if ! have "$b"; then
     missing+=("$b")
     p=${pkg_of[$b]}
+    [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
+  fi
+done
+for f in "${!pkg_of_file[@]}"; do
+  if [[ ! -e $f ]]; then
+    missing+=("$f")
+    p=${pkg_of_file[$f]}
     [[ " ${pkgs[*]} " == *" $p "* ]] || pkgs+=("$p")
   fi
 done
@@ -108,7 +121,9 @@ fi
 
 still=()
 for b in "${missing[@]}"; do
-  if [[ $b == user:* ]]; then getent passwd "${b#user:}" >/dev/null || still+=("$b"); else have "$b" || still+=("$b"); fi
+  if [[ $b == user:* ]]; then getent passwd "${b#user:}" >/dev/null || still+=("$b")
+  elif [[ $b == /* ]]; then [[ -e $b ]] || still+=("$b")
+  else have "$b" || still+=("$b"); fi
 done
 [[ ${#still[@]} -eq 0 ]] || die "still missing after install: ${still[*]}"
 say "done"
