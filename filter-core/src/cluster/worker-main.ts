@@ -109,3 +109,11 @@ process.on('SIGTERM', () => {
 })
 // The master handles SIGINT for the group.
 process.on('SIGINT', () => {})
+// A bug must not go unseen: report it through the master's log, then die (the master replaces
+// the worker; the client of an interrupted session sees a dropped connection and retries).
+const fatal = (kind: string) => (e: unknown) => {
+  send({ type: 'log', level: 'fatal', msg: `Worker ${kind}; exiting.`, fields: { err: e instanceof Error ? (e.stack ?? e.message) : String(e) } })
+  setTimeout(() => process.exit(70), 50).unref()
+}
+process.on('uncaughtException', fatal('uncaught exception'))
+process.on('unhandledRejection', fatal('unhandled promise rejection'))
