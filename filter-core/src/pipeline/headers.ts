@@ -8,6 +8,7 @@ import type { FilterConfig } from '../config.ts'
 import type { Transaction } from '../smtp/session.ts'
 import type { Settings } from './settings.ts'
 import type { ConnInfo } from './process.ts'
+import { foldHeader, rfc5322Date } from '../notify/message.ts'
 
 export interface HeaderEdits {
   /** Fields prepended to the header, in order (`Name: value`, already folded, no CRLF). */
@@ -17,31 +18,9 @@ export interface HeaderEdits {
   key: string
 }
 
-function rfc2822Date(secs: number): string {
-  const d = new Date(secs * 1000)
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
-  const mons = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-  const p = (n: number) => String(n).padStart(2, '0')
-  const off = -d.getTimezoneOffset()
-  const sign = off >= 0 ? '+' : '-'
-  const tz = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`
-  return `${days[d.getDay()]}, ${d.getDate()} ${mons[d.getMonth()]} ${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${tz}`
-}
-
-/** Folds `tests=[...]` style long values at spaces to lines ≤ 78 characters. */
+/** Folds a long field at spaces (the content modules' folding, with CRLF line ends). */
 function fold(field: string): string {
-  if (field.length <= 78) return field
-  const words = field.split(' ')
-  const lines: string[] = []
-  let cur = ''
-  for (const w of words) {
-    if (cur && cur.length + 1 + w.length > 78) {
-      lines.push(cur)
-      cur = '\t' + w
-    } else cur = cur ? cur + ' ' + w : w
-  }
-  if (cur) lines.push(cur)
-  return lines.join('\r\n')
+  return foldHeader(field).replace(/\n/g, '\r\n')
 }
 
 export function spamStatusHeader(spam: SpamResult, s: Settings): string {
@@ -78,7 +57,7 @@ export function buildHeaderEdits(x: {
   const via = x.conn.dstPort ? `port ${x.conn.dstPort}` : 'unix socket'
   let rcvd = `Received: from ${helo || 'unknown'} ([${clientIp ?? '127.0.0.1'}])\r\n\tby ${common.myhostname} (amavis, ${via}) with ${x.tx.clientProtocol} id ${x.taskId}`
   if (x.singleRecipient) rcvd += `\r\n\tfor <${x.recipient}>`
-  rcvd += `; ${rfc2822Date(x.now)}`
+  rcvd += `; ${rfc5322Date(new Date(x.now * 1000))}`
   prepend.push(rcvd)
   if (x.virusChecked && cfg.x_header_tag) prepend.push(`${cfg.x_header_tag}: ${cfg.x_header_line || `amavis at ${common.myhostname}`}`)
   if (x.virusNames.length) prepend.push(`X-Amavis-Alert: INFECTED, message contains virus: ${x.virusNames.join(', ')}`)
