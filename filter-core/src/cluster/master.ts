@@ -13,6 +13,7 @@ import { createBusPublisher } from '../telemetry/publisher.ts'
 import { resolveHome } from './worker.ts'
 import { prepareWorkerEntry, type WorkerEntry } from './worker-bundle.ts'
 import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
+import { parseSocketTarget } from '../checks/socket-target.ts'
 import { parseDeliveryMethod } from '../forward/client.ts'
 
 /** Connections waiting for an idle worker beyond this are refused with 421 (the MTA retries). */
@@ -59,13 +60,6 @@ export function coldStartFrames(common: CommonConfig, startSecs: number): string
       formatSnmpFrame('am.snmp', 'sysServices', 'INT', 64),
     ],
   ]
-}
-
-function parseListen(address: string): { path: string } | { host: string; port: number } {
-  if (address.startsWith('unix:')) return { path: address.slice(5) }
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address)
-  if (!m) throw new Error(`bad listen address ${address}`)
-  return { host: m[1], port: Number(m[2]) }
 }
 
 export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps: { log: Logger }): FilterMaster {
@@ -191,7 +185,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       })
       dispatch()
     })
-    const target = parseListen(l.address)
+    const target = parseSocketTarget(l.address)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       if ('path' in target) {

@@ -2,6 +2,7 @@
 // metrics, events) has data: clean mail, GTUBE spam, EICAR (plain and zipped), a banned .exe
 // attachment, a bad header, a multi-recipient message and an IPv6 client announced by XFORWARD.
 import { SmtpClient, type Reply } from '../forward/client.ts'
+import { parseSocketTarget } from '../checks/socket-target.ts'
 
 export interface DemoOptions {
   host?: string
@@ -129,10 +130,10 @@ export async function demo(req: {
 }): Promise<number> {
   const listen = (req.filter.listen as unknown[] | undefined) ?? ['127.0.0.1:10024']
   const tcp = listen.map((l) => (typeof l === 'string' ? l : (l as { address: string }).address)).find((a) => !a.startsWith('unix:')) ?? '127.0.0.1:10024'
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(tcp) ?? /^([^:]+):(\d+)$/.exec(tcp)
+  const target = parseSocketTarget(tcp)
   const opt = (k: string) => (typeof req.options[k] === 'string' ? (req.options[k] as string) : undefined)
-  const host = opt('host') ?? m?.[1] ?? '127.0.0.1'
-  const port = Number(opt('port') ?? m?.[2] ?? 10024)
+  const host = opt('host') ?? ('host' in target ? target.host : '127.0.0.1')
+  const port = Number(opt('port') ?? ('port' in target ? target.port : 10024))
   const count = opt('count') ? Number(opt('count')) : undefined
   if (count !== undefined && !(count > 0)) {
     req.stderr('vigil demo: --count must be a positive number\n')
