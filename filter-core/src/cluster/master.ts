@@ -11,7 +11,7 @@ import { AMAVIS_VERSION, formatSnmpFrame, type CommonConfig, type Logger, type L
 import { normalizeListeners, type FilterConfig, type Listener } from '../config.ts'
 import { createBusPublisher } from '../telemetry/publisher.ts'
 import { resolveHome } from './worker.ts'
-import { prepareWorkerEntry, type WorkerEntry } from './worker-bundle.ts'
+import { prepareWorkerEntry, WORKER_MAIN_TS, type WorkerEntry } from './worker-bundle.ts'
 import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
 import { parseSocketTarget } from '../checks/socket-target.ts'
 import { parseDeliveryMethod } from '../forward/client.ts'
@@ -111,6 +111,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
 
   const spawn = () => {
     if (stopping) return
+    // The shared bundle lives in the temp directory; if it was cleaned away, run the TS entry.
+    if (entry!.bundled && !existsSync(entry!.file)) entry = { file: WORKER_MAIN_TS, execArgv: ['--import', 'tsx'], bundled: false }
     const child = fork(entry!.file, [], {
       // VIGIL_WORKER_NODE_ARGS: extra node options for workers (e.g. --cpu-prof), for profiling.
       execArgv: [...entry!.execArgv, ...(process.env.VIGIL_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
@@ -235,8 +237,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       } catch (err) {
         for (const s of servers) s.server.close()
         servers.length = 0
-        if (entry?.bundled) rmSync(entry.file, { force: true })
-        started = false
+          started = false
         throw err
       }
       for (let i = 0; i < cfg.max_servers; i++) spawn()
@@ -272,7 +273,6 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       await Promise.all(exits)
       workers.clear()
       for (const l of listeners) if (l.address.startsWith('unix:')) rmSync(l.address.slice(5), { force: true })
-      if (entry?.bundled) rmSync(entry.file, { force: true })
     },
     describe() {
       const where = servers.length
