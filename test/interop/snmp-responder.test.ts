@@ -50,7 +50,13 @@ test('the real amavis snmp-responder counts what Vigil filter-core publishes: In
   const before = (await vigil.query('am.snmp')).values.get('InMsgs')
   assert.equal(before, undefined, 'no message was processed before the traffic')
 
-  const src = await runSmtpSource({ port: stack.filterPort, count: N, sessions: 2, sizeBytes: 1500, timeoutMs: 120_000 })
+  const src = await runSmtpSource({
+    port: stack.filterPort,
+    count: N,
+    sessions: 2,
+    sizeBytes: 1500,
+    timeoutMs: 120_000,
+  })
   assert.equal(src.code, 0, src.stderr)
   await stack.sink!.waitForMessages(N, 60_000)
 
