@@ -95,10 +95,15 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
       if (receiver) {
         inbuf = inbuf.length ? Buffer.concat([inbuf, chunk]) : chunk
       } else if (discardingLongLine) {
-        const lf = chunk.indexOf(0x0a)
-        if (lf < 0) return
-        inbuf = Buffer.concat([Buffer.from('\n'), chunk.subarray(lf + 1)])
-        // The marker LF at position 0 ends the long line (an empty line flagged by discardingLongLine).
+        if (inbuf.length && inbuf[0] === 0x0a) {
+          // The end of the long line was already seen; this is what follows it.
+          inbuf = Buffer.concat([inbuf, chunk])
+        } else {
+          const lf = chunk.indexOf(0x0a)
+          if (lf < 0) return
+          // A marker LF at position 0 ends the long line (the loop answers 500 and drops it).
+          inbuf = Buffer.concat([Buffer.from('\n'), chunk.subarray(lf + 1)])
+        }
       } else {
         inbuf = inbuf.length ? Buffer.concat([inbuf, chunk]) : chunk
         if (inbuf.indexOf(0x0a) < 0 && inbuf.length > opts.maxLineBytes) {
