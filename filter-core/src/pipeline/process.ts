@@ -36,7 +36,14 @@ import type { BusPublisher } from '../telemetry/publisher.ts'
 import type { EventSink } from '../telemetry/events.ts'
 import type { Analyzers } from './analyzers.ts'
 import type { Settings, SettingsLookup } from './settings.ts'
-import { attachedFileNames, addressList, headerValue, parseReceivedTrace, references, userAgent } from '../mime/index.ts'
+import {
+  attachedFileNames,
+  addressList,
+  headerValue,
+  parseReceivedTrace,
+  references,
+  userAgent,
+} from '../mime/index.ts'
 import { buildHeaderEdits, rewriteHeader, type HeaderEdits } from './headers.ts'
 
 export interface ConnInfo {
@@ -63,7 +70,16 @@ export interface PipelineDeps {
   now?: () => number
 }
 
-export type Status = 'RelayedTagged' | 'RelayedUntagged' | 'Discarded' | 'Bounced' | 'NoBounce' | 'Rejected' | 'TempFailed' | 'Accepted' | 'Unknown'
+export type Status =
+  | 'RelayedTagged'
+  | 'RelayedUntagged'
+  | 'Discarded'
+  | 'Bounced'
+  | 'NoBounce'
+  | 'Rejected'
+  | 'TempFailed'
+  | 'Accepted'
+  | 'Unknown'
 
 export interface RecipientOutcome {
   address: string
@@ -89,7 +105,13 @@ export interface MessageOutcome {
   logLine: string
 }
 
-const DESTINY_NAME: Record<number, string> = { 1: 'PASS', 0: 'DISCARD', [-2]: 'BOUNCE', [-3]: 'REJECT', [-4]: 'TEMPFAIL' }
+const DESTINY_NAME: Record<number, string> = {
+  1: 'PASS',
+  0: 'DISCARD',
+  [-2]: 'BOUNCE',
+  [-3]: 'REJECT',
+  [-4]: 'TEMPFAIL',
+}
 
 export function generateMailId(): string {
   return randomBytes(9).toString('base64url')
@@ -204,6 +226,7 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
   const checks: string[] = []
   let virus: VirusResult | undefined
   let virusUnchecked = false
+  let unchecked: { minor: number; reason?: string } | undefined
   let spam: SpamResult | undefined
   let bannedReason: string | undefined
   let badHeader: { minor: number; reason?: string } | undefined
@@ -220,6 +243,9 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       const types = new Set<string>()
       for (const leaf of parsed.leaves) if (leaf.detectedType) types.add(leaf.detectedType)
       for (const t of types) counters.count(`OpsDecType-${t}`)
+      // Encrypted or over-limit parts the virus scanner cannot see make the mail Unchecked (7,minor).
+      const u = needVirus ? analyzers.checkUnchecked?.(parsed) : undefined
+      if (u?.unchecked) unchecked = { minor: u.minor, reason: u.reason }
     }
     if (needHeader) {
       const h = analyzers.checkHeaders(parsed, raw, { smtputf8: !!tx.mailParams.SMTPUTF8 })
@@ -236,7 +262,9 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     tSec = now()
     publisher.state('V', taskId)
     try {
-      virus = await withTimeout('virus_scan', msgSettings.virusCheckTimeoutSecs, (signal) => analyzers.virusScanner!.scan(parsed!, signal))
+      virus = await withTimeout('virus_scan', msgSettings.virusCheckTimeoutSecs, (signal) =>
+        analyzers.virusScanner!.scan(parsed!, signal),
+      )
       counters.count('OpsVirusCheck')
       checks.push('V')
     } catch (e) {
@@ -264,7 +292,9 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     tSec = now()
     publisher.state('S', taskId)
     try {
-      spam = await withTimeout('spam_scan', msgSettings.spamCheckTimeoutSecs, (signal) => analyzers.spamScanner!.check(raw!, { signal }))
+      spam = await withTimeout('spam_scan', msgSettings.spamCheckTimeoutSecs, (signal) =>
+        analyzers.spamScanner!.check(raw!, { signal }),
+      )
       counters.count('OpsSpamCheck')
       checks.push('S')
     } catch (e) {
@@ -283,14 +313,20 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     const s = rcptSettings[i]
     const cats: { ccat: Ccat; destiny: number }[] = []
     if (failure) cats.push({ ccat: { major: CC.UNCHECKED, minor: 0 }, destiny: DESTINY.D_TEMPFAIL })
-    if (virusNames.length && !s.bypassVirusChecks) cats.push({ ccat: { major: CC.VIRUS, minor: 0 }, destiny: s.virusDestiny })
-    if (bannedReason && !s.bypassBannedChecks) cats.push({ ccat: { major: CC.BANNED, minor: 0 }, destiny: s.bannedDestiny })
-    if (virusUnchecked && !s.bypassVirusChecks) cats.push({ ccat: { major: CC.UNCHECKED, minor: 0 }, destiny: s.uncheckedDestiny })
+    if (virusNames.length && !s.bypassVirusChecks)
+      cats.push({ ccat: { major: CC.VIRUS, minor: 0 }, destiny: s.virusDestiny })
+    if (bannedReason && !s.bypassBannedChecks)
+      cats.push({ ccat: { major: CC.BANNED, minor: 0 }, destiny: s.bannedDestiny })
+    if (virusUnchecked && !s.bypassVirusChecks)
+      cats.push({ ccat: { major: CC.UNCHECKED, minor: 0 }, destiny: s.uncheckedDestiny })
+    if (unchecked && !s.bypassVirusChecks)
+      cats.push({ ccat: { major: CC.UNCHECKED, minor: unchecked.minor }, destiny: s.uncheckedDestiny })
     if (score !== undefined && !s.bypassSpamChecks) {
       if (score >= s.killLevel) cats.push({ ccat: { major: CC.SPAM, minor: 0 }, destiny: s.spamDestiny })
       else if (score >= s.tag2Level) cats.push({ ccat: { major: CC.SPAMMY, minor: 0 }, destiny: DESTINY.D_PASS })
     }
-    if (badHeader && !s.bypassHeaderChecks) cats.push({ ccat: { major: CC.BADH, minor: badHeader.minor }, destiny: s.badHeaderDestiny })
+    if (badHeader && !s.bypassHeaderChecks)
+      cats.push({ ccat: { major: CC.BADH, minor: badHeader.minor }, destiny: s.badHeaderDestiny })
     const tagged = score !== undefined && !s.bypassSpamChecks && score >= s.tagLevel
     cats.push({ ccat: { major: CC.CLEAN, minor: tagged ? 1 : 0 }, destiny: DESTINY.D_PASS })
     cats.sort((a, b) => compareCcat(b.ccat, a.ccat))
@@ -350,7 +386,8 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       return ''
     }
     const wantQuar = outcomes.some((o) => quarTo(o) !== '')
-    const wantNotif = virusNames.length > 0 && outcomes.some((o) => o.ccatBlocking?.major === CC.VIRUS && o.settings.virusAdmin)
+    const wantNotif =
+      virusNames.length > 0 && outcomes.some((o) => o.ccatBlocking?.major === CC.VIRUS && o.settings.virusAdmin)
     if (wantQuar || wantNotif) publisher.state('Q', taskId)
     if (wantQuar && analyzers.quarantine) {
       counters.count('QuarMsgs')
@@ -370,7 +407,14 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         counters.count('OutMsgsProtoLocalSubmit')
         counters.count('OutMsgsSubmitQuar')
         counters.count('OutMsgsDelivers')
-        for (const n of ['OutMsgsSize', 'OutMsgsSizeSubmit', 'OutMsgsSizeProtoLocal', 'OutMsgsSizeProtoLocalSubmit', 'OutMsgsSizeSubmitQuar']) counters.count(n, size, 'C64')
+        for (const n of [
+          'OutMsgsSize',
+          'OutMsgsSizeSubmit',
+          'OutMsgsSizeProtoLocal',
+          'OutMsgsSizeProtoLocalSubmit',
+          'OutMsgsSizeSubmitQuar',
+        ])
+          counters.count(n, size, 'C64')
         counters.count(`QuarMsgs${majorName}`)
         counters.count(`QuarMsgsSize${majorName}`, size, 'C64')
       } catch (e) {
@@ -381,7 +425,13 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       }
     }
     if (!failure && wantNotif && analyzers.buildAdminNotification) {
-      const admins = [...new Set(outcomes.filter((o) => o.ccatBlocking?.major === CC.VIRUS && o.settings.virusAdmin).map((o) => o.settings.virusAdmin))]
+      const admins = [
+        ...new Set(
+          outcomes
+            .filter((o) => o.ccatBlocking?.major === CC.VIRUS && o.settings.virusAdmin)
+            .map((o) => o.settings.virusAdmin),
+        ),
+      ]
       for (const admin of admins) {
         const msg = analyzers.buildAdminNotification({
           admin,
@@ -400,7 +450,17 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
           hdrfrom: cfg.hdrfrom_notify_sender,
           now: new Date(now() * 1000),
         })
-        await submit(deps, counters, 'Notif', cfg.mailfrom_notify_admin || `postmaster@${common.myhostname}`, [admin], msg, taskId, mailId, 'NOTIF')
+        await submit(
+          deps,
+          counters,
+          'Notif',
+          cfg.mailfrom_notify_admin || `postmaster@${common.myhostname}`,
+          [admin],
+          msg,
+          taskId,
+          mailId,
+          'NOTIF',
+        )
       }
     }
   }
@@ -483,7 +543,10 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         const r = replies[k]
         const q = /queued as ([A-Za-z0-9]+)\s*$/.exec(r.text)
         if (q) o.queuedAs = q[1]
-        o.reply = cfg.mode === 'pre_queue' || deps.dryRun ? r.text : `${r.code} ${enhanced(r)} from MTA(${deps.forwarder().method.raw}): ${r.text}`
+        o.reply =
+          cfg.mode === 'pre_queue' || deps.dryRun
+            ? r.text
+            : `${r.code} ${enhanced(r)} from MTA(${deps.forwarder().method.raw}): ${r.text}`
         if (r.code < 300) o.status = o.tagged ? 'RelayedTagged' : 'RelayedUntagged'
         else if (r.code < 500) o.status = 'TempFailed'
         else o.status = 'Rejected'
@@ -533,7 +596,12 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         originalHeader: hdr,
         subject: parsed?.subject,
         arrivalDate: new Date(tx.receivedAt * 1000),
-        originalMessage: ret === 'FULL' && size < 256 * 1024 ? (raw && raw.length === size ? raw : await tx.body.readAll()) : undefined,
+        originalMessage:
+          ret === 'FULL' && size < 256 * 1024
+            ? raw && raw.length === size
+              ? raw
+              : await tx.body.readAll()
+            : undefined,
         envid: typeof tx.mailParams.ENVID === 'string' ? tx.mailParams.ENVID : undefined,
         ret: ret || undefined,
         reason: blockReason(toBounce[0]),
@@ -683,11 +751,27 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     receivedAt: tx.receivedAt,
     banks: bankNames,
   })
-  const logLine = formatLogLine({ taskId, outcomes, msgCcat, virusNames, bannedReason, actionsPerformed, conn, clientIp, clientPort, event, mailId, tx, totalMs: elapsed.Total, banks: bankNames })
+  const logLine = formatLogLine({
+    taskId,
+    outcomes,
+    msgCcat,
+    virusNames,
+    bannedReason,
+    actionsPerformed,
+    conn,
+    clientIp,
+    clientPort,
+    event,
+    mailId,
+    tx,
+    totalMs: elapsed.Total,
+    banks: bankNames,
+  })
   logLevels.push(0)
   log.info(logLine)
   countLogEntries(counters, logLevels)
-  for (const k of ['Receiving', 'Decoding', 'VirusCheck', 'SpamCheck', 'Sending']) if (elapsed[k] !== undefined) counters.count(`TimeElapsed${k}`, elapsed[k])
+  for (const k of ['Receiving', 'Decoding', 'VirusCheck', 'SpamCheck', 'Sending'])
+    if (elapsed[k] !== undefined) counters.count(`TimeElapsed${k}`, elapsed[k])
   counters.count('TimeElapsedTotal', elapsed.Total)
   if (counters.size) publisher.send(counters.frames())
   if (deps.events && !deps.dryRun) deps.events.deliver(encodeAmavisJson(event))
@@ -914,7 +998,9 @@ function buildEvent(x: EventInput): AmavisEvent {
     actions_performed: x.actionsPerformed.length ? x.actionsPerformed.join(' ') : undefined,
     checks_performed: checks.length ? checks.join(' ') : undefined,
     virusnames: x.virusNames.length ? x.virusNames : undefined,
-    av_scan: x.virus ? { [x.virus.scanner.replace(/"/g, "'").replace(/[\\\x00-\x1f\x7f-\x9f]/g, ' ')]: [...x.virus.virusNames] } : undefined,
+    av_scan: x.virus
+      ? { [x.virus.scanner.replace(/"/g, "'").replace(/[\\\x00-\x1f\x7f-\x9f]/g, ' ')]: [...x.virus.virusNames] }
+      : undefined,
     tests: tests.length ? tests.map((t) => t.name).sort() : undefined,
     tests_spam: tests.some((t) => t.score > 0)
       ? tests
@@ -956,7 +1042,8 @@ function formatLogLine(x: {
   banks: readonly string[]
 }): string {
   const blocked = x.outcomes.some((o) => o.ccatBlocking)
-  const detail = x.msgCcat.major === CC.VIRUS ? x.virusNames.join(',') : x.msgCcat.major === CC.BANNED ? (x.bannedReason ?? '') : ''
+  const detail =
+    x.msgCcat.major === CC.VIRUS ? x.virusNames.join(',') : x.msgCcat.major === CC.BANNED ? (x.bannedReason ?? '') : ''
   let s = `(${x.taskId}) ${blocked ? 'Blocked' : 'Passed'} ${ccatLogText(x.msgCcat, detail)} {${x.actionsPerformed.join(',')}},`
   if (x.banks.length) s += ` ${x.banks.join('/')}`
   if (x.event.originating) s += ' LOCAL'

@@ -4,6 +4,7 @@ import type { FilterConfig } from '../config.ts'
 import { parseMessage } from '../mime/index.ts'
 import { checkHeaders } from '../checks/headers.ts'
 import { checkBanned, compileBannedRules } from '../checks/banned.ts'
+import { checkUnchecked } from '../checks/unchecked.ts'
 import { createClamdScanner } from '../checks/virus-clamd.ts'
 import { createSpamdScanner } from '../checks/spam-spamd.ts'
 import { createQuarantine } from '../quarantine/index.ts'
@@ -25,16 +26,29 @@ export function buildAnalyzers(cfg: FilterConfig, opts: { quarantineDir: string;
     parse: (raw) => parseMessage(raw),
     checkHeaders: (msg, raw, o) => checkHeaders(msg, raw, { smtputf8: o.smtputf8 }),
     checkBanned: (msg, r) => checkBanned(msg, compiled(r.rules)),
-    virusScanner: cfg.clamd_address ? createClamdScanner({ socket: cfg.clamd_address, timeoutMs: cfg.virus_check_timeout_secs * 1000 }) : undefined,
+    checkUnchecked,
+    virusScanner: cfg.clamd_address
+      ? createClamdScanner({ socket: cfg.clamd_address, timeoutMs: cfg.virus_check_timeout_secs * 1000 })
+      : undefined,
     spamScanner: cfg.spamd_address
-      ? createSpamdScanner({ socket: cfg.spamd_address, timeoutMs: cfg.spam_check_timeout_secs * 1000, maxSizeBytes: cfg.sa_mail_body_size_limit })
+      ? createSpamdScanner({
+          socket: cfg.spamd_address,
+          timeoutMs: cfg.spam_check_timeout_secs * 1000,
+          maxSizeBytes: cfg.sa_mail_body_size_limit,
+        })
       : undefined,
     quarantine,
     buildDsn: (r) =>
       buildDsn({
         reportingMta: r.myhostname,
         sender: r.sender,
-        recipients: r.recipients.map((x) => ({ address: x.address, orcpt: x.orcpt, action: 'failed', status: x.status, diagnostic: x.diagnostic })),
+        recipients: r.recipients.map((x) => ({
+          address: x.address,
+          orcpt: x.orcpt,
+          action: 'failed',
+          status: x.status,
+          diagnostic: x.diagnostic,
+        })),
         originalHeaders: r.originalHeader,
         reason: r.reason,
         mailId: r.mailId,

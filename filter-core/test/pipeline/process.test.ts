@@ -13,9 +13,17 @@ import { memoryBody } from '../../src/smtp/spool.ts'
 import type { ParsedMessage, SpamResult } from '../../src/checks/check.ts'
 import { parseMessage } from '../../src/mime/index.ts'
 
-const RAW = Buffer.from('From: Alice <alice@example.com>\r\nTo: bob@example.test\r\nSubject: Hello\r\nMessage-ID: <m1@example.com>\r\n\r\nbody\r\n')
+const RAW = Buffer.from(
+  'From: Alice <alice@example.com>\r\nTo: bob@example.test\r\nSubject: Hello\r\nMessage-ID: <m1@example.com>\r\n\r\nbody\r\n',
+)
 
-function harness(opts: { filter?: Record<string, unknown>; analyzers?: Partial<Analyzers>; replies?: (tx: OutTransaction) => { code: number; text: string }[] } = {}) {
+function harness(
+  opts: {
+    filter?: Record<string, unknown>
+    analyzers?: Partial<Analyzers>
+    replies?: (tx: OutTransaction) => { code: number; text: string }[]
+  } = {},
+) {
   const cfg = filterConfigSchema.parse({ local_domains_maps: ['example.test'], ...(opts.filter ?? {}) })
   const common = commonConfigSchema.parse({ home: '/nonexistent', myhostname: 'mx.test' })
   const sent: OutTransaction[] = []
@@ -27,7 +35,9 @@ function harness(opts: { filter?: Record<string, unknown>; analyzers?: Partial<A
     onEvent: undefined,
     async send(tx: OutTransaction) {
       sent.push(tx)
-      return opts.replies ? opts.replies(tx) : tx.rcpts.map(() => ({ code: 250, text: '250 2.0.0 Ok: queued as ABC123' }))
+      return opts.replies
+        ? opts.replies(tx)
+        : tx.rcpts.map(() => ({ code: 250, text: '250 2.0.0 Ok: queued as ABC123' }))
     },
   } as unknown as SmtpClient
   const publisher: BusPublisher = {
@@ -49,7 +59,11 @@ function harness(opts: { filter?: Record<string, unknown>; analyzers?: Partial<A
     analyzers,
     settings: createSettingsLookup(cfg),
     publisher,
-    events: { deliver: (j) => void events.push(j), stats: () => ({ delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }), close: async () => {} },
+    events: {
+      deliver: (j) => void events.push(j),
+      stats: () => ({ delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }),
+      close: async () => {},
+    },
     forwarder: () => client,
     notifier: () => client,
     now: () => 1704103200.123,
@@ -68,14 +82,35 @@ function harness(opts: { filter?: Record<string, unknown>; analyzers?: Partial<A
         startedAt: 1704103200.1,
         receivedAt: 1704103200.123,
       },
-      { srcIp: '127.0.0.1', dstIp: '127.0.0.1', dstPort: 10024, listener: { address: '127.0.0.1:10024', protocol: 'smtp' } },
+      {
+        srcIp: '127.0.0.1',
+        dstIp: '127.0.0.1',
+        dstPort: 10024,
+        listener: { address: '127.0.0.1:10024', protocol: 'smtp' },
+      },
       deps,
     )
   return { run, sent, states, frames, events, deps }
 }
 
-const spam = (score: number): SpamResult => ({ score, requiredScore: 5, tests: [{ name: 'HAM_T', score: -1.5 }, { name: 'BIG', score: score + 1.5 }, { name: 'SMALL', score: 0.001 }], report: '' })
-const virus = { name: 'fake-av', scan: async () => ({ scanner: 'Fake "AV"', infected: true, virusNames: ['Eicar-Test-Signature', 'Eicar-Test-Signature'] }) }
+const spam = (score: number): SpamResult => ({
+  score,
+  requiredScore: 5,
+  tests: [
+    { name: 'HAM_T', score: -1.5 },
+    { name: 'BIG', score: score + 1.5 },
+    { name: 'SMALL', score: 0.001 },
+  ],
+  report: '',
+})
+const virus = {
+  name: 'fake-av',
+  scan: async () => ({
+    scanner: 'Fake "AV"',
+    infected: true,
+    virusNames: ['Eicar-Test-Signature', 'Eicar-Test-Signature'],
+  }),
+}
 
 test('a clean message is forwarded with its headers and counted as RelayedUntagged', async () => {
   const h = harness()
@@ -92,7 +127,10 @@ test('a clean message is forwarded with its headers and counted as RelayedUntagg
   assert.equal(ev['@timestamp'], '2024-01-01T10:00:00.123Z')
   assert.deepEqual(Object.keys(ev.elapsed!).sort(), ['Amavis', 'Decoding', 'Receiving', 'Sending', 'Total'])
   assert.equal(h.events.length, 1)
-  assert.match(out.logLine, /^\(04321-01\) Passed CLEAN \{RelayedInbound\}, <alice@example\.com> -> <bob@example\.test>, Message-ID: <m1@example\.com>, mail_id: [\w-]{12}, Hits: -, size: \d+, queued_as: ABC123, \d+ ms$/)
+  assert.match(
+    out.logLine,
+    /^\(04321-01\) Passed CLEAN \{RelayedInbound\}, <alice@example\.com> -> <bob@example\.test>, Message-ID: <m1@example\.com>, mail_id: [\w-]{12}, Hits: -, size: \d+, queued_as: ABC123, \d+ ms$/,
+  )
 })
 
 test('a virus is discarded with 250 2.7.0, not forwarded, and the scanner name is cleaned in av_scan', async () => {
@@ -122,24 +160,88 @@ test('a failing virus scanner tempfails the message, or marks it Unchecked when 
   assert.equal(out2.event.recipients[0].ccat_blocking, undefined)
 })
 
+test('an encrypted part the virus scanner cannot see makes the mail UncheckedEncrypted, only when virus checks run', async () => {
+  const clean = { name: 'fake-av', scan: async () => ({ scanner: 'Fake AV', infected: false, virusNames: [] }) }
+  const encrypted = () => ({ unchecked: true, minor: 1, reason: 'p002 secret.zip: encrypted' })
+  const h1 = harness({ analyzers: { virusScanner: clean, checkUnchecked: encrypted } })
+  const out1 = await h1.run()
+  assert.match(out1.replies[0], /^250 /, 'final_unchecked_destiny defaults to D_PASS')
+  assert.equal(out1.event.content_type, 'UncheckedEncrypted')
+  assert.equal(out1.event.recipients[0].ccat_main, 'UncheckedEncrypted')
+  assert.ok(out1.counters.names().includes('ContentUncheckedMsgs'))
+  const h2 = harness({ analyzers: { checkUnchecked: encrypted } })
+  const out2 = await h2.run()
+  assert.equal(out2.event.content_type, 'Clean', 'without a virus scanner nothing claims the content was checked')
+  const h3 = harness({
+    analyzers: { virusScanner: clean, checkUnchecked: encrypted },
+    filter: { bypass_virus_checks: true },
+  })
+  assert.equal((await h3.run()).event.content_type, 'Clean')
+})
+
 test('a spam check slower than its timeout tempfails the message', async () => {
-  const slow = { name: 'slow', check: (_raw: Buffer, o: { signal: AbortSignal }) => new Promise<SpamResult>((_, rej) => o.signal.addEventListener('abort', () => rej(new Error('aborted')))) }
+  const slow = {
+    name: 'slow',
+    check: (_raw: Buffer, o: { signal: AbortSignal }) =>
+      new Promise<SpamResult>((_, rej) => o.signal.addEventListener('abort', () => rej(new Error('aborted')))),
+  }
   const h = harness({ analyzers: { spamScanner: slow }, filter: { spam_check_timeout_secs: 0.05 } })
   const out = await h.run()
   assert.match(out.replies[0], /^451 4\.5\.0 .*spam_scan FAILED: spam_scan timed out/)
 })
 
 const spamCases: { score: number; destiny: string; reply: RegExp; content: string; status: string; flag?: string }[] = [
-  { score: 1, destiny: 'D_BOUNCE', reply: /^250 2\.0\.0 from MTA/, content: 'Clean', status: 'InMsgsStatusRelayedUntagged' },
-  { score: 3, destiny: 'D_BOUNCE', reply: /^250 2\.0\.0 from MTA/, content: 'CleanTag', status: 'InMsgsStatusRelayedTagged', flag: 'NO' },
-  { score: 6.5, destiny: 'D_BOUNCE', reply: /^250 2\.0\.0 from MTA/, content: 'Spammy', status: 'InMsgsStatusRelayedTagged', flag: 'YES' },
-  { score: 8, destiny: 'D_REJECT', reply: /^554 5\.7\.0 Reject, id=04321-01 - SPAM$/, content: 'Spam', status: 'InMsgsStatusRejected' },
-  { score: 8, destiny: 'D_DISCARD', reply: /^250 2\.7\.0 Ok, discarded/, content: 'Spam', status: 'InMsgsStatusDiscarded' },
-  { score: 50, destiny: 'D_BOUNCE', reply: /^250 2\.7\.1 Ok, id=04321-01, BOUNCE \(DSN suppressed\)$/, content: 'Spam', status: 'InMsgsStatusNoBounce' },
+  {
+    score: 1,
+    destiny: 'D_BOUNCE',
+    reply: /^250 2\.0\.0 from MTA/,
+    content: 'Clean',
+    status: 'InMsgsStatusRelayedUntagged',
+  },
+  {
+    score: 3,
+    destiny: 'D_BOUNCE',
+    reply: /^250 2\.0\.0 from MTA/,
+    content: 'CleanTag',
+    status: 'InMsgsStatusRelayedTagged',
+    flag: 'NO',
+  },
+  {
+    score: 6.5,
+    destiny: 'D_BOUNCE',
+    reply: /^250 2\.0\.0 from MTA/,
+    content: 'Spammy',
+    status: 'InMsgsStatusRelayedTagged',
+    flag: 'YES',
+  },
+  {
+    score: 8,
+    destiny: 'D_REJECT',
+    reply: /^554 5\.7\.0 Reject, id=04321-01 - SPAM$/,
+    content: 'Spam',
+    status: 'InMsgsStatusRejected',
+  },
+  {
+    score: 8,
+    destiny: 'D_DISCARD',
+    reply: /^250 2\.7\.0 Ok, discarded/,
+    content: 'Spam',
+    status: 'InMsgsStatusDiscarded',
+  },
+  {
+    score: 50,
+    destiny: 'D_BOUNCE',
+    reply: /^250 2\.7\.1 Ok, id=04321-01, BOUNCE \(DSN suppressed\)$/,
+    content: 'Spam',
+    status: 'InMsgsStatusNoBounce',
+  },
 ]
 for (const c of spamCases) {
   test(`a spam score of ${c.score} with final_spam_destiny ${c.destiny} gives ${c.content}`, async () => {
-    const h = harness({ analyzers: { spamScanner: { name: 'fake', check: async () => spam(c.score) } }, filter: { final_spam_destiny: c.destiny } })
+    const h = harness({
+      analyzers: { spamScanner: { name: 'fake', check: async () => spam(c.score) } },
+      filter: { final_spam_destiny: c.destiny },
+    })
     const out = await h.run()
     assert.match(out.replies[0], c.reply)
     assert.equal(out.event.content_type, c.content)
@@ -157,9 +259,15 @@ for (const c of spamCases) {
 }
 
 test('recipients with bypass_spam_checks get spam passed while the others get it blocked (per-recipient destinies)', async () => {
-  const h = harness({ analyzers: { spamScanner: { name: 'fake', check: async () => spam(9) } }, filter: { final_spam_destiny: 'D_DISCARD' } })
+  const h = harness({
+    analyzers: { spamScanner: { name: 'fake', check: async () => spam(9) } },
+    filter: { final_spam_destiny: 'D_DISCARD' },
+  })
   const out = await h.run(['bob@example.test', 'carol@example.org'])
-  assert.deepEqual(out.recipients.map((r) => r.action), ['DISCARD', 'DISCARD'])
+  assert.deepEqual(
+    out.recipients.map((r) => r.action),
+    ['DISCARD', 'DISCARD'],
+  )
   assert.equal(out.event.actions_performed, 'DiscardedInbound DiscardedOpenRelay')
   const keys = out.counters.names().filter((n) => n.startsWith('InMsgsStatus'))
   assert.deepEqual(keys, [...keys].sort(), 'InMsgsStatus keys are sorted')
@@ -167,25 +275,50 @@ test('recipients with bypass_spam_checks get spam passed while the others get it
 })
 
 test('a next hop that accepts one recipient and rejects another in SMTP gives one reply, the event has both', async () => {
-  const h = harness({ replies: (tx) => tx.rcpts.map((_, i) => (i === 0 ? { code: 250, text: '250 2.0.0 Ok' } : { code: 550, text: '550 5.1.1 unknown user' })) })
+  const h = harness({
+    replies: (tx) =>
+      tx.rcpts.map((_, i) =>
+        i === 0 ? { code: 250, text: '250 2.0.0 Ok' } : { code: 550, text: '550 5.1.1 unknown user' },
+      ),
+  })
   const out = await h.run(['bob@example.test', 'nobody@example.test'])
   assert.equal(out.replies.length, 1)
   assert.match(out.replies[0], /^250 /)
-  assert.deepEqual(out.recipients.map((r) => r.action), ['PASS', 'REJECT'])
+  assert.deepEqual(
+    out.recipients.map((r) => r.action),
+    ['PASS', 'REJECT'],
+  )
   assert.deepEqual(out.event.smtp_code, ['250', '550'])
 })
 
 test('in SMTP, recipients rejected next to accepted ones are reported to the sender in a DSN', async () => {
   const h = harness({
-    analyzers: { buildDsn: (r) => Buffer.from(`DSN for ${r.recipients.map((x) => x.address).join(',')}: ${r.recipients[0].diagnostic}`) },
-    replies: (tx) => (tx.mailFrom === '' ? tx.rcpts.map(() => ({ code: 250, text: '250 2.0.0 Ok' })) : tx.rcpts.map((_, i) => (i === 0 ? { code: 250, text: '250 2.0.0 Ok' } : { code: 550, text: '550 5.1.1 unknown user' }))),
+    analyzers: {
+      buildDsn: (r) =>
+        Buffer.from(`DSN for ${r.recipients.map((x) => x.address).join(',')}: ${r.recipients[0].diagnostic}`),
+    },
+    replies: (tx) =>
+      tx.mailFrom === ''
+        ? tx.rcpts.map(() => ({ code: 250, text: '250 2.0.0 Ok' }))
+        : tx.rcpts.map((_, i) =>
+            i === 0 ? { code: 250, text: '250 2.0.0 Ok' } : { code: 550, text: '550 5.1.1 unknown user' },
+          ),
   })
   const out = await h.run(['bob@example.test', 'nobody@example.test'])
   assert.match(out.replies[0], /^250 2\.0\.0 Ok, id=04321-01, 1 of 2 recipient\(s\) rejected$/)
   const dsn = h.sent.find((tx) => tx.mailFrom === '')!
-  assert.deepEqual(dsn.rcpts.map((r) => r.address), ['alice@example.com'])
-  assert.match((dsn.content()[0] as Buffer).toString(), /^DSN for nobody@example\.test: 550 5\.1\.1 from MTA\(smtp:\[127\.0\.0\.1\]:10025\): 550 5\.1\.1 unknown user$/)
-  assert.deepEqual(out.recipients.map((r) => r.action), ['PASS', 'BOUNCE'])
+  assert.deepEqual(
+    dsn.rcpts.map((r) => r.address),
+    ['alice@example.com'],
+  )
+  assert.match(
+    (dsn.content()[0] as Buffer).toString(),
+    /^DSN for nobody@example\.test: 550 5\.1\.1 from MTA\(smtp:\[127\.0\.0\.1\]:10025\): 550 5\.1\.1 unknown user$/,
+  )
+  assert.deepEqual(
+    out.recipients.map((r) => r.action),
+    ['PASS', 'BOUNCE'],
+  )
   assert.equal(out.event.dsn_sent, true)
   assert.ok(out.counters.names().includes('InMsgsStatusBounced'))
 })
@@ -195,7 +328,14 @@ test('an originating client (XFORWARD ADDR in mynetworks) makes the mail Interna
   const out = await h.run(['bob@example.test', 'x@example.org'], { ADDR: '192.168.1.20', PORT: '5555' })
   assert.equal(out.event.originating, true)
   const n = out.counters.names()
-  for (const c of ['InMsgsOriginating', 'InMsgsInternal', 'InMsgsOutbound', 'InMsgsRecipsLocal', 'ContentCleanMsgsOriginating', 'InMsgsStatusRelayedUntaggedOriginating'])
+  for (const c of [
+    'InMsgsOriginating',
+    'InMsgsInternal',
+    'InMsgsOutbound',
+    'InMsgsRecipsLocal',
+    'ContentCleanMsgsOriginating',
+    'InMsgsStatusRelayedUntaggedOriginating',
+  ])
     assert.ok(n.includes(c), c)
   assert.match(out.logLine, / LOCAL \[192\.168\.1\.20\]:5555 /)
 })
@@ -204,23 +344,44 @@ test('the am.snmp message carries only am.snmp frames, ends with TimeElapsedTota
   const h = harness()
   await h.run()
   const snmp = h.frames.find((f) => f[0].startsWith('am.snmp InMsgs '))!
-  assert.ok(snmp.every((f) => /^am\.snmp \S+ (C32|C64) \d+$/.test(f)), snmp.join('\n'))
+  assert.ok(
+    snmp.every((f) => /^am\.snmp \S+ (C32|C64) \d+$/.test(f)),
+    snmp.join('\n'),
+  )
   assert.match(snmp[snmp.length - 1], /^am\.snmp TimeElapsedTotal C32 \d+$/)
 })
 
 test('parse failures tempfail instead of passing the message', async () => {
-  const h = harness({ analyzers: { parse: (): ParsedMessage => { throw new Error('boom') } } })
+  const h = harness({
+    analyzers: {
+      parse: (): ParsedMessage => {
+        throw new Error('boom')
+      },
+    },
+  })
   const out = await h.run()
   assert.match(out.replies[0], /^451 4\.5\.0 .*decoding FAILED: boom/)
 })
 
-test('every counter name sent is in the AMAVIS-MIB catalogue or one of amavis\'s no-OID extras', async () => {
+test("every counter name sent is in the AMAVIS-MIB catalogue or one of amavis's no-OID extras", async () => {
   const names = new Set<string>()
   const scenarios = [
     harness(),
-    harness({ analyzers: { virusScanner: virus, quarantine: { store: async () => ({ location: 'virus-x.gz', type: 'Z' }), read: async () => Buffer.alloc(0) }, buildAdminNotification: () => Buffer.from('x') }, filter: { virus_admin: 'admin@example.test' } }),
-    harness({ analyzers: { spamScanner: { name: 'f', check: async () => spam(8) }, buildDsn: () => Buffer.from('dsn') } }),
-    harness({ analyzers: { checkBanned: () => ({ banned: true, reason: '.exe' }) }, filter: { final_banned_destiny: 'D_REJECT' } }),
+    harness({
+      analyzers: {
+        virusScanner: virus,
+        quarantine: { store: async () => ({ location: 'virus-x.gz', type: 'Z' }), read: async () => Buffer.alloc(0) },
+        buildAdminNotification: () => Buffer.from('x'),
+      },
+      filter: { virus_admin: 'admin@example.test' },
+    }),
+    harness({
+      analyzers: { spamScanner: { name: 'f', check: async () => spam(8) }, buildDsn: () => Buffer.from('dsn') },
+    }),
+    harness({
+      analyzers: { checkBanned: () => ({ banned: true, reason: '.exe' }) },
+      filter: { final_banned_destiny: 'D_REJECT' },
+    }),
     harness({ replies: (tx) => tx.rcpts.map(() => ({ code: 451, text: '451 4.3.0 later' })) }),
   ]
   for (const h of scenarios) {
@@ -232,7 +393,16 @@ test('every counter name sent is in the AMAVIS-MIB catalogue or one of amavis\'s
   const extra = /^(OpsDecType-|OpsDecBy|virus\.byname\.|ContentCatchAllMsgs|InMsgsStatusUnknown|QuarMsgs(Size)?Other)/
   const unknown = [...names].filter((n) => !COUNTERS_BY_NAME.has(n) && !extra.test(n))
   assert.deepEqual(unknown, [])
-  for (const n of ['OutMsgsSubmitDsn', 'OutMsgsSubmitQuar', 'OutMsgsSubmitNotif', 'InMsgsStatusBounced', 'InMsgsStatusRejected', 'InMsgsStatusTempFailed', 'OutMsgsAttemptFails', 'QuarMsgsVirus'])
+  for (const n of [
+    'OutMsgsSubmitDsn',
+    'OutMsgsSubmitQuar',
+    'OutMsgsSubmitNotif',
+    'InMsgsStatusBounced',
+    'InMsgsStatusRejected',
+    'InMsgsStatusTempFailed',
+    'OutMsgsAttemptFails',
+    'QuarMsgsVirus',
+  ])
     assert.ok(names.has(n), n)
 })
 
