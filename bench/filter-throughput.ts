@@ -13,7 +13,15 @@ import { filterConfigSchema } from '../filter-core/src/config.ts'
 import { createFilter } from '../filter-core/src/app.ts'
 import { freePort, runSmtpSource, startSmtpSink, tmpDir } from '../test/harness/index.ts'
 
-const { values } = parseArgs({ options: { small: { type: 'string' }, large: { type: 'string' }, servers: { type: 'string' }, role: { type: 'string' }, home: { type: 'string' } } })
+const { values } = parseArgs({
+  options: {
+    small: { type: 'string' },
+    large: { type: 'string' },
+    servers: { type: 'string' },
+    role: { type: 'string' },
+    home: { type: 'string' },
+  },
+})
 const SERVERS = Number(values.servers ?? 2)
 const SIZES = [
   { label: '4 KiB', bytes: 4096, count: Number(values.small ?? 400) },
@@ -31,7 +39,15 @@ function vmHwmKb(pid: number): number {
 }
 
 async function source(port: number, bytes: number, count: number): Promise<number> {
-  const r = await runSmtpSource({ port, count, sessions: SESSIONS, sizeBytes: bytes, from: 'a@example.org', to: 'b@example.net', timeoutMs: 120_000 })
+  const r = await runSmtpSource({
+    port,
+    count,
+    sessions: SESSIONS,
+    sizeBytes: bytes,
+    from: 'a@example.org',
+    to: 'b@example.net',
+    timeoutMs: 120_000,
+  })
   if (r.code !== 0) throw new Error(`smtp-source failed (${r.code}): ${r.stderr.slice(0, 300)}`)
   return count / (r.elapsedMs / 1000)
 }
@@ -47,7 +63,10 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
   const common = commonConfigSchema.parse({ home, myhostname: 'bench.test', log_level: 'warn' })
   // Consumers standing in for the collector, in their own process (as the collector is), so
   // monitoring output really flows without competing with the filter master's event loop.
-  const consumer = fork(fileURLToPath(import.meta.url), ['--role', 'consumer', '--home', home], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const consumer = fork(fileURLToPath(import.meta.url), ['--role', 'consumer', '--home', home], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   await new Promise<void>((resolve, reject) => {
     consumer.once('message', () => resolve())
     consumer.once('exit', (c) => reject(new Error(`consumer exited ${c}`)))
@@ -66,7 +85,9 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
     enable_zmq: monitoring,
     enable_events: monitoring,
   })
-  const filter = createFilter(common, cfg, { log: createLogger({ name: 'bench', level: 'error', write: (l) => process.stderr.write(l + '\n') }) })
+  const filter = createFilter(common, cfg, {
+    log: createLogger({ name: 'bench', level: 'error', write: (l) => process.stderr.write(l + '\n') }),
+  })
   await filter.start()
   await new Promise((r) => setTimeout(r, 800)) // workers ready
   return {
@@ -91,8 +112,12 @@ async function main() {
   const on = await startFilter(sink.port, true)
   const off = await startFilter(sink.port, false)
   try {
-    console.log(`smtp-source ${SESSIONS} sessions; filter: ${SERVERS} workers (--servers), checks bypassed; ${ROUNDS} interleaved rounds, medians`)
-    console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores shared with other work: expect noise)`)
+    console.log(
+      `smtp-source ${SESSIONS} sessions; filter: ${SERVERS} workers (--servers), checks bypassed; ${ROUNDS} interleaved rounds, medians`,
+    )
+    console.log(
+      `load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores shared with other work: expect noise)`,
+    )
     console.log('size      direct msg/s  filter msg/s  ratio   filter(no monitoring) msg/s  monitoring overhead')
     const rss = new Map<number, number>()
     for (const s of SIZES) {
@@ -150,10 +175,11 @@ async function consumerMain(home: string) {
 }
 
 if (values.role === 'consumer') void consumerMain(values.home!)
-else main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e)
-    process.exit(1)
-  },
-)
+else
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e)
+      process.exit(1)
+    },
+  )

@@ -31,7 +31,10 @@ async function main() {
   const c = commonConfigSchema.safeParse(top)
   const f = filterConfigSchema.safeParse(filter ?? {})
   if (!c.success || !f.success) {
-    const issues = [...(c.success ? [] : c.error.issues), ...(f.success ? [] : f.error.issues.map((i) => ({ ...i, path: ['filter', ...i.path] })))]
+    const issues = [
+      ...(c.success ? [] : c.error.issues),
+      ...(f.success ? [] : f.error.issues.map((i) => ({ ...i, path: ['filter', ...i.path] }))),
+    ]
     process.stderr.write(`vigil filter: invalid configuration:\n${z.prettifyError({ issues } as never)}\n`)
     process.exit(EX_CONFIG)
   }

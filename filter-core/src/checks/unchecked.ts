@@ -12,7 +12,8 @@ export interface UncheckedResult {
   readonly reason?: string
 }
 
-const OVER_LIMITS = /^(too deep|too many parts|too many (zip|tar) members|exceeds size limit|exceeds compression ratio limit)/
+const OVER_LIMITS =
+  /^(too deep|too many parts|too many (zip|tar) members|exceeds size limit|exceeds compression ratio limit)/
 
 /** Minor category for one undecodable part's reason. */
 export function uncheckedMinor(reason: string | undefined): number {

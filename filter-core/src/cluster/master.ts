@@ -82,7 +82,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
   // accepting from one listen queue). Workers can queue (worker-main.ts), but measurements on a
   // loaded box showed no gain from handing over early, so it is not done.
   const pickWorker = (): WorkerSlot | undefined => {
-    for (const w of workers.values()) if (w.state === 'ready' && w.assigned < cfg.max_requests && w.inflight === 0) return w
+    for (const w of workers.values())
+      if (w.state === 'ready' && w.assigned < cfg.max_requests && w.inflight === 0) return w
     return undefined
   }
 
@@ -112,7 +113,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
   const spawn = () => {
     if (stopping) return
     // The shared bundle lives in the temp directory; if it was cleaned away, run the TS entry.
-    if (entry!.bundled && !existsSync(entry!.file)) entry = { file: WORKER_MAIN_TS, execArgv: ['--import', 'tsx'], bundled: false }
+    if (entry!.bundled && !existsSync(entry!.file))
+      entry = { file: WORKER_MAIN_TS, execArgv: ['--import', 'tsx'], bundled: false }
     const child = fork(entry!.file, [], {
       // VIGIL_WORKER_NODE_ARGS: extra node options for workers (e.g. --cpu-prof), for profiling.
       execArgv: [...entry!.execArgv, ...(process.env.VIGIL_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
@@ -216,7 +218,10 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname })
       for (const l of listeners)
         if (l.policy_bank && !cfg.policy_banks[l.policy_bank])
-          log.warn('Listener names a policy bank that is not defined; ignored (as amavis does).', { listen: l.address, policy_bank: l.policy_bank })
+          log.warn('Listener names a policy bank that is not defined; ignored (as amavis does).', {
+            listen: l.address,
+            policy_bank: l.policy_bank,
+          })
       parseDeliveryMethod(cfg.forward_method)
       parseDeliveryMethod(cfg.notify_method)
       mkdirSync(paths.tmp, { recursive: true })
@@ -237,7 +242,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       } catch (err) {
         for (const s of servers) s.server.close()
         servers.length = 0
-          started = false
+        started = false
         throw err
       }
       for (let i = 0; i < cfg.max_servers; i++) spawn()

@@ -17,7 +17,9 @@ function ipcLogger(level: LogLevel): Logger {
     const emit = (lv: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
       if (!base.isEnabled(lv)) return
       const f: Record<string, unknown> = { ...(fields ?? {}) }
-      for (const [k, v] of Object.entries(f)) if (v instanceof Error) f[k] = `${v.message}${(v as { code?: string }).code ? ` (${(v as { code?: string }).code})` : ''}`
+      for (const [k, v] of Object.entries(f))
+        if (v instanceof Error)
+          f[k] = `${v.message}${(v as { code?: string }).code ? ` (${(v as { code?: string }).code})` : ''}`
       send({ type: 'log', level: lv, msg, fields: Object.keys(f).length ? f : undefined })
     }
     return {
@@ -112,7 +114,12 @@ process.on('SIGINT', () => {})
 // A bug must not go unseen: report it through the master's log, then die (the master replaces
 // the worker; the client of an interrupted session sees a dropped connection and retries).
 const fatal = (kind: string) => (e: unknown) => {
-  send({ type: 'log', level: 'fatal', msg: `Worker ${kind}; exiting.`, fields: { err: e instanceof Error ? (e.stack ?? e.message) : String(e) } })
+  send({
+    type: 'log',
+    level: 'fatal',
+    msg: `Worker ${kind}; exiting.`,
+    fields: { err: e instanceof Error ? (e.stack ?? e.message) : String(e) },
+  })
   setTimeout(() => process.exit(70), 50).unref()
 }
 process.on('uncaughtException', fatal('uncaught exception'))

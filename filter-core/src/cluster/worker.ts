@@ -3,7 +3,14 @@
 // The master hands it accepted sockets; this module holds the logic, worker-main.ts the process glue.
 import type { Socket } from 'node:net'
 import { join } from 'node:path'
-import { eventsSocket, formatVigilStats, innerSocket, type CommonConfig, type Logger, type VigilStats } from '@vigil/protocol'
+import {
+  eventsSocket,
+  formatVigilStats,
+  innerSocket,
+  type CommonConfig,
+  type Logger,
+  type VigilStats,
+} from '@vigil/protocol'
 import type { FilterConfig, Listener } from '../config.ts'
 import { runSmtpSession, type ProtocolErrorKind } from '../smtp/session.ts'
 import { SmtpClient } from '../forward/client.ts'
@@ -156,7 +163,9 @@ export async function createWorker(
       idleTimer.unref()
     }
     const es = events?.stats()
-    const evDelta = es ? { deadLettered: es.deadLettered - lastEventStats.deadLettered, trimmed: es.trimmed - lastEventStats.trimmed } : { deadLettered: 0, trimmed: 0 }
+    const evDelta = es
+      ? { deadLettered: es.deadLettered - lastEventStats.deadLettered, trimmed: es.trimmed - lastEventStats.trimmed }
+      : { deadLettered: 0, trimmed: 0 }
     if (es) lastEventStats = { deadLettered: es.deadLettered, trimmed: es.trimmed }
     if (Object.keys(sessionErrors).length || evDelta.deadLettered || evDelta.trimmed) {
       // Vigil-only counts (deltas; not amavis wire names) on Vigil's own topic; amavis peers never subscribe to it.
@@ -165,7 +174,8 @@ export async function createWorker(
       if (evDelta.deadLettered) stats.events_dead_lettered = evDelta.deadLettered
       if (evDelta.trimmed) stats.events_trimmed = evDelta.trimmed
       publisher.send(formatVigilStats(stats))
-      if (stats.smtp_protocol_errors) log.info(`(${base}) Session had SMTP protocol errors.`, { smtp_protocol_errors: sessionErrors })
+      if (stats.smtp_protocol_errors)
+        log.info(`(${base}) Session had SMTP protocol errors.`, { smtp_protocol_errors: sessionErrors })
     }
     publisher.state('-')
     process.title = `amavisd (ch${served}-avail)`

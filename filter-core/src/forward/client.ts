@@ -241,7 +241,10 @@ export class SmtpClient {
     // envelopes are passed on without the parameter (headers may still carry UTF-8).
     const utf8Env = /[^\x00-\x7f]/.test(tx.mailFrom) || tx.rcpts.some((r) => /[^\x00-\x7f]/.test(r.address))
     if (tx.smtputf8 && utf8Env && !this.ext.has('SMTPUTF8'))
-      return tx.rcpts.map(() => ({ code: 553, text: `553 5.6.7 ${this.method.raw} does not support SMTPUTF8, required for this message's addresses` }))
+      return tx.rcpts.map(() => ({
+        code: 553,
+        text: `553 5.6.7 ${this.method.raw} does not support SMTPUTF8, required for this message's addresses`,
+      }))
     const pipelining = this.ext.has('PIPELINING')
     const cmds: string[] = []
     // XFORWARD: only the attributes the next hop asked for, in commands below 512 bytes.

@@ -59,7 +59,8 @@ export function buildHeaderEdits(x: {
   if (x.singleRecipient) rcvd += `\r\n\tfor <${x.recipient}>`
   rcvd += `; ${rfc5322Date(new Date(x.now * 1000))}`
   prepend.push(rcvd)
-  if (x.virusChecked && cfg.x_header_tag) prepend.push(`${cfg.x_header_tag}: ${cfg.x_header_line || `amavis at ${common.myhostname}`}`)
+  if (x.virusChecked && cfg.x_header_tag)
+    prepend.push(`${cfg.x_header_tag}: ${cfg.x_header_line || `amavis at ${common.myhostname}`}`)
   if (x.virusNames.length) prepend.push(`X-Amavis-Alert: INFECTED, message contains virus: ${x.virusNames.join(', ')}`)
   if (x.bannedReason) prepend.push(fold(`X-Amavis-Alert: BANNED, message contains ${x.bannedReason}`))
   if (x.badHeader) prepend.push(fold(`X-Amavis-Alert: BAD HEADER SECTION, ${x.badHeader.reason ?? ''}`.trimEnd()))
@@ -92,7 +93,11 @@ export function rewriteHeader(header: Buffer, edits: HeaderEdits): Buffer {
       // No Subject: add one just before the empty line that ends the header.
       const endsBlank = text.endsWith('\r\n\r\n') ? 2 : text.endsWith('\n\n') ? 1 : 0
       const cut = h.length - endsBlank
-      h = Buffer.concat([h.subarray(0, cut), Buffer.from(`Subject: ${edits.subjectTag.trimEnd()}\r\n`, 'utf8'), h.subarray(cut)])
+      h = Buffer.concat([
+        h.subarray(0, cut),
+        Buffer.from(`Subject: ${edits.subjectTag.trimEnd()}\r\n`, 'utf8'),
+        h.subarray(cut),
+      ])
     }
   }
   return Buffer.concat([pre, h])

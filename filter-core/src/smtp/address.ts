@@ -7,9 +7,11 @@ export interface PathParse {
 }
 export type PathResult = { ok: true; value: PathParse } | { ok: false; reply: string }
 
-const LOCAL_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u
+const LOCAL_ATOM =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u
 const QUOTED = /^"([\x20\x21\x23-\x5b\x5d-\x7e\u0080-\u{10FFFF}]|\\[\x20-\x7e])*"$/u
-const DOMAIN = /^([A-Za-z0-9\u0080-\u{10FFFF}]([A-Za-z0-9\u0080-\u{10FFFF}-]*[A-Za-z0-9\u0080-\u{10FFFF}])?\.)*[A-Za-z0-9\u0080-\u{10FFFF}]([A-Za-z0-9\u0080-\u{10FFFF}-]*[A-Za-z0-9\u0080-\u{10FFFF}])?\.?$/u
+const DOMAIN =
+  /^([A-Za-z0-9\u0080-\u{10FFFF}]([A-Za-z0-9\u0080-\u{10FFFF}-]*[A-Za-z0-9\u0080-\u{10FFFF}])?\.)*[A-Za-z0-9\u0080-\u{10FFFF}]([A-Za-z0-9\u0080-\u{10FFFF}-]*[A-Za-z0-9\u0080-\u{10FFFF}])?\.?$/u
 const ADDR_LITERAL = /^\[(IPv6:[0-9A-Fa-f:.]+|[0-9.]+)\]$/
 
 /** True for `local@domain` (dot-atom or quoted local part, domain name or address literal). */
@@ -29,7 +31,8 @@ export function isValidMailbox(addr: string): boolean {
  */
 export function parsePath(arg: string, keyword: 'FROM' | 'TO'): PathResult {
   const m = /^\s*(FROM|TO)\s*:\s*/i.exec(arg)
-  if (!m || m[1].toUpperCase() !== keyword) return { ok: false, reply: `501 5.5.4 Syntax: ${keyword === 'FROM' ? 'MAIL FROM:<address>' : 'RCPT TO:<address>'}` }
+  if (!m || m[1].toUpperCase() !== keyword)
+    return { ok: false, reply: `501 5.5.4 Syntax: ${keyword === 'FROM' ? 'MAIL FROM:<address>' : 'RCPT TO:<address>'}` }
   let rest = arg.slice(m[0].length)
   let address: string
   if (rest.startsWith('<')) {
@@ -61,12 +64,14 @@ export function parsePath(arg: string, keyword: 'FROM' | 'TO'): PathResult {
   for (const tok of rest.trim().split(/\s+/).filter(Boolean)) {
     const eq = tok.indexOf('=')
     const key = (eq < 0 ? tok : tok.slice(0, eq)).toUpperCase()
-    if (!/^[A-Z0-9][A-Z0-9-]*$/.test(key)) return { ok: false, reply: `501 5.5.4 Bad parameter ${JSON.stringify(tok.slice(0, 40))}` }
+    if (!/^[A-Z0-9][A-Z0-9-]*$/.test(key))
+      return { ok: false, reply: `501 5.5.4 Bad parameter ${JSON.stringify(tok.slice(0, 40))}` }
     params[key] = eq < 0 ? true : tok.slice(eq + 1)
   }
   if (keyword === 'FROM' && address === '') return { ok: true, value: { address, params } }
   if (keyword === 'TO' && /^postmaster$/i.test(address)) return { ok: true, value: { address, params } }
-  if (!isValidMailbox(address)) return { ok: false, reply: `501 5.1.${keyword === 'FROM' ? '7' : '3'} Bad address syntax` }
+  if (!isValidMailbox(address))
+    return { ok: false, reply: `501 5.1.${keyword === 'FROM' ? '7' : '3'} Bad address syntax` }
   return { ok: true, value: { address, params } }
 }
 
@@ -78,7 +83,12 @@ export function normalizeAddress(addr: string): string {
 
 export function domainOf(addr: string): string {
   const at = addr.lastIndexOf('@')
-  return at < 0 ? '' : addr.slice(at + 1).toLowerCase().replace(/\.$/, '')
+  return at < 0
+    ? ''
+    : addr
+        .slice(at + 1)
+        .toLowerCase()
+        .replace(/\.$/, '')
 }
 
 /** xtext decoding (RFC 3461 §4): `+XX` hex escapes. */

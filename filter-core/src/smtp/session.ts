@@ -78,7 +78,15 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
   let clientProtocol: Transaction['clientProtocol'] = lmtp ? 'LMTP' : 'SMTP'
   let xforward: Record<string, string> = {}
   let txSeq = 0
-  let tx: { taskId: string; mailFrom: string; mailParams: Record<string, string | true>; rcpts: Recipient[]; startedAt: number } | undefined
+  let tx:
+    | {
+        taskId: string
+        mailFrom: string
+        mailParams: Record<string, string | true>
+        rcpts: Recipient[]
+        startedAt: number
+      }
+    | undefined
   let receiver: DataReceiver | undefined
   let dataBareLf = false
 
@@ -209,7 +217,10 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
         case 'HELO':
         case 'LHLO': {
           if (lmtp !== (verb === 'LHLO')) {
-            protoError('bad_sequence', lmtp ? '500 5.5.1 Error: LMTP requires LHLO' : '500 5.5.1 Error: command not recognized')
+            protoError(
+              'bad_sequence',
+              lmtp ? '500 5.5.1 Error: LMTP requires LHLO' : '500 5.5.1 Error: command not recognized',
+            )
             return
           }
           if (!arg.trim()) {
@@ -269,7 +280,10 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
           }
           const params = p.value.params
           for (const k of Object.keys(params)) {
-            if (!['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH'].includes(k) || (clientProtocol === 'SMTP' && k !== 'AUTH')) {
+            if (
+              !['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH'].includes(k) ||
+              (clientProtocol === 'SMTP' && k !== 'AUTH')
+            ) {
               protoError('bad_syntax', `555 5.5.4 Unsupported option: ${k}`)
               return
             }
@@ -320,7 +334,10 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
               return
             }
           }
-          if (params.NOTIFY !== undefined && !/^(NEVER|((SUCCESS|FAILURE|DELAY)(,(SUCCESS|FAILURE|DELAY))*))$/i.test(String(params.NOTIFY))) {
+          if (
+            params.NOTIFY !== undefined &&
+            !/^(NEVER|((SUCCESS|FAILURE|DELAY)(,(SUCCESS|FAILURE|DELAY))*))$/i.test(String(params.NOTIFY))
+          ) {
             protoError('bad_syntax', '501 5.5.4 Bad NOTIFY parameter')
             return
           }
@@ -439,7 +456,8 @@ export function runSmtpSession(socket: Socket, opts: SessionOptions, handler: Se
         if (!closed) socket.setTimeout(opts.timeoutSecs * 1000)
       }
       if (lmtp) {
-        for (let i = 0; i < t.rcpts.length; i++) write(replies[i] ?? replies[0] ?? `451 4.5.0 Error in processing, id=${t.taskId}`)
+        for (let i = 0; i < t.rcpts.length; i++)
+          write(replies[i] ?? replies[0] ?? `451 4.5.0 Error in processing, id=${t.taskId}`)
       } else write(replies[0] ?? `451 4.5.0 Error in processing, id=${t.taskId}`)
     }
 

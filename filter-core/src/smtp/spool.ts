@@ -211,7 +211,8 @@ export class DataReceiver {
           return headerCache
         },
         readAll: () => readFile(path),
-        stream: (start = 0) => (start >= size ? Readable.from([]) : createReadStream(path, { start, highWaterMark: 64 * 1024 })),
+        stream: (start = 0) =>
+          start >= size ? Readable.from([]) : createReadStream(path, { start, highWaterMark: 64 * 1024 }),
         dispose() {
           if (disposed) return
           disposed = true

@@ -33,7 +33,9 @@ export class SnmpCounters {
 
   /** One `am.snmp <name> <type> <value>` frame per item, in call order. */
   frames(): string[] {
-    return this.items.map(([name, v, type]) => formatSnmpFrame('am.snmp', name, type, typeof v === 'number' ? String(Math.trunc(v)) : v))
+    return this.items.map(([name, v, type]) =>
+      formatSnmpFrame('am.snmp', name, type, typeof v === 'number' ? String(Math.trunc(v)) : v),
+    )
   }
 
   clear(): void {

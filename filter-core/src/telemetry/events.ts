@@ -61,17 +61,28 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
       st.deadLettered += jsons.length
       warn(why, jsons.length)
     } catch (e) {
-      opts.log.error('Events lost: dead-letter file not writable.', { err: e as Error, file: opts.deadLetterPath, count: jsons.length })
+      opts.log.error('Events lost: dead-letter file not writable.', {
+        err: e as Error,
+        file: opts.deadLetterPath,
+        count: jsons.length,
+      })
     }
   }
   const deadLetter = (json: string, why: string) => deadLetterMany([json], why)
   const flushWarnings = () => {
-    for (const [why, w] of lastWarn) if (w.count) opts.log.warn(w.msg, { reason: why, count: w.count, file: opts.deadLetterPath })
+    for (const [why, w] of lastWarn)
+      if (w.count) opts.log.warn(w.msg, { reason: why, count: w.count, file: opts.deadLetterPath })
     lastWarn.clear()
   }
-  const sink = opts.common.storage_redis_dsn.length ? createRedisSink(opts, st, deadLetter, deadLetterMany, (n) =>
-        warn('redis list over redis_logging_queue_size_limit', n, 'Oldest events trimmed from the Redis list (LTRIM), as amavis does.'),
-      ) : createPushSink(opts, st, deadLetter, deadLetterMany)
+  const sink = opts.common.storage_redis_dsn.length
+    ? createRedisSink(opts, st, deadLetter, deadLetterMany, (n) =>
+        warn(
+          'redis list over redis_logging_queue_size_limit',
+          n,
+          'Oldest events trimmed from the Redis list (LTRIM), as amavis does.',
+        ),
+      )
+    : createPushSink(opts, st, deadLetter, deadLetterMany)
   return {
     ...sink,
     async close() {

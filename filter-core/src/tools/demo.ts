@@ -90,14 +90,69 @@ export function demoMix(from = 'newsletter@example.org', domain = 'example.com')
   const u = (n: string) => `${n}@${domain}`
   const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(126), Buffer.from('PE\0\0'), Buffer.alloc(64)])
   return [
-    { kind: 'clean', from, to: [u('alice')], data: headers(from, [u('alice')], 'Weekly report') + '\r\nHello Alice,\r\nall is well.\r\n', xforward: { ADDR: '192.0.2.10', NAME: 'mx.example.org', PORT: '41831', PROTO: 'ESMTP', HELO: 'mx.example.org' } },
-    { kind: 'spam (GTUBE)', from: 'winner@spam.example', to: [u('bob')], data: headers('winner@spam.example', [u('bob')], 'You won') + `\r\n${GTUBE}\r\n` },
-    { kind: 'virus (EICAR)', from, to: [u('carol')], data: headers(from, [u('carol')], 'Invoice') + `\r\n${EICAR}\r\n` },
-    { kind: 'virus (EICAR in zip)', from, to: [u('carol')], data: attachment(from, [u('carol')], 'Documents', 'docs.zip', 'application/zip', storedZip('eicar.com', Buffer.from(EICAR))) },
-    { kind: 'banned (.exe)', from, to: [u('dave')], data: attachment(from, [u('dave')], 'Update', 'setup.exe', 'application/octet-stream', exe) },
-    { kind: 'bad header', from, to: [u('erin')], data: headers(from, [u('erin')], 'Caf\u00e9 menu') + '\r\nBon app\u00e9tit.\r\n' },
-    { kind: 'multi-recipient', from, to: [u('alice'), u('bob'), 'partner@example.net'], data: headers(from, [u('alice'), u('bob'), 'partner@example.net'], 'Meeting') + '\r\nSee you at 10.\r\n' },
-    { kind: 'IPv6 client', from, to: [u('frank')], data: headers(from, [u('frank')], 'Over IPv6') + '\r\nSent over IPv6.\r\n', xforward: { ADDR: 'IPv6:2001:db8::25', NAME: 'v6.example.org', PORT: '52000', PROTO: 'ESMTP', HELO: 'v6.example.org' } },
+    {
+      kind: 'clean',
+      from,
+      to: [u('alice')],
+      data: headers(from, [u('alice')], 'Weekly report') + '\r\nHello Alice,\r\nall is well.\r\n',
+      xforward: { ADDR: '192.0.2.10', NAME: 'mx.example.org', PORT: '41831', PROTO: 'ESMTP', HELO: 'mx.example.org' },
+    },
+    {
+      kind: 'spam (GTUBE)',
+      from: 'winner@spam.example',
+      to: [u('bob')],
+      data: headers('winner@spam.example', [u('bob')], 'You won') + `\r\n${GTUBE}\r\n`,
+    },
+    {
+      kind: 'virus (EICAR)',
+      from,
+      to: [u('carol')],
+      data: headers(from, [u('carol')], 'Invoice') + `\r\n${EICAR}\r\n`,
+    },
+    {
+      kind: 'virus (EICAR in zip)',
+      from,
+      to: [u('carol')],
+      data: attachment(
+        from,
+        [u('carol')],
+        'Documents',
+        'docs.zip',
+        'application/zip',
+        storedZip('eicar.com', Buffer.from(EICAR)),
+      ),
+    },
+    {
+      kind: 'banned (.exe)',
+      from,
+      to: [u('dave')],
+      data: attachment(from, [u('dave')], 'Update', 'setup.exe', 'application/octet-stream', exe),
+    },
+    {
+      kind: 'bad header',
+      from,
+      to: [u('erin')],
+      data: headers(from, [u('erin')], 'Caf\u00e9 menu') + '\r\nBon app\u00e9tit.\r\n',
+    },
+    {
+      kind: 'multi-recipient',
+      from,
+      to: [u('alice'), u('bob'), 'partner@example.net'],
+      data: headers(from, [u('alice'), u('bob'), 'partner@example.net'], 'Meeting') + '\r\nSee you at 10.\r\n',
+    },
+    {
+      kind: 'IPv6 client',
+      from,
+      to: [u('frank')],
+      data: headers(from, [u('frank')], 'Over IPv6') + '\r\nSent over IPv6.\r\n',
+      xforward: {
+        ADDR: 'IPv6:2001:db8::25',
+        NAME: 'v6.example.org',
+        PORT: '52000',
+        PROTO: 'ESMTP',
+        HELO: 'v6.example.org',
+      },
+    },
   ]
 }
 
@@ -112,7 +167,13 @@ export async function runDemo(opts: DemoOptions): Promise<{ kind: string; replie
     const m = mix[i % mix.length]
     const client = new SmtpClient(method, { heloName: 'demo.vigil', timeoutSecs: 120 })
     const data = Buffer.from(m.data, 'utf8')
-    const replies = await client.send({ mailFrom: m.from, size: data.length, rcpts: m.to.map((address) => ({ address })), xforward: m.xforward, content: () => [data] })
+    const replies = await client.send({
+      mailFrom: m.from,
+      size: data.length,
+      rcpts: m.to.map((address) => ({ address })),
+      xforward: m.xforward,
+      content: () => [data],
+    })
     await client.close()
     opts.onResult?.(m.kind, replies)
     out.push({ kind: m.kind, replies })
@@ -129,7 +190,10 @@ export async function demo(req: {
   stderr: (text: string) => void
 }): Promise<number> {
   const listen = (req.filter.listen as unknown[] | undefined) ?? ['127.0.0.1:10024']
-  const tcp = listen.map((l) => (typeof l === 'string' ? l : (l as { address: string }).address)).find((a) => !a.startsWith('unix:')) ?? '127.0.0.1:10024'
+  const tcp =
+    listen
+      .map((l) => (typeof l === 'string' ? l : (l as { address: string }).address))
+      .find((a) => !a.startsWith('unix:')) ?? '127.0.0.1:10024'
   const target = parseSocketTarget(tcp)
   const opt = (k: string) => (typeof req.options[k] === 'string' ? (req.options[k] as string) : undefined)
   const host = opt('host') ?? ('host' in target ? target.host : '127.0.0.1')

@@ -38,15 +38,22 @@ export async function releaseMessage(
   mailId: string,
   opts: { quarantine?: QuarantineStore; recipients?: string[] } = {},
 ): Promise<ReleaseResult> {
-  if (!/^[A-Za-z0-9_-]{12}$/.test(mailId)) throw new VigilError(ErrorCode.RELEASE_NOT_FOUND, `"${mailId}" is not a mail_id (12 characters [A-Za-z0-9_-]).`)
+  if (!/^[A-Za-z0-9_-]{12}$/.test(mailId))
+    throw new VigilError(ErrorCode.RELEASE_NOT_FOUND, `"${mailId}" is not a mail_id (12 characters [A-Za-z0-9_-]).`)
   const paths = resolveHome(common, filterCfg)
-  const store = opts.quarantine ?? buildAnalyzers(filterCfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname }).quarantine
+  const store =
+    opts.quarantine ??
+    buildAnalyzers(filterCfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname }).quarantine
   if (!store) throw new VigilError(ErrorCode.RELEASE_NOT_FOUND, 'No quarantine store is available.')
   let raw: Buffer
   try {
     raw = await store.read(mailId)
   } catch (e) {
-    throw new VigilError(ErrorCode.RELEASE_NOT_FOUND, `No quarantined message with mail_id ${mailId} in ${paths.quarantine}.`, { cause: e })
+    throw new VigilError(
+      ErrorCode.RELEASE_NOT_FOUND,
+      `No quarantined message with mail_id ${mailId} in ${paths.quarantine}.`,
+      { cause: e },
+    )
   }
   const env = envelopeOf(raw)
   const recipients = opts.recipients?.length ? opts.recipients : env.to

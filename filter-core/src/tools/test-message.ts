@@ -20,7 +20,9 @@ export function envelopeOf(raw: Buffer): { from: string; to: string[] } {
   const ef = headerValue(fields, 'x-envelope-from')
   const et = headerValues(fields, 'x-envelope-to')
   const from = ef !== undefined ? (addressList(ef)[0] ?? '') : (addressList(headerValue(fields, 'from'))[0] ?? '')
-  const to = et.length ? et.flatMap((v) => addressList(v)) : [...addressList(headerValue(fields, 'to')), ...addressList(headerValue(fields, 'cc'))]
+  const to = et.length
+    ? et.flatMap((v) => addressList(v))
+    : [...addressList(headerValue(fields, 'to')), ...addressList(headerValue(fields, 'cc'))]
   return { from, to: to.length ? to : ['postmaster'] }
 }
 
@@ -56,7 +58,8 @@ export async function testMessage(
       cfg,
       common,
       log,
-      analyzers: opts.analyzers ?? buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname }),
+      analyzers:
+        opts.analyzers ?? buildAnalyzers(cfg, { quarantineDir: paths.quarantine, myhostname: common.myhostname }),
       settings: createSettingsLookup(cfg),
       publisher: createNullPublisher(),
       forwarder: () => new SmtpClient(cfg.forward_method, { heloName: common.myhostname }),
@@ -66,7 +69,9 @@ export async function testMessage(
   )
   const ev = outcome.event
   out(`message: ${file}\n`)
-  out(`mail_id: ${outcome.mailId}  size: ${ev.size ?? 0}  content: ${ev.content_type}  checks: ${ev.checks_performed ?? '-'}\n`)
+  out(
+    `mail_id: ${outcome.mailId}  size: ${ev.size ?? 0}  content: ${ev.content_type}  checks: ${ev.checks_performed ?? '-'}\n`,
+  )
   if (ev.virusnames?.length) out(`viruses: ${ev.virusnames.join(', ')}\n`)
   if (ev.spam_score !== undefined) out(`spam score: ${ev.spam_score.text}  tests: ${(ev.tests ?? []).join(',')}\n`)
   out(`sender: <${env.from}>\n`)

@@ -15,7 +15,15 @@ import {
   startSpamd,
   tmpDir,
 } from '../../../test/harness/index.ts'
-import { eventsEndpoint, innerEndpoint, startBus, startEventsPull, startTestFilter, waitWorkersReady, type Bus } from '../helpers.ts'
+import {
+  eventsEndpoint,
+  innerEndpoint,
+  startBus,
+  startEventsPull,
+  startTestFilter,
+  waitWorkersReady,
+  type Bus,
+} from '../helpers.ts'
 
 function snmpFor(bus: Bus, n: number): string[] {
   // The n-th per-message am.snmp message (0-based).
@@ -48,8 +56,22 @@ test('clamd, spamd and banned rules decide each message with its configured dest
   const send = (data: string) => sendMail({ port: f.port, from: 'sender@example.org', to: ['rcpt@example.test'], data })
 
   const cases = [
-    { name: 'clean', data: plainMessage(), code: 250, action: 'PASS', content: 'Clean', status: 'InMsgsStatusRelayedUntagged' },
-    { name: 'EICAR in body', data: plainMessage({ body: EICAR }), code: 250, action: 'DISCARD', content: 'Virus', status: 'InMsgsStatusDiscarded' },
+    {
+      name: 'clean',
+      data: plainMessage(),
+      code: 250,
+      action: 'PASS',
+      content: 'Clean',
+      status: 'InMsgsStatusRelayedUntagged',
+    },
+    {
+      name: 'EICAR in body',
+      data: plainMessage({ body: EICAR }),
+      code: 250,
+      action: 'DISCARD',
+      content: 'Virus',
+      status: 'InMsgsStatusDiscarded',
+    },
     {
       name: 'EICAR attachment',
       data: mimeWithAttachment({ filename: 'eicar.txt', contentType: 'text/plain', attachment: EICAR }),
@@ -60,7 +82,11 @@ test('clamd, spamd and banned rules decide each message with its configured dest
     },
     {
       name: 'EICAR in zip',
-      data: mimeWithAttachment({ filename: 'docs.zip', contentType: 'application/zip', attachment: makeZip([{ name: 'eicar.txt', data: EICAR }]) }),
+      data: mimeWithAttachment({
+        filename: 'docs.zip',
+        contentType: 'application/zip',
+        attachment: makeZip([{ name: 'eicar.txt', data: EICAR }]),
+      }),
       code: 250,
       action: 'DISCARD',
       content: 'Virus',
@@ -68,13 +94,23 @@ test('clamd, spamd and banned rules decide each message with its configured dest
     },
     {
       name: 'banned .exe',
-      data: mimeWithAttachment({ filename: 'setup.exe', attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200)]) }),
+      data: mimeWithAttachment({
+        filename: 'setup.exe',
+        attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200)]),
+      }),
       code: 554,
       action: 'REJECT',
       content: 'Banned',
       status: 'InMsgsStatusRejected',
     },
-    { name: 'GTUBE', data: gtubeMessage(), code: 250, action: 'PASS', content: 'Spam', status: 'InMsgsStatusRelayedTagged' },
+    {
+      name: 'GTUBE',
+      data: gtubeMessage(),
+      code: 250,
+      action: 'PASS',
+      content: 'Spam',
+      status: 'InMsgsStatusRelayedTagged',
+    },
   ]
   for (const [i, c] of cases.entries()) {
     const r = await send(c.data)
@@ -87,9 +123,15 @@ test('clamd, spamd and banned rules decide each message with its configured dest
     const snmp = snmpFor(bus, i)
     assert.ok(snmp.includes(`am.snmp ${c.status} C32 1`), `${c.name}: ${c.status} in ${snmp.join('|')}`)
     assert.ok(snmp.includes(`am.snmp Content${c.content}Msgs C32 1`), `${c.name}: Content${c.content}Msgs`)
-    assert.ok(snmp.includes(`am.snmp Content${c.content}MsgsInbound C32 1`), `${c.name}: Content${c.content}MsgsInbound`)
+    assert.ok(
+      snmp.includes(`am.snmp Content${c.content}MsgsInbound C32 1`),
+      `${c.name}: Content${c.content}MsgsInbound`,
+    )
     if (c.content === 'Virus') {
-      assert.ok((ev.virusnames as string[]).some((v) => /eicar/i.test(v)), `${c.name}: virusnames ${ev.virusnames}`)
+      assert.ok(
+        (ev.virusnames as string[]).some((v) => /eicar/i.test(v)),
+        `${c.name}: virusnames ${ev.virusnames}`,
+      )
       assert.equal(ev.checks_performed, 'V H B', 'spam check skipped for infected mail')
       assert.equal(ev.recipients[0].ccat_blocking, 'Virus')
       assert.ok(snmp.includes('am.snmp OpsVirusCheck C32 1'))
@@ -120,6 +162,10 @@ test('clamd, spamd and banned rules decide each message with its configured dest
   const r2 = await send(plainMessage({ subject: 'while spamd is down too' }))
   assert.equal(r2.finalCode, 451)
   assert.equal((await sink.messages()).length, 2, 'no message passed unchecked')
-  await bus.waitFor((m) => m.filter((x) => x[0].startsWith('am.snmp InMsgs ')).length >= cases.length + 2, 10000, 'tempfail counters')
+  await bus.waitFor(
+    (m) => m.filter((x) => x[0].startsWith('am.snmp InMsgs ')).length >= cases.length + 2,
+    10000,
+    'tempfail counters',
+  )
   assert.ok(snmpFor(bus, cases.length).includes('am.snmp InMsgsStatusTempFailed C32 1'))
 })

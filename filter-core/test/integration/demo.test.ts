@@ -3,7 +3,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startClamd, startSmtpSink, startSpamd, tmpDir } from '../../../test/harness/index.ts'
-import { eventsEndpoint, innerEndpoint, startBus, startEventsPull, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import {
+  eventsEndpoint,
+  innerEndpoint,
+  startBus,
+  startEventsPull,
+  startTestFilter,
+  waitWorkersReady,
+} from '../helpers.ts'
 import { demo, demoMix, runDemo } from '../../src/tools/demo.ts'
 
 test('the demo mix shows clean, spam, virus, banned, bad-header, multi-recipient and IPv6 traffic', async (t) => {
@@ -40,7 +47,12 @@ test('the demo mix shows clean, spam, virus, banned, bad-header, multi-recipient
   assert.ok(events.some((e) => e.rcpt_num === 3))
   // The cli entry point prints one line per message and exits 0.
   let out = ''
-  const exit = await demo({ filter: { listen: [`127.0.0.1:${f.port}`] }, options: { count: '2' }, stdout: (s) => (out += s), stderr: () => {} })
+  const exit = await demo({
+    filter: { listen: [`127.0.0.1:${f.port}`] },
+    options: { count: '2' },
+    stdout: (s) => (out += s),
+    stderr: () => {},
+  })
   assert.equal(exit, 0)
   assert.equal(out.trim().split('\n').length, 2)
 })

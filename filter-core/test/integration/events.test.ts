@@ -24,10 +24,21 @@ const until = async (pred: () => boolean | Promise<boolean>, ms = 5000) => {
 test('pushes events to Redis with RPUSH + LTRIM, keeping the newest limit events', async (t) => {
   const redis = await startRedis(t)
   const home = await tmpDir(t, 'vigil-ev-')
-  const common = commonConfigSchema.parse({ home, storage_redis_dsn: [{ server: `127.0.0.1:${redis.port}` }], redis_logging_key: 'amavis-log', redis_logging_queue_size_limit: 3 })
+  const common = commonConfigSchema.parse({
+    home,
+    storage_redis_dsn: [{ server: `127.0.0.1:${redis.port}` }],
+    redis_logging_key: 'amavis-log',
+    redis_logging_queue_size_limit: 3,
+  })
   const logs: string[] = []
   const log = createLogger({ name: 't', level: 'warn', write: (l) => logs.push(l) })
-  const sink = createEventSink({ common, eventsEndpoint: 'ipc:///nonexistent', deadLetterPath: join(home, 'dl.ndjson'), queueLimit: 10, log })
+  const sink = createEventSink({
+    common,
+    eventsEndpoint: 'ipc:///nonexistent',
+    deadLetterPath: join(home, 'dl.ndjson'),
+    queueLimit: 10,
+    log,
+  })
   for (let i = 1; i <= 5; i++) sink.deliver(`{"n":${i}}`)
   await until(() => sink.stats().delivered === 5)
   const r = new Redis({ host: '127.0.0.1', port: redis.port })
@@ -35,7 +46,10 @@ test('pushes events to Redis with RPUSH + LTRIM, keeping the newest limit events
   assert.deepEqual(await r.lrange('amavis-log', 0, -1), ['{"n":3}', '{"n":4}', '{"n":5}'])
   assert.equal(sink.stats().trimmed, 2)
   await sink.close()
-  assert.ok(logs.some((l) => l.includes('Oldest events trimmed from the Redis list')), logs.join('\n'))
+  assert.ok(
+    logs.some((l) => l.includes('Oldest events trimmed from the Redis list')),
+    logs.join('\n'),
+  )
   assert.equal(existsSync(join(home, 'dl.ndjson')), false)
 })
 
@@ -43,7 +57,13 @@ test('writes events to the dead-letter file when Redis is unreachable', async (t
   const home = await tmpDir(t, 'vigil-ev-')
   const port = await freePort()
   const common = commonConfigSchema.parse({ home, storage_redis_dsn: [{ server: `127.0.0.1:${port}` }] })
-  const sink = createEventSink({ common, eventsEndpoint: 'ipc:///nonexistent', deadLetterPath: join(home, 'dl.ndjson'), queueLimit: 10, log: quiet })
+  const sink = createEventSink({
+    common,
+    eventsEndpoint: 'ipc:///nonexistent',
+    deadLetterPath: join(home, 'dl.ndjson'),
+    queueLimit: 10,
+    log: quiet,
+  })
   sink.deliver('{"n":1}')
   sink.deliver('{"n":2}')
   await until(() => sink.stats().deadLettered === 2, 10000)
@@ -87,7 +107,17 @@ test('a filter with storage_redis_dsn logs one amavis JSON event per message to 
     filter: { max_servers: 1 },
   })
   await waitWorkersReady(bus, 1)
-  assert.equal((await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: 'to redis' }) })).finalCode, 250)
+  assert.equal(
+    (
+      await sendMail({
+        port: f.port,
+        from: 'a@example.org',
+        to: ['b@example.net'],
+        data: plainMessage({ subject: 'to redis' }),
+      })
+    ).finalCode,
+    250,
+  )
   const r = new Redis({ host: '127.0.0.1', port: redis.port })
   t.after(() => r.disconnect())
   await until(async () => (await r.llen('amavis-log')) === 1, 10000)

@@ -7,7 +7,14 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseMessage } from '@vigil/protocol'
 import { sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import { eventsEndpoint, innerEndpoint, startBus, startEventsPull, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import {
+  eventsEndpoint,
+  innerEndpoint,
+  startBus,
+  startEventsPull,
+  startTestFilter,
+  waitWorkersReady,
+} from '../helpers.ts'
 
 const GOLDEN = fileURLToPath(new URL('../golden/clean-message.txt', import.meta.url))
 const GOLDEN_EVENT = fileURLToPath(new URL('../golden/clean-message-event.json', import.meta.url))
@@ -35,7 +42,11 @@ test('a subscriber sees the cold-start burst, the state sequence and one counter
   const home = await tmpDir(t, 'vigil-filter-')
   const bus = await startBus(t, innerEndpoint(home))
   const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, local_domains_maps: ['example.test'] } })
+  const f = await startTestFilter(t, {
+    home,
+    forwardPort: sink.port,
+    filter: { max_servers: 1, local_domains_maps: ['example.test'] },
+  })
   await waitWorkersReady(bus, 1)
   const r = await sendMail({
     port: f.port,
@@ -46,7 +57,11 @@ test('a subscriber sees the cold-start burst, the state sequence and one counter
   })
   assert.equal(r.finalCode, 250)
   const workerPid = String(f.filter.workerPids()[0])
-  await bus.waitFor((m) => m.filter((x) => x[0] === `am.st ${workerPid} ${x[0].split(' ')[2]} -`).length >= 2, 10000, 'idle after the session')
+  await bus.waitFor(
+    (m) => m.filter((x) => x[0] === `am.st ${workerPid} ${x[0].split(' ')[2]} -`).length >= 2,
+    10000,
+    'idle after the session',
+  )
 
   const lines: string[] = []
   for (const msg of bus.messages) {

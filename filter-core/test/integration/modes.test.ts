@@ -5,8 +5,23 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { freePort, mimeWithAttachment, openSmtp, plainMessage, sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import { eventsEndpoint, innerEndpoint, startBus, startEventsPull, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import {
+  freePort,
+  mimeWithAttachment,
+  openSmtp,
+  plainMessage,
+  sendMail,
+  startSmtpSink,
+  tmpDir,
+} from '../../../test/harness/index.ts'
+import {
+  eventsEndpoint,
+  innerEndpoint,
+  startBus,
+  startEventsPull,
+  startTestFilter,
+  waitWorkersReady,
+} from '../helpers.ts'
 
 test('listens on IPv4, IPv6 and a unix socket (SMTP and LMTP) at once', async (t) => {
   const sink = await startSmtpSink(t)
@@ -18,11 +33,30 @@ test('listens on IPv4, IPv6 and a unix socket (SMTP and LMTP) at once', async (t
   const f = await startTestFilter(t, {
     home,
     forwardPort: sink.port,
-    listen: [`127.0.0.1:${p4}`, { address: `[::1]:${p6}`, protocol: 'smtp' }, { address: `unix:${sock}`, protocol: 'lmtp' }],
+    listen: [
+      `127.0.0.1:${p4}`,
+      { address: `[::1]:${p6}`, protocol: 'smtp' },
+      { address: `unix:${sock}`, protocol: 'lmtp' },
+    ],
   })
   await waitWorkersReady(bus, 2)
-  assert.equal((await sendMail({ port: p4, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: 'v4' }) })).finalCode, 250)
-  assert.equal((await sendMail({ host: '::1', port: p6, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: 'v6' }) })).finalCode, 250)
+  assert.equal(
+    (await sendMail({ port: p4, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: 'v4' }) }))
+      .finalCode,
+    250,
+  )
+  assert.equal(
+    (
+      await sendMail({
+        host: '::1',
+        port: p6,
+        from: 'a@example.org',
+        to: ['b@example.net'],
+        data: plainMessage({ subject: 'v6' }),
+      })
+    ).finalCode,
+    250,
+  )
   // LMTP over the unix socket, by hand (the harness client speaks TCP).
   const replies = await new Promise<string>((resolve, reject) => {
     const s = connect(sock)
@@ -56,13 +90,22 @@ test('pre-queue mode mirrors the next hop reply and rejects blocked mail inside 
   const okSink = await startSmtpSink(t)
   const home = await tmpDir(t, 'vigil-filter-')
   const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { mode: 'pre_queue', max_servers: 1, final_banned_destiny: 'D_BOUNCE' } })
+  const f = await startTestFilter(t, {
+    home,
+    forwardPort: sink.port,
+    filter: { mode: 'pre_queue', max_servers: 1, final_banned_destiny: 'D_BOUNCE' },
+  })
   await waitWorkersReady(bus, 1)
   const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage() })
   assert.equal(r.finalCode, 550)
   assert.equal(r.finalReply!.raw, '550 5.7.1 Next hop says no')
   // Banned with D_BOUNCE in pre-queue mode: rejected in the session, no DSN generated.
-  const b = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: mimeWithAttachment({ filename: 'x.exe', attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(64)]) }) })
+  const b = await sendMail({
+    port: f.port,
+    from: 'a@example.org',
+    to: ['b@example.net'],
+    data: mimeWithAttachment({ filename: 'x.exe', attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(64)]) }),
+  })
   assert.equal(b.finalCode, 554)
   assert.match(b.finalReply!.raw, /^554 5\.7\.0 Reject, id=\d{5}-\d{2} - BANNED/)
   const f2 = await startTestFilter(t, { forwardPort: okSink.port, filter: { mode: 'pre_queue', max_servers: 1 } })
@@ -99,7 +142,12 @@ test('forwards over LMTP with per-recipient results, passing XFORWARD and DSN pa
   const pull = await startEventsPull(t, eventsEndpoint(home))
   const f = await startTestFilter(t, {
     home,
-    filter: { max_servers: 1, forward_method: `lmtp:[127.0.0.1]:${sink.port}`, local_domains_maps: ['.example.test'], mynetworks: ['192.0.2.0/24'] },
+    filter: {
+      max_servers: 1,
+      forward_method: `lmtp:[127.0.0.1]:${sink.port}`,
+      local_domains_maps: ['.example.test'],
+      mynetworks: ['192.0.2.0/24'],
+    },
   })
   await waitWorkersReady(bus, 1)
   const r = await sendMail({
@@ -109,7 +157,14 @@ test('forwards over LMTP with per-recipient results, passing XFORWARD and DSN pa
     data: plainMessage({ subject: 'lmtp out' }),
     mailParams: 'RET=HDRS ENVID=env123',
     rcptParams: 'NOTIFY=FAILURE',
-    xforward: { ADDR: '192.0.2.10', PORT: '41831', NAME: 'mx.example.org', PROTO: 'ESMTP', HELO: 'mx.example.org', IDENT: '4QID123' },
+    xforward: {
+      ADDR: '192.0.2.10',
+      PORT: '41831',
+      NAME: 'mx.example.org',
+      PROTO: 'ESMTP',
+      HELO: 'mx.example.org',
+      IDENT: '4QID123',
+    },
   })
   assert.equal(r.finalCode, 250, r.finalReply?.raw)
   const m = (await sink.waitForMessages(1, 10000))[0]
@@ -124,10 +179,22 @@ test('forwards over LMTP with per-recipient results, passing XFORWARD and DSN pa
   assert.equal(ev.queue_id, '4QID123')
   assert.equal(ev.originating, true)
   assert.equal(ev.actions_performed, 'RelayedInternal RelayedOutbound')
-  assert.deepEqual(ev.recipients.map((x: any) => x.rcpt_is_local), [true, false])
+  assert.deepEqual(
+    ev.recipients.map((x: any) => x.rcpt_is_local),
+    [true, false],
+  )
   await bus.waitFor((x) => x.some((y) => y[0].startsWith('am.snmp InMsgs ')), 5000)
   const snmp = bus.messages.find((y) => y[0].startsWith('am.snmp InMsgs '))!
-  for (const c of ['InMsgsOriginating', 'InMsgsInternal', 'InMsgsOutbound', 'ContentCleanMsgsOriginating', 'ContentCleanMsgsInternal', 'ContentCleanMsgsOutbound', 'OutMsgsProtoLMTP', 'InMsgsStatusRelayedUntaggedOriginating'])
+  for (const c of [
+    'InMsgsOriginating',
+    'InMsgsInternal',
+    'InMsgsOutbound',
+    'ContentCleanMsgsOriginating',
+    'ContentCleanMsgsInternal',
+    'ContentCleanMsgsOutbound',
+    'OutMsgsProtoLMTP',
+    'InMsgsStatusRelayedUntaggedOriginating',
+  ])
     assert.ok(snmp.includes(`am.snmp ${c} C32 1`), c)
   assert.ok(snmp.includes('am.snmp InMsgsRecipsInternal C32 1'))
   assert.ok(snmp.includes('am.snmp InMsgsRecipsOutbound C32 1'))
@@ -159,7 +226,10 @@ test('the XFORWARD of an IPv6 client reaches the event and the next hop', async 
 test('fails to start with a clear error when a listen address is taken', async (t) => {
   const sink = await startSmtpSink(t)
   const f = await startTestFilter(t, { forwardPort: sink.port, filter: { max_servers: 1 } })
-  await assert.rejects(startTestFilter(t, { forwardPort: sink.port, listen: [`127.0.0.1:${f.port}`], filter: { max_servers: 1 } }), /EADDRINUSE/)
+  await assert.rejects(
+    startTestFilter(t, { forwardPort: sink.port, listen: [`127.0.0.1:${f.port}`], filter: { max_servers: 1 } }),
+    /EADDRINUSE/,
+  )
 })
 
 test('passes SMTPUTF8/8BITMIME mail on, and refuses UTF-8 addresses for a next hop without SMTPUTF8', async (t) => {
@@ -169,8 +239,15 @@ test('passes SMTPUTF8/8BITMIME mail on, and refuses UTF-8 addresses for a next h
   const pull = await startEventsPull(t, eventsEndpoint(home))
   const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
   await waitWorkersReady(bus, 1)
-  const data = 'From: J\u00f6rg <jorg@example.org>\r\nTo: bea@example.net\r\nSubject: gr\u00fc\u00dfe\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <u8@example.org>\r\n\r\nk\u00e4se\r\n'
-  const ok = await sendMail({ port: f.port, from: 'jorg@example.org', to: ['bea@example.net'], mailParams: 'SMTPUTF8 BODY=8BITMIME', data })
+  const data =
+    'From: J\u00f6rg <jorg@example.org>\r\nTo: bea@example.net\r\nSubject: gr\u00fc\u00dfe\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <u8@example.org>\r\n\r\nk\u00e4se\r\n'
+  const ok = await sendMail({
+    port: f.port,
+    from: 'jorg@example.org',
+    to: ['bea@example.net'],
+    mailParams: 'SMTPUTF8 BODY=8BITMIME',
+    data,
+  })
   assert.equal(ok.finalCode, 250, ok.transcript.join('\n'))
   const m = (await sink.waitForMessages(1))[0]
   assert.match(m.mailArgs, /BODY=8BITMIME/)
@@ -179,7 +256,13 @@ test('passes SMTPUTF8/8BITMIME mail on, and refuses UTF-8 addresses for a next h
   assert.equal(ev.content_type, 'Clean', 'UTF-8 headers are legitimate with SMTPUTF8')
   assert.equal(ev.subject, 'gr\u00fc\u00dfe')
 
-  const utf8 = await sendMail({ port: f.port, from: 'j\u00f6rg@example.org', to: ['b\u00e9a@example.net'], mailParams: 'SMTPUTF8', data })
+  const utf8 = await sendMail({
+    port: f.port,
+    from: 'j\u00f6rg@example.org',
+    to: ['b\u00e9a@example.net'],
+    mailParams: 'SMTPUTF8',
+    data,
+  })
   assert.equal(utf8.finalCode, 553, utf8.finalReply?.raw)
   assert.match(utf8.finalReply!.raw, /5\.6\.7 .*does not support SMTPUTF8/)
   const ev2 = (await pull.waitFor(2))[1] as Record<string, any>

@@ -4,8 +4,23 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { EICAR, mimeWithAttachment, plainMessage, sendMail, startClamd, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import { eventsEndpoint, innerEndpoint, startBus, startEventsPull, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import {
+  EICAR,
+  mimeWithAttachment,
+  plainMessage,
+  sendMail,
+  startClamd,
+  startSmtpSink,
+  tmpDir,
+} from '../../../test/harness/index.ts'
+import {
+  eventsEndpoint,
+  innerEndpoint,
+  startBus,
+  startEventsPull,
+  startTestFilter,
+  waitWorkersReady,
+} from '../helpers.ts'
 import { releaseMessage } from '../../src/tools/release.ts'
 
 test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN, and releases from quarantine', async (t) => {
@@ -27,7 +42,12 @@ test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN,
   await waitWorkersReady(bus, 1)
 
   // Virus: discarded, quarantined, admin notified.
-  const v = await sendMail({ port: f.port, from: 'sender@example.org', to: ['rcpt@example.test'], data: plainMessage({ subject: 'infected', body: EICAR }) })
+  const v = await sendMail({
+    port: f.port,
+    from: 'sender@example.org',
+    to: ['rcpt@example.test'],
+    data: plainMessage({ subject: 'infected', body: EICAR }),
+  })
   assert.equal(v.finalCode, 250)
   assert.match(v.finalReply!.raw, /250 2\.7\.0 Ok, discarded, id=\d{5}-\d{2} - INFECTED: /)
   let events = await pull.waitFor(2, 20000)
@@ -45,7 +65,14 @@ test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN,
   assert.match(adminMail.header('subject') ?? '', /INFECTED/)
   await bus.waitFor((m) => m.some((x) => x[0].startsWith('am.snmp InMsgs ')), 5000)
   const snmp = bus.messages.find((x) => x[0].startsWith('am.snmp InMsgs '))!
-  for (const c of ['QuarMsgs', 'QuarMsgsVirus', 'OutMsgsSubmitQuar', 'OutMsgsSubmitNotif', 'InMsgsStatusDiscarded', 'InMsgsStatusDiscardedInbound'])
+  for (const c of [
+    'QuarMsgs',
+    'QuarMsgsVirus',
+    'OutMsgsSubmitQuar',
+    'OutMsgsSubmitNotif',
+    'InMsgsStatusDiscarded',
+    'InMsgsStatusDiscardedInbound',
+  ])
     assert.ok(snmp.includes(`am.snmp ${c} C32 1`), c)
 
   // Banned with D_BOUNCE: a DSN goes back to the sender, the client gets 250.
@@ -53,7 +80,11 @@ test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN,
     port: f.port,
     from: 'sender@example.org',
     to: ['rcpt@example.test'],
-    data: mimeWithAttachment({ subject: 'tool', filename: 'tool.exe', attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100)]) }),
+    data: mimeWithAttachment({
+      subject: 'tool',
+      filename: 'tool.exe',
+      attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100)]),
+    }),
   })
   assert.equal(b.finalCode, 250)
   assert.match(b.finalReply!.raw, /BOUNCE/)
@@ -73,7 +104,11 @@ test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN,
     port: f.port,
     from: '',
     to: ['rcpt@example.test'],
-    data: mimeWithAttachment({ subject: 'tool2', filename: 'tool.exe', attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100)]) }),
+    data: mimeWithAttachment({
+      subject: 'tool2',
+      filename: 'tool.exe',
+      attachment: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100)]),
+    }),
   })
   assert.equal(nb.finalCode, 250)
   await bus.waitFor((m) => m.filter((x) => x[0].startsWith('am.snmp InMsgs ')).length >= 3, 10000)

@@ -28,7 +28,13 @@ test('kill -9 of a worker mid-DATA under load fails only that message; every 250
   const load = (async () => {
     for (let i = 0; i < 12; i++) {
       const subject = `load ${i}`
-      const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject }), timeoutMs: 20000 })
+      const r = await sendMail({
+        port: f.port,
+        from: 'a@example.org',
+        to: ['b@example.net'],
+        data: plainMessage({ subject }),
+        timeoutMs: 20000,
+      })
       results.push({ subject, code: r.finalCode })
     }
   })()
@@ -50,7 +56,8 @@ test('kill -9 of a worker mid-DATA under load fails only that message; every 250
   assert.ok(!got.includes('victim'))
   // The master replaced the dead worker.
   const until = Date.now() + 10000
-  while ((f.filter.workerPids().length < 2 || f.filter.workerPids().includes(victimPid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  while ((f.filter.workerPids().length < 2 || f.filter.workerPids().includes(victimPid)) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50))
   assert.equal(f.filter.workerPids().length, 2)
   assert.ok(!f.filter.workerPids().includes(victimPid))
 })
@@ -63,10 +70,19 @@ test('a worker exits after max_requests connections, says exiting, and is replac
   await waitWorkersReady(bus, 1)
   const first = f.filter.workerPids()[0]
   for (let i = 0; i < 3; i++) {
-    const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage({ subject: `m${i}` }) })
+    const r = await sendMail({
+      port: f.port,
+      from: 'a@example.org',
+      to: ['b@example.net'],
+      data: plainMessage({ subject: `m${i}` }),
+    })
     assert.equal(r.finalCode, 250)
   }
-  await bus.waitFor((m) => m.some((x) => x[0].startsWith(`am.st ${first} `) && x[0].endsWith(' exiting')), 10000, 'exiting')
+  await bus.waitFor(
+    (m) => m.some((x) => x[0].startsWith(`am.st ${first} `) && x[0].endsWith(' exiting')),
+    10000,
+    'exiting',
+  )
   const ids = bus.messages.filter((x) => / m \d{5}-\d{2}$/.test(x[0])).map((x) => x[0].split(' ').pop())
   const p = String(first).padStart(5, '0')
   assert.deepEqual(ids.slice(0, 2), [`${p}-01`, `${p}-02`])
@@ -104,7 +120,11 @@ test('backs off when workers keep dying right after start, then keeps the pool f
   const sink = await startSmtpSink(t)
   const home = await tmpDir(t, 'vigil-filter-')
   const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, respawn_backoff_max_secs: 1 } })
+  const f = await startTestFilter(t, {
+    home,
+    forwardPort: sink.port,
+    filter: { max_servers: 1, respawn_backoff_max_secs: 1 },
+  })
   await waitWorkersReady(bus, 1)
   const killed = new Set<number>()
   const deadline = Date.now() + 15000
@@ -118,11 +138,20 @@ test('backs off when workers keep dying right after start, then keeps the pool f
   }
   assert.equal(killed.size, 3)
   const until = Date.now() + 10000
-  while (!f.logs.some((l) => l.includes('Workers keep crashing; backing off')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
-  assert.ok(f.logs.some((l) => l.includes('Workers keep crashing; backing off')), f.logs.join('\n'))
-  while (f.filter.workerPids().filter((p) => !killed.has(p)).length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  while (!f.logs.some((l) => l.includes('Workers keep crashing; backing off')) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50))
+  assert.ok(
+    f.logs.some((l) => l.includes('Workers keep crashing; backing off')),
+    f.logs.join('\n'),
+  )
+  while (f.filter.workerPids().filter((p) => !killed.has(p)).length < 1 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50))
   assert.equal(f.filter.workerPids().filter((p) => !killed.has(p)).length, 1)
-  await bus.waitFor((m) => new Set(m.filter((x) => /^am\.st \d+ \S+ -$/.test(x[0])).map((x) => x[0].split(' ')[1])).size >= 2, 15000, 'a new worker ready')
+  await bus.waitFor(
+    (m) => new Set(m.filter((x) => /^am\.st \d+ \S+ -$/.test(x[0])).map((x) => x[0].split(' ')[1])).size >= 2,
+    15000,
+    'a new worker ready',
+  )
   const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage() })
   assert.equal(r.finalCode, 250)
 })
@@ -135,7 +164,11 @@ test('malformed input against the real workers: right errors, no crash, every ki
   const sink = await startSmtpSink(t)
   const home = await tmpDir(t, 'vigil-filter-')
   const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, max_requests: 100, smtpd_message_size_limit: 100000 } })
+  const f = await startTestFilter(t, {
+    home,
+    forwardPort: sink.port,
+    filter: { max_servers: 1, max_requests: 100, smtpd_message_size_limit: 100000 },
+  })
   await waitWorkersReady(bus, 1)
   const pid = f.filter.workerPids()[0]
   const c = await openSmtp({ port: f.port })

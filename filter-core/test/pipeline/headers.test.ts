@@ -25,7 +25,19 @@ test('does not mistake a header whose name ends in subject for the Subject', () 
 })
 
 test('writes X-Spam-Status as amavis does: flag, score, levels, sorted tests, autolearn', () => {
-  const v = spamStatusHeader({ score: 7.5, requiredScore: 5, tests: [{ name: 'Z_TEST', score: 1 }, { name: 'BAYES_99', score: 3.5 }], report: '', autolearn: 'spam' }, s)
+  const v = spamStatusHeader(
+    {
+      score: 7.5,
+      requiredScore: 5,
+      tests: [
+        { name: 'Z_TEST', score: 1 },
+        { name: 'BAYES_99', score: 3.5 },
+      ],
+      report: '',
+      autolearn: 'spam',
+    },
+    s,
+  )
   assert.equal(v, 'Yes, score=7.5 tagged_above=2 required=6.2 tests=[BAYES_99=3.5, Z_TEST=1] autolearn=spam')
   assert.match(spamStatusHeader({ score: 2.5, requiredScore: 5, tests: [], report: '' }, s), /^No, score=2\.5 /)
 })

@@ -39,7 +39,11 @@ for (const [maps, d, want] of domains) {
 }
 
 test('settingsFor gives each recipient the destinies and levels of the config', () => {
-  const cfg = filterConfigSchema.parse({ final_spam_destiny: 'D_REJECT', sa_tag2_level_deflt: 5, local_domains_maps: ['.example.test'] })
+  const cfg = filterConfigSchema.parse({
+    final_spam_destiny: 'D_REJECT',
+    sa_tag2_level_deflt: 5,
+    local_domains_maps: ['.example.test'],
+  })
   const s = createSettingsLookup(cfg)
   const r = s.settingsFor('a@example.test')
   assert.equal(r.spamDestiny, -3)

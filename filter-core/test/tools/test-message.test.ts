@@ -13,7 +13,12 @@ const common = commonConfigSchema.parse({ home: '/nonexistent', myhostname: 'mx.
 
 async function verdict(file: string, filter: Record<string, unknown> = {}): Promise<string> {
   let out = ''
-  const code = await testMessage(common, filterConfigSchema.parse({ local_domains_maps: ['example.test'], ...filter }), fixture(file), (s) => (out += s))
+  const code = await testMessage(
+    common,
+    filterConfigSchema.parse({ local_domains_maps: ['example.test'], ...filter }),
+    fixture(file),
+    (s) => (out += s),
+  )
   assert.equal(code, 0)
   return out
 }
@@ -34,7 +39,10 @@ test('prints the configured destiny for a banned attachment, for every recipient
 
 test('says a DSN would be sent for D_BOUNCE (the default for banned mail)', async () => {
   const out = await verdict('banned-exe.eml')
-  assert.match(out, /<bob@example\.test>: BOUNCE \(blocked Banned\) -> 250 2\.5\.0 Ok, id=\d{5}-01, BOUNCE \(test mode: DSN not sent\)/)
+  assert.match(
+    out,
+    /<bob@example\.test>: BOUNCE \(blocked Banned\) -> 250 2\.5\.0 Ok, id=\d{5}-01, BOUNCE \(test mode: DSN not sent\)/,
+  )
 })
 
 test('flags an unencoded 8-bit header as a bad header and passes it by default', async () => {
@@ -46,8 +54,13 @@ test('flags an unencoded 8-bit header as a bad header and passes it by default',
 })
 
 test('takes the envelope from quarantine headers when present, and release strips them', () => {
-  const q = Buffer.from('X-Envelope-From: <a@example.org>\nX-Envelope-To: <b@example.test>\nX-Envelope-To: <c@example.test>\nX-Quarantine-ID: <abcdefghijkl>\nSubject: x\n\nbody\n')
+  const q = Buffer.from(
+    'X-Envelope-From: <a@example.org>\nX-Envelope-To: <b@example.test>\nX-Envelope-To: <c@example.test>\nX-Quarantine-ID: <abcdefghijkl>\nSubject: x\n\nbody\n',
+  )
   assert.deepEqual(envelopeOf(q), { from: 'a@example.org', to: ['b@example.test', 'c@example.test'] })
   assert.equal(stripQuarantineHeaders(q).toString(), 'Subject: x\n\nbody\n')
-  assert.deepEqual(envelopeOf(Buffer.from('From: x@example.org\r\nTo: y@example.org\r\nCc: z@example.org\r\n\r\n')), { from: 'x@example.org', to: ['y@example.org', 'z@example.org'] })
+  assert.deepEqual(envelopeOf(Buffer.from('From: x@example.org\r\nTo: y@example.org\r\nCc: z@example.org\r\n\r\n')), {
+    from: 'x@example.org',
+    to: ['y@example.org', 'z@example.org'],
+  })
 })
