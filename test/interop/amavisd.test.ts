@@ -10,7 +10,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLogger } from '@vigil/protocol'
 import { createResponderClient } from '@vigil/snmp-agent/responder-client.ts'
@@ -48,6 +48,11 @@ test('real amavisd children publish into Vigil collector: /api/status lists them
   }
   const confDir = join(dir, 'conf')
   mkdirSync(confDir, { mode: 0o755 })
+  // amavisd drops to the amavis user, who may not be able to traverse the checkout (a clone in a
+  // private 0700 directory, as CI makes): give it a world-readable copy of the shim.
+  const shimDir = join(confDir, 'perl')
+  cpSync(SHIM_DIR, shimDir, { recursive: true })
+  execFileSync('chmod', ['-R', 'a+rX', shimDir])
   const port = await freePort()
   const conf = join(confDir, 'amavisd.conf')
   writeFileSync(
@@ -87,7 +92,7 @@ test('real amavisd children publish into Vigil collector: /api/status lists them
     name: 'amavisd',
     cmd: '/usr/bin/perl',
     pkg: 'amavisd-new',
-    args: ['-T', '-I', SHIM_DIR, '/usr/sbin/amavisd', '-c', conf, 'foreground'],
+    args: ['-T', '-I', shimDir, '/usr/sbin/amavisd', '-c', conf, 'foreground'],
     cwd: dir,
     logFile: join(confDir, 'stdout.log'),
     extraLogFiles: [amavisLog],
