@@ -1,4 +1,5 @@
 // Content categories and destinies (spec §7.1).
+import { CONTENT_CATS } from './counters.ts'
 
 export const CC = {
   CATCHALL: 0,
@@ -14,18 +15,8 @@ export const CC = {
 } as const
 export type Ccat = { major: number; minor: number }
 
-export const CCAT_MAJOR_NAMES = [
-  'CatchAll',
-  'Clean',
-  'MtaFailed',
-  'Oversized',
-  'BadHdr',
-  'Spammy',
-  'Spam',
-  'Unchecked',
-  'Banned',
-  'Virus',
-] as const
+/** Major category display names indexed by major number (0 = CatchAll, then the SNMP order). */
+export const CCAT_MAJOR_NAMES = ['CatchAll', ...CONTENT_CATS] as const
 const MINOR_NAMES: Record<string, string> = {
   '1,1': 'CleanTag',
   '2,1': 'MtaTempFailed',

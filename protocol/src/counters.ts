@@ -199,18 +199,7 @@ function build(): CounterDef[] {
   ;['Delivers', 'AttemptFails', 'Rejects'].forEach((s, i) => add(`1.6.${i + 27}`, `OutMsgs${s}`, 'C32'))
   out6.forEach((s, i) => add(`1.7.${i + 1}`, `OutMsgsSize${s}`, 'C64'))
   // 1.8 / 1.9 quarantine
-  const quarCats = [
-    'Arch',
-    'Clean',
-    'MtaFailed',
-    'Oversized',
-    'BadHdr',
-    'Spammy',
-    'Spam',
-    'Unchecked',
-    'Banned',
-    'Virus',
-  ]
+  const quarCats = ['Arch', ...CONTENT_CATS]
   add('1.8.1', 'QuarMsgs', 'C32')
   quarCats.forEach((c, i) =>
     add(`1.8.${i + 2}`, `QuarMsgs${c}`, 'C32', {
