@@ -114,16 +114,18 @@ export interface TestFilter {
   log: Logger
 }
 
+export interface TestFilterOptions {
+  home?: string
+  filter?: Record<string, unknown>
+  common?: Record<string, unknown>
+  forwardPort?: number
+  listen?: unknown[]
+}
+
 /** Starts a filter (master + workers) with a private home; stopped after the test. */
 export async function startTestFilter(
   t: Owner & { after(fn: () => unknown): void },
-  opts: {
-    home?: string
-    filter?: Record<string, unknown>
-    common?: Record<string, unknown>
-    forwardPort?: number
-    listen?: unknown[]
-  } = {},
+  opts: TestFilterOptions = {},
 ): Promise<TestFilter> {
   const home = opts.home ?? (await tmpDir(t, 'vigil-filter-'))
   const port = await freePort()
@@ -163,4 +165,39 @@ export async function waitWorkersReady(bus: Bus, n: number): Promise<void> {
     20000,
     `${n} workers ready`,
   )
+}
+
+export interface FilterStack extends TestFilter {
+  /** The SUB bound at the filter's inner endpoint. */
+  bus: Bus
+}
+
+export type FilterStackOptions = Omit<TestFilterOptions, 'home'> & {
+  /** Also bind an events PULL at the filter's events endpoint (before the filter starts). */
+  events?: boolean
+}
+
+/**
+ * The usual integration start-up: a private home, a bus at its inner endpoint, optionally an events
+ * PULL, the filter itself, then a wait until all its `max_servers` workers are ready.
+ */
+export async function startFilterStack(
+  t: Owner & { after(fn: () => unknown): void },
+  opts: FilterStackOptions & { events: true },
+): Promise<FilterStack & { pull: EventsPull }>
+export async function startFilterStack(
+  t: Owner & { after(fn: () => unknown): void },
+  opts?: FilterStackOptions & { events?: false },
+): Promise<FilterStack>
+export async function startFilterStack(
+  t: Owner & { after(fn: () => unknown): void },
+  opts: FilterStackOptions = {},
+): Promise<FilterStack & { pull?: EventsPull }> {
+  const { events, ...filterOpts } = opts
+  const home = await tmpDir(t, 'vigil-filter-')
+  const bus = await startBus(t, innerEndpoint(home))
+  const pull = events ? await startEventsPull(t, eventsEndpoint(home)) : undefined
+  const f = await startTestFilter(t, { home, ...filterOpts })
+  await waitWorkersReady(bus, f.cfg.max_servers)
+  return { ...f, bus, pull }
 }

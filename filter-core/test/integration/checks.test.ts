@@ -13,17 +13,8 @@ import {
   startClamd,
   startSmtpSink,
   startSpamd,
-  tmpDir,
 } from '../../../test/harness/index.ts'
-import {
-  eventsEndpoint,
-  innerEndpoint,
-  startBus,
-  startEventsPull,
-  startTestFilter,
-  waitWorkersReady,
-  type Bus,
-} from '../helpers.ts'
+import { type Bus, startFilterStack } from '../helpers.ts'
 
 function snmpFor(bus: Bus, n: number): string[] {
   // The n-th per-message am.snmp message (0-based).
@@ -33,11 +24,8 @@ function snmpFor(bus: Bus, n: number): string[] {
 
 test('clamd, spamd and banned rules decide each message with its configured destiny', async (t) => {
   const [clamd, spamd, sink] = await Promise.all([startClamd(t), startSpamd(t), startSmtpSink(t)])
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { bus, pull, ...f } = await startFilterStack(t, {
+    events: true,
     forwardPort: sink.port,
     filter: {
       max_servers: 1,
@@ -52,7 +40,6 @@ test('clamd, spamd and banned rules decide each message with its configured dest
       spam_check_timeout_secs: 30,
     },
   })
-  await waitWorkersReady(bus, 1)
   const send = (data: string) => sendMail({ port: f.port, from: 'sender@example.org', to: ['rcpt@example.test'], data })
 
   const cases = [

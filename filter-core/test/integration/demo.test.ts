@@ -2,24 +2,14 @@
 // verdict it is meant to show, and each message yields one event.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startClamd, startSmtpSink, startSpamd, tmpDir } from '../../../test/harness/index.ts'
-import {
-  eventsEndpoint,
-  innerEndpoint,
-  startBus,
-  startEventsPull,
-  startTestFilter,
-  waitWorkersReady,
-} from '../helpers.ts'
+import { startClamd, startSmtpSink, startSpamd } from '../../../test/harness/index.ts'
+import { startFilterStack } from '../helpers.ts'
 import { demo, demoMix, runDemo } from '../../src/tools/demo.ts'
 
 test('the demo mix shows clean, spam, virus, banned, bad-header, multi-recipient and IPv6 traffic', async (t) => {
   const [clamd, spamd, sink] = await Promise.all([startClamd(t), startSpamd(t), startSmtpSink(t)])
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { pull, ...f } = await startFilterStack(t, {
+    events: true,
     forwardPort: sink.port,
     filter: {
       clamd_address: `tcp:127.0.0.1:${clamd.port}`,
@@ -29,7 +19,6 @@ test('the demo mix shows clean, spam, virus, banned, bad-header, multi-recipient
       final_banned_destiny: 'D_REJECT',
     },
   })
-  await waitWorkersReady(bus, 2)
   const results = await runDemo({ port: f.port })
   const code = (kind: string) => results.find((r) => r.kind === kind)!.replies.map((r) => r.code)
   assert.equal(results.length, demoMix().length)

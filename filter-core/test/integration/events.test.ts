@@ -10,7 +10,7 @@ import { Redis } from 'ioredis'
 import { commonConfigSchema, createLogger } from '@vigil/protocol'
 import { freePort, plainMessage, sendMail, startRedis, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
 import { createEventSink } from '../../src/telemetry/events.ts'
-import { innerEndpoint, startBus, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import { startFilterStack } from '../helpers.ts'
 
 const quiet = createLogger({ name: 't', level: 'fatal', write: () => {} })
 const until = async (pred: () => boolean | Promise<boolean>, ms = 5000) => {
@@ -98,15 +98,11 @@ test('queues events for an absent collector, dead-letters the overflow, and deli
 
 test('a filter with storage_redis_dsn logs one amavis JSON event per message to the Redis list', async (t) => {
   const [redis, smtp] = await Promise.all([startRedis(t), startSmtpSink(t)])
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const f = await startFilterStack(t, {
     forwardPort: smtp.port,
     common: { storage_redis_dsn: [{ server: `127.0.0.1:${redis.port}` }], redis_logging_key: 'amavis-log' },
     filter: { max_servers: 1 },
   })
-  await waitWorkersReady(bus, 1)
   assert.equal(
     (
       await sendMail({

@@ -6,15 +6,8 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseMessage } from '@vigil/protocol'
-import { sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import {
-  eventsEndpoint,
-  innerEndpoint,
-  startBus,
-  startEventsPull,
-  startTestFilter,
-  waitWorkersReady,
-} from '../helpers.ts'
+import { sendMail, startSmtpSink } from '../../../test/harness/index.ts'
+import { startFilterStack } from '../helpers.ts'
 
 const GOLDEN = fileURLToPath(new URL('../golden/clean-message.txt', import.meta.url))
 const GOLDEN_EVENT = fileURLToPath(new URL('../golden/clean-message-event.json', import.meta.url))
@@ -39,15 +32,11 @@ const MESSAGE =
 
 test('a subscriber sees the cold-start burst, the state sequence and one counter message as amavis sends them', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { bus, pull, ...f } = await startFilterStack(t, {
+    events: true,
     forwardPort: sink.port,
     filter: { max_servers: 1, local_domains_maps: ['example.test'] },
   })
-  await waitWorkersReady(bus, 1)
   const r = await sendMail({
     port: f.port,
     from: 'alice@example.com',

@@ -14,14 +14,7 @@ import {
   startSmtpSink,
   tmpDir,
 } from '../../../test/harness/index.ts'
-import {
-  eventsEndpoint,
-  innerEndpoint,
-  startBus,
-  startEventsPull,
-  startTestFilter,
-  waitWorkersReady,
-} from '../helpers.ts'
+import { innerEndpoint, startBus, startFilterStack, startTestFilter, waitWorkersReady } from '../helpers.ts'
 
 test('listens on IPv4, IPv6 and a unix socket (SMTP and LMTP) at once', async (t) => {
   const sink = await startSmtpSink(t)
@@ -88,14 +81,10 @@ test('listens on IPv4, IPv6 and a unix socket (SMTP and LMTP) at once', async (t
 test('pre-queue mode mirrors the next hop reply and rejects blocked mail inside the session', async (t) => {
   const sink = await startSmtpSink(t, { hardReply: '550 5.7.1 Next hop says no', reject: 'RCPT' })
   const okSink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const f = await startFilterStack(t, {
     forwardPort: sink.port,
     filter: { mode: 'pre_queue', max_servers: 1, final_banned_destiny: 'D_BOUNCE' },
   })
-  await waitWorkersReady(bus, 1)
   const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage() })
   assert.equal(r.finalCode, 550)
   assert.equal(r.finalReply!.raw, '550 5.7.1 Next hop says no')
@@ -117,11 +106,11 @@ test('pre-queue mode mirrors the next hop reply and rejects blocked mail inside 
 
 test('post-queue mode passes next-hop 4xx and 5xx back and never says 250 for mail not handed on', async (t) => {
   const tempSink = await startSmtpSink(t, { tempfail: '.' })
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: tempSink.port, filter: { max_servers: 1 } })
-  await waitWorkersReady(bus, 1)
+  const { pull, ...f } = await startFilterStack(t, {
+    events: true,
+    forwardPort: tempSink.port,
+    filter: { max_servers: 1 },
+  })
   const r = await sendMail({ port: f.port, from: 'a@example.org', to: ['b@example.net'], data: plainMessage() })
   assert.equal(r.finalCode, 450)
   assert.match(r.finalReply!.raw, /^450 4\.3\.0 from MTA\(smtp:\[127\.0\.0\.1\]:\d+\): 450 4\.3\.0/)
@@ -137,11 +126,8 @@ test('post-queue mode passes next-hop 4xx and 5xx back and never says 250 for ma
 
 test('forwards over LMTP with per-recipient results, passing XFORWARD and DSN parameters on', async (t) => {
   const sink = await startSmtpSink(t, { lmtp: true })
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { bus, pull, ...f } = await startFilterStack(t, {
+    events: true,
     filter: {
       max_servers: 1,
       forward_method: `lmtp:[127.0.0.1]:${sink.port}`,
@@ -149,7 +135,6 @@ test('forwards over LMTP with per-recipient results, passing XFORWARD and DSN pa
       mynetworks: ['192.0.2.0/24'],
     },
   })
-  await waitWorkersReady(bus, 1)
   const r = await sendMail({
     port: f.port,
     from: 'a@example.org',
@@ -202,11 +187,7 @@ test('forwards over LMTP with per-recipient results, passing XFORWARD and DSN pa
 
 test('the XFORWARD of an IPv6 client reaches the event and the next hop', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
-  await waitWorkersReady(bus, 1)
+  const { pull, ...f } = await startFilterStack(t, { events: true, forwardPort: sink.port, filter: { max_servers: 1 } })
   const c = await openSmtp({ port: f.port })
   await c.command('EHLO x')
   assert.equal((await c.command('XFORWARD ADDR=IPv6:2001:db8::25 PORT=52000 NAME=v6.example.org')).code, 250)
@@ -234,11 +215,7 @@ test('fails to start with a clear error when a listen address is taken', async (
 
 test('passes SMTPUTF8/8BITMIME mail on, and refuses UTF-8 addresses for a next hop without SMTPUTF8', async (t) => {
   const sink = await startSmtpSink(t) // smtp-sink offers 8BITMIME but not SMTPUTF8
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
-  await waitWorkersReady(bus, 1)
+  const { pull, ...f } = await startFilterStack(t, { events: true, forwardPort: sink.port, filter: { max_servers: 1 } })
   const data =
     'From: J\u00f6rg <jorg@example.org>\r\nTo: bea@example.net\r\nSubject: gr\u00fc\u00dfe\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <u8@example.org>\r\n\r\nk\u00e4se\r\n'
   const ok = await sendMail({

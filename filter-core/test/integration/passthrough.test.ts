@@ -2,23 +2,16 @@
 // at the sink, with the filter's headers, and the ZMQ bus sees amavis's state sequence.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { runSmtpSource, sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import {
-  eventsEndpoint,
-  innerEndpoint,
-  startBus,
-  startEventsPull,
-  startTestFilter,
-  waitWorkersReady,
-} from '../helpers.ts'
+import { runSmtpSource, sendMail, startSmtpSink } from '../../../test/harness/index.ts'
+import { startFilterStack } from '../helpers.ts'
 
 test('passes 4 KiB and 1 MiB messages from smtp-source to smtp-sink, all received, headers added', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { spool_threshold_bytes: 64 * 1024 } })
-  await waitWorkersReady(bus, 2)
+  const { pull, home, ...f } = await startFilterStack(t, {
+    events: true,
+    forwardPort: sink.port,
+    filter: { spool_threshold_bytes: 64 * 1024 },
+  })
 
   const small = await runSmtpSource({
     port: f.port,
@@ -64,10 +57,7 @@ test('passes 4 KiB and 1 MiB messages from smtp-source to smtp-sink, all receive
 
 test('publishes the amavis state sequence and one am.snmp message per message', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
-  await waitWorkersReady(bus, 1)
+  const { bus, ...f } = await startFilterStack(t, { forwardPort: sink.port, filter: { max_servers: 1 } })
   const r = await sendMail({
     port: f.port,
     from: 'alice@example.com',

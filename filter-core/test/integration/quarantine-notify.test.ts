@@ -11,25 +11,14 @@ import {
   sendMail,
   startClamd,
   startSmtpSink,
-  tmpDir,
 } from '../../../test/harness/index.ts'
-import {
-  eventsEndpoint,
-  innerEndpoint,
-  startBus,
-  startEventsPull,
-  startTestFilter,
-  waitWorkersReady,
-} from '../helpers.ts'
+import { startFilterStack } from '../helpers.ts'
 import { releaseMessage } from '../../src/tools/release.ts'
 
 test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN, and releases from quarantine', async (t) => {
   const [clamd, sink] = await Promise.all([startClamd(t), startSmtpSink(t)])
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const pull = await startEventsPull(t, eventsEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { bus, pull, home, ...f } = await startFilterStack(t, {
+    events: true,
     forwardPort: sink.port,
     filter: {
       max_servers: 1,
@@ -39,7 +28,6 @@ test('quarantines a virus, notifies virus_admin, bounces banned mail with a DSN,
       local_domains_maps: ['.example.test'],
     },
   })
-  await waitWorkersReady(bus, 1)
 
   // Virus: discarded, quarantined, admin notified.
   const v = await sendMail({

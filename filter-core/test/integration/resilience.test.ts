@@ -3,15 +3,15 @@
 // recycles workers, and protocol errors are counted on Vigil's own bus topic.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { openSmtp, plainMessage, sendMail, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
-import { innerEndpoint, startBus, startTestFilter, waitWorkersReady } from '../helpers.ts'
+import { openSmtp, plainMessage, sendMail, startSmtpSink } from '../../../test/harness/index.ts'
+import { startFilterStack, startTestFilter } from '../helpers.ts'
 
 test('kill -9 of a worker mid-DATA under load fails only that message; every 250 is at the sink', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 2, max_requests: 1000 } })
-  await waitWorkersReady(bus, 2)
+  const { bus, ...f } = await startFilterStack(t, {
+    forwardPort: sink.port,
+    filter: { max_servers: 2, max_requests: 1000 },
+  })
 
   const victim = await openSmtp({ port: f.port })
   assert.equal((await victim.command('EHLO victim')).code, 250)
@@ -64,10 +64,10 @@ test('kill -9 of a worker mid-DATA under load fails only that message; every 250
 
 test('a worker exits after max_requests connections, says exiting, and is replaced', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1, max_requests: 2 } })
-  await waitWorkersReady(bus, 1)
+  const { bus, ...f } = await startFilterStack(t, {
+    forwardPort: sink.port,
+    filter: { max_servers: 1, max_requests: 2 },
+  })
   const first = f.filter.workerPids()[0]
   for (let i = 0; i < 3; i++) {
     const r = await sendMail({
@@ -92,10 +92,7 @@ test('a worker exits after max_requests connections, says exiting, and is replac
 
 test('numbers the second transaction of a session <id>-2 and counts protocol errors on vigil.stats', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, { home, forwardPort: sink.port, filter: { max_servers: 1 } })
-  await waitWorkersReady(bus, 1)
+  const { bus, ...f } = await startFilterStack(t, { forwardPort: sink.port, filter: { max_servers: 1 } })
   const c = await openSmtp({ port: f.port })
   await c.command('EHLO x')
   assert.equal((await c.command('DATA')).code, 503)
@@ -118,14 +115,10 @@ test('numbers the second transaction of a session <id>-2 and counts protocol err
 
 test('backs off when workers keep dying right after start, then keeps the pool filled', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { bus, ...f } = await startFilterStack(t, {
     forwardPort: sink.port,
     filter: { max_servers: 1, respawn_backoff_max_secs: 1 },
   })
-  await waitWorkersReady(bus, 1)
   const killed = new Set<number>()
   const deadline = Date.now() + 15000
   while (killed.size < 3 && Date.now() < deadline) {
@@ -162,14 +155,10 @@ test('refuses to start with a bad checker address instead of crash-looping worke
 
 test('malformed input against the real workers: right errors, no crash, every kind counted', async (t) => {
   const sink = await startSmtpSink(t)
-  const home = await tmpDir(t, 'vigil-filter-')
-  const bus = await startBus(t, innerEndpoint(home))
-  const f = await startTestFilter(t, {
-    home,
+  const { bus, ...f } = await startFilterStack(t, {
     forwardPort: sink.port,
     filter: { max_servers: 1, max_requests: 100, smtpd_message_size_limit: 100000 },
   })
-  await waitWorkersReady(bus, 1)
   const pid = f.filter.workerPids()[0]
   const c = await openSmtp({ port: f.port })
   await c.command('EHLO x')
