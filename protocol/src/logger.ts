@@ -37,6 +37,8 @@ export function createLogger(opts: {
   write?: (line: string) => void
   now?: () => Date
   pid?: number
+  /** Receives each enabled entry instead of a formatted line (e.g. to forward it to another process). */
+  sink?: (entry: { level: LogLevel; name: string; msg: string; fields?: Record<string, unknown> }) => void
 }): Logger {
   const level = opts.level ?? 'info'
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'))
@@ -46,6 +48,7 @@ export function createLogger(opts: {
   const make = (name: string): Logger => {
     const emit = (lv: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
       if (RANK[lv] < min) return
+      if (opts.sink) return opts.sink({ level: lv, name, msg, fields })
       let line = `${now().toISOString()} ${lv} ${name}[${pid}]: ${msg}`
       if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${fmtValue(v)}`
       write(line)

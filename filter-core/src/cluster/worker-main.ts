@@ -13,28 +13,17 @@ const send = (m: WorkerToMaster) => {
 
 function ipcLogger(level: LogLevel): Logger {
   // Lines go to the master, which writes them through its own logger (one sink for all processes).
-  const make = (name: string): Logger => {
-    const emit = (lv: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
-      if (!base.isEnabled(lv)) return
+  return createLogger({
+    name: 'worker',
+    level,
+    sink({ level: lv, msg, fields }) {
       const f: Record<string, unknown> = { ...(fields ?? {}) }
       for (const [k, v] of Object.entries(f))
         if (v instanceof Error)
           f[k] = `${v.message}${(v as { code?: string }).code ? ` (${(v as { code?: string }).code})` : ''}`
       send({ type: 'log', level: lv, msg, fields: Object.keys(f).length ? f : undefined })
-    }
-    return {
-      fatal: emit('fatal'),
-      error: emit('error'),
-      warn: emit('warn'),
-      info: emit('info'),
-      debug: emit('debug'),
-      trace: emit('trace'),
-      child: (n: string) => make(`${name}/${n}`),
-      isEnabled: (lv) => base.isEnabled(lv),
-    }
-  }
-  const base = createLogger({ name: 'w', level, write: () => {} })
-  return make('worker')
+    },
+  })
 }
 
 let worker: Worker | undefined
