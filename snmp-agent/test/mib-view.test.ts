@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { COUNTERS, createLogger } from '@vigil/protocol'
-import { parseOid, PduType, VarType, type Header, type VarBind } from '../src/agentx/pdu.ts'
+import { encodeVarBind, parseOid, PduType, VarType, type Header, type VarBind } from '../src/agentx/pdu.ts'
 import { createCachedSource } from '../src/cached-source.ts'
 import { createMibBackend, MIB_ENTRIES, SUBTREES } from '../src/mib-view.ts'
 
@@ -86,5 +86,52 @@ describe('MIB backend', () => {
     const second = backend.answer(req)
     assert.ok(!(second instanceof Promise))
     assert.equal(refreshes, 1)
+  })
+
+  it('answers with pre-encoded varbinds identical to encoding its plain answer, in both byte orders', async () => {
+    const store = new Map<string, { type: string; value: string }>([
+      ['InMsgs', { type: 'C32', value: String(2 ** 32 + 7) }],
+      ['InMsgsSize', { type: 'C64', value: '18446744073709551615' }],
+      ['sysName', { type: 'STR', value: 'mx-Grüße.example' }],
+    ])
+    const backend = createMibBackend({ stores: { get: (_s, n) => store.get(n) }, sourceFor: () => undefined })
+    let start: readonly number[] = parseOid('1.3.6.1.4.1.15312.2.1')
+    for (let n = 0; n <= COUNTERS.length; n++) {
+      const pdu = { type: PduType.GetNext, header, ranges: [{ start, include: false, end: [] }] } as const
+      const plain = (await backend.answer(pdu))[0]
+      for (const be of [true, false])
+        assert.deepEqual(await backend.answerEncoded!(pdu, be), [encodeVarBind(plain, be)], plain.oid.join('.'))
+      start = plain.oid
+    }
+  })
+
+  it('re-encodes an object when its stored value changes and serves sysUpTime from the clock', () => {
+    const store = new Map<string, { type: string; value: string }>([
+      ['InMsgs', { type: 'C32', value: '1' }],
+      ['sysUpTime', { type: 'INT', value: '1000' }],
+    ])
+    let now = 1_000_000
+    const backend = createMibBackend({
+      stores: { get: (_s, n) => store.get(n) },
+      sourceFor: () => undefined,
+      now: () => now,
+    })
+    const get = (oid: string) =>
+      backend.answerEncoded!(
+        {
+          type: PduType.Get,
+          header,
+          ranges: [{ start: parseOid(`1.3.6.1.4.1.15312.2.1.${oid}`), include: false, end: [] }],
+        },
+        true,
+      ) as Buffer[]
+    const value = (b: Buffer) => b.readUInt32BE(b.length - 4)
+    assert.equal(value(get('1.2.1.0')[0]), 1)
+    assert.equal(value(get('1.2.1.0')[0]), 1)
+    store.set('InMsgs', { type: 'C32', value: String(2 ** 32 + 9) })
+    assert.equal(value(get('1.2.1.0')[0]), 9)
+    assert.equal(value(get('1.1.3.0')[0]), 0) // sysUpTime: started at 1000 s, now 1000 s
+    now += 12_340
+    assert.equal(value(get('1.1.3.0')[0]), 1234)
   })
 })

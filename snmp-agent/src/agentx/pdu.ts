@@ -174,10 +174,10 @@ class Reader {
     this.be = be
     this.header = header
   }
-  need(n: number, what: string): void {
+  need(n: number, what: string, part = ''): void {
     if (this.pos + n > this.end)
       throw new AgentxDecodeError(
-        `truncated ${what}: need ${n} bytes at offset ${this.pos}, payload ends at ${this.end}`,
+        `truncated ${what}${part}: need ${n} bytes at offset ${this.pos}, payload ends at ${this.end}`,
         false,
         this.header,
       )
@@ -215,13 +215,21 @@ class Reader {
     return v
   }
   oid(what: string): { oid: number[]; include: boolean } {
-    const n = this.u8(`${what} n_subid`)
-    const prefix = this.u8(`${what} prefix`)
-    const include = this.u8(`${what} include`)
-    this.u8(`${what} reserved`)
+    // The hot path of every request (two OIDs per search range): one bounds check per OID and
+    // no per-field message strings; those are built only when something is wrong.
+    this.need(4, what, ' header')
+    const b = this.buf
+    const n = b[this.pos]
+    const prefix = b[this.pos + 1]
+    const include = b[this.pos + 2]
+    this.pos += 4
     if (n > 128) throw new AgentxDecodeError(`${what} has ${n} sub-identifiers (max 128)`, false, this.header)
+    this.need(4 * n, what, ' sub-identifiers')
     const oid: number[] = prefix !== 0 ? [1, 3, 6, 1, prefix] : []
-    for (let i = 0; i < n; i++) oid.push(this.u32(`${what} sub-identifier`))
+    let p = this.pos
+    if (this.be) for (let i = 0; i < n; i++, p += 4) oid.push(b.readUInt32BE(p))
+    else for (let i = 0; i < n; i++, p += 4) oid.push(b.readUInt32LE(p))
+    this.pos = p
     if (include > 1) throw new AgentxDecodeError(`${what} include field is ${include}`, false, this.header)
     return { oid, include: include === 1 }
   }
@@ -278,15 +286,14 @@ export function decodeHeader(buf: Buffer, off = 0): Header {
   const type = buf[off + 1]
   const flags = buf[off + 2]
   const be = (flags & Flags.NETWORK_BYTE_ORDER) !== 0
-  const r32 = (o: number) => (be ? buf.readUInt32BE(off + o) : buf.readUInt32LE(off + o))
   const header: Header = {
     version,
     type,
     flags,
-    sessionId: r32(4),
-    transactionId: r32(8),
-    packetId: r32(12),
-    payloadLength: r32(16),
+    sessionId: be ? buf.readUInt32BE(off + 4) : buf.readUInt32LE(off + 4),
+    transactionId: be ? buf.readUInt32BE(off + 8) : buf.readUInt32LE(off + 8),
+    packetId: be ? buf.readUInt32BE(off + 12) : buf.readUInt32LE(off + 12),
+    payloadLength: be ? buf.readUInt32BE(off + 16) : buf.readUInt32LE(off + 16),
   }
   if (version !== 1) throw new AgentxDecodeError(`unsupported AgentX version ${version}`, true, header)
   if (header.payloadLength % 4 !== 0)
@@ -306,7 +313,6 @@ export function decodePdu(buf: Buffer): Pdu {
   const be = (header.flags & Flags.NETWORK_BYTE_ORDER) !== 0
   const r = new Reader(buf, HEADER_BYTES, HEADER_BYTES + header.payloadLength, be, header)
   const hasContext = (header.flags & Flags.NON_DEFAULT_CONTEXT) !== 0
-  const ctx = (): Buffer | undefined => (hasContext ? r.octets('context') : undefined)
   let pdu: Pdu
   switch (header.type) {
     case PduType.Open: {
@@ -327,7 +333,7 @@ export function decodePdu(buf: Buffer): Pdu {
     }
     case PduType.Register:
     case PduType.Unregister: {
-      const context = ctx()
+      const context = hasContext ? r.octets('context') : undefined
       const timeout = r.u8('register timeout')
       const priority = r.u8('register priority')
       const rangeSubid = r.u8('register range_subid')
@@ -339,19 +345,19 @@ export function decodePdu(buf: Buffer): Pdu {
     }
     case PduType.Get:
     case PduType.GetNext: {
-      const context = ctx()
+      const context = hasContext ? r.octets('context') : undefined
       pdu = { type: header.type, header, context, ranges: r.ranges() }
       break
     }
     case PduType.GetBulk: {
-      const context = ctx()
+      const context = hasContext ? r.octets('context') : undefined
       const nonRepeaters = r.u16('getbulk non_repeaters')
       const maxRepetitions = r.u16('getbulk max_repetitions')
       pdu = { type: PduType.GetBulk, header, context, nonRepeaters, maxRepetitions, ranges: r.ranges() }
       break
     }
     case PduType.TestSet: {
-      const context = ctx()
+      const context = hasContext ? r.octets('context') : undefined
       pdu = { type: PduType.TestSet, header, context, varbinds: r.varbinds() }
       break
     }
@@ -362,7 +368,7 @@ export function decodePdu(buf: Buffer): Pdu {
       r.pos = r.end
       break
     case PduType.Ping: {
-      const context = ctx()
+      const context = hasContext ? r.octets('context') : undefined
       pdu = { type: PduType.Ping, header, context }
       break
     }
@@ -599,6 +605,54 @@ export function encodePdu(pdu: EncodablePdu, h: EncodeHeader): Buffer {
   put(h.transactionId, 8)
   put(h.packetId, 12)
   put(payloadLength, 16)
+  return out
+}
+
+/** Encodes one varbind on its own (§5.4), to be cached and later joined by `encodeResponse`. */
+export function encodeVarBind(vb: VarBind, bigEndian: boolean): Buffer {
+  const w = new Writer(bigEndian, 0)
+  w.varbind(vb)
+  return Buffer.from(w.done())
+}
+
+export interface ResponseFields {
+  sysUpTime?: number
+  error?: number
+  index?: number
+}
+
+/**
+ * Encodes a Response whose varbinds are already encoded (by `encodeVarBind`, in the byte order
+ * `h.bigEndian`) into one buffer, byte for byte what `encodePdu` makes of the same varbinds.
+ */
+export function encodeResponse(h: EncodeHeader, fields: ResponseFields, varbinds: readonly Buffer[]): Buffer {
+  const be = h.bigEndian ?? true
+  let payloadLength = 8
+  for (let i = 0; i < varbinds.length; i++) payloadLength += varbinds[i].length
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payloadLength)
+  out[0] = 1
+  out[1] = PduType.Response
+  out[2] = ((h.flags ?? 0) & ~Flags.NETWORK_BYTE_ORDER) | (be ? Flags.NETWORK_BYTE_ORDER : 0)
+  out[3] = 0
+  if (be) {
+    out.writeUInt32BE(h.sessionId >>> 0, 4)
+    out.writeUInt32BE(h.transactionId >>> 0, 8)
+    out.writeUInt32BE(h.packetId >>> 0, 12)
+    out.writeUInt32BE(payloadLength, 16)
+    out.writeUInt32BE((fields.sysUpTime ?? 0) >>> 0, 20)
+    out.writeUInt16BE(fields.error ?? 0, 24)
+    out.writeUInt16BE(fields.index ?? 0, 26)
+  } else {
+    out.writeUInt32LE(h.sessionId >>> 0, 4)
+    out.writeUInt32LE(h.transactionId >>> 0, 8)
+    out.writeUInt32LE(h.packetId >>> 0, 12)
+    out.writeUInt32LE(payloadLength, 16)
+    out.writeUInt32LE((fields.sysUpTime ?? 0) >>> 0, 20)
+    out.writeUInt16LE(fields.error ?? 0, 24)
+    out.writeUInt16LE(fields.index ?? 0, 26)
+  }
+  let pos = HEADER_BYTES + 8
+  for (let i = 0; i < varbinds.length; i++) pos += varbinds[i].copy(out, pos)
   return out
 }
 

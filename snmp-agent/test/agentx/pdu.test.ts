@@ -5,6 +5,8 @@ import {
   compareOid,
   decodePdu,
   encodePdu,
+  encodeResponse,
+  encodeVarBind,
   Flags,
   parseOid,
   PduType,
@@ -105,7 +107,26 @@ describe('AgentX PDU codec', () => {
       )
       assert.equal(again.toString('hex'), bytes.toString('hex'))
     })
+
+    it(`joins separately encoded ${order} varbinds into the identical Response bytes`, () => {
+      const pdu = decodePdu(bytes) as Extract<Pdu, { type: typeof PduType.Response }>
+      const be = order === 'big-endian'
+      const joined = encodeResponse(
+        { sessionId: 5, transactionId: 7, packetId: 9, bigEndian: be },
+        { sysUpTime: pdu.sysUpTime },
+        pdu.varbinds.map((vb) => encodeVarBind(vb, be)),
+      )
+      assert.equal(joined.toString('hex'), bytes.toString('hex'))
+    })
   }
+
+  it('encodes an error Response from pre-encoded parts as encodePdu does', () => {
+    const h = { sessionId: 1, transactionId: 2, packetId: 3, bigEndian: false }
+    assert.deepEqual(
+      encodeResponse(h, { error: 5, index: 1 }, []),
+      encodePdu({ type: PduType.Response, error: 5, index: 1 }, h),
+    )
+  })
 
   it('decodes a little-endian GetNext search range with the include flag and its end', () => {
     const pdu = decodePdu(GETNEXT_LE)

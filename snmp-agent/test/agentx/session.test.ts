@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test'
 import { createLogger } from '@vigil/protocol'
 import { createFramer } from '../../src/agentx/framer.ts'
 import { encodePdu, parseOid, PduType, ResponseError, VarType, type Pdu } from '../../src/agentx/pdu.ts'
-import { createAgentxSession } from '../../src/agentx/session.ts'
+import { createAgentxSession, type SubagentBackend } from '../../src/agentx/session.ts'
 import { createMibBackend, SUBTREES } from '../../src/mib-view.ts'
 
 const MIB = '1.3.6.1.4.1.15312.2.1'
@@ -106,14 +106,15 @@ async function startFakeMaster(t: TestContext, host = '127.0.0.1'): Promise<Fake
 function startAgent(
   t: TestContext,
   port: number,
-  opts: { pingIntervalMs?: number; host?: string; family?: 0 | 4 | 6 } = {},
+  opts: { pingIntervalMs?: number; host?: string; family?: 0 | 4 | 6; backend?: SubagentBackend } = {},
 ) {
   const lines: string[] = []
   const store = new Map([['InMsgs', { type: 'C32', value: '7' }]])
   const session = createAgentxSession({
     address: { kind: 'tcp', host: opts.host ?? '127.0.0.1', port, family: opts.family ?? 0 },
     subtrees: SUBTREES,
-    backend: createMibBackend({ stores: { get: (_s, name) => store.get(name) }, sourceFor: () => undefined }),
+    backend:
+      opts.backend ?? createMibBackend({ stores: { get: (_s, name) => store.get(name) }, sourceFor: () => undefined }),
     log: createLogger({ name: 'agent', write: (l) => lines.push(l) }),
     id: parseOid('1.3.6.1.4.1.15312.2'),
     description: 'test',
@@ -151,6 +152,49 @@ describe('AgentX session against a misbehaving master', () => {
     assert.deepEqual(ok.varbinds, [{ type: VarType.Counter32, oid: parseOid(`${MIB}.1.2.1.0`), value: 7 }])
     assert.equal(a.session.stats().malformed, 2)
     assert.equal(a.session.stats().sessions, 1)
+  })
+
+  it('answers in the byte order of each request and counts the synchronous answers and their cost', async (t) => {
+    const m = await startFakeMaster(t)
+    const a = startAgent(t, m.port)
+    await a.session.waitRegistered(3000)
+    const before = a.session.stats()
+    const le = encodePdu(
+      { type: PduType.Get, ranges: [{ start: parseOid(`${MIB}.1.2.1.0`), include: false, end: [] }] },
+      { sessionId: 42, transactionId: 150, packetId: 150, bigEndian: false },
+    )
+    m.conn!.write(Buffer.concat([le, get(151, `${MIB}.1.2.1.0`)]))
+    for (const id of [150, 151]) {
+      const r = await m.response(id)
+      assert.equal(r.header.flags & 0x10, id === 150 ? 0 : 0x10)
+      assert.deepEqual(r.varbinds, [{ type: VarType.Counter32, oid: parseOid(`${MIB}.1.2.1.0`), value: 7 }])
+    }
+    const after = a.session.stats()
+    assert.equal(after.requests - before.requests, 2)
+    assert.equal(after.syncAnswers - before.syncAnswers, 2)
+    assert.ok(after.answerNs > before.answerNs && after.writeNs > before.writeNs)
+    assert.ok(after.receiveNs - before.receiveNs >= after.answerNs - before.answerNs)
+  })
+
+  it('answers through a backend that returns plain varbinds, at once or after a wait', async (t) => {
+    const m = await startFakeMaster(t)
+    let calls = 0
+    const backend: SubagentBackend = {
+      answer: (pdu) => {
+        const vbs = pdu.ranges.map((r) => ({ type: VarType.Gauge32, oid: r.start, value: 5 }) as const)
+        return ++calls % 2 ? vbs : new Promise((r) => setTimeout(() => r(vbs), 20))
+      },
+    }
+    const a = startAgent(t, m.port, { backend })
+    await a.session.waitRegistered(3000)
+    m.conn!.write(Buffer.concat([get(160, `${MIB}.1.2.1.0`), get(161, `${MIB}.1.2.2.0`)]))
+    assert.deepEqual((await m.response(160)).varbinds, [
+      { type: VarType.Gauge32, oid: parseOid(`${MIB}.1.2.1.0`), value: 5 },
+    ])
+    assert.deepEqual((await m.response(161)).varbinds, [
+      { type: VarType.Gauge32, oid: parseOid(`${MIB}.1.2.2.0`), value: 5 },
+    ])
+    assert.equal(a.session.stats().syncAnswers, 1)
   })
 
   it('refuses Set requests with notWritable and requests for another session with notOpen', async (t) => {
