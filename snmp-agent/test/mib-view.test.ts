@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { COUNTERS, createLogger } from '@vigil/protocol'
 import { encodeVarBind, parseOid, PduType, VarType, type Header, type VarBind } from '../src/agentx/pdu.ts'
 import { createCachedSource } from '../src/cached-source.ts'
+import type { RequestPdu } from '../src/agentx/session.ts'
 import { createMibBackend, MIB_ENTRIES, SUBTREES } from '../src/mib-view.ts'
 
 const header: Header = {
@@ -97,7 +98,7 @@ describe('MIB backend', () => {
     const backend = createMibBackend({ stores: { get: (_s, n) => store.get(n) }, sourceFor: () => undefined })
     let start: readonly number[] = parseOid('1.3.6.1.4.1.15312.2.1')
     for (let n = 0; n <= COUNTERS.length; n++) {
-      const pdu = { type: PduType.GetNext, header, ranges: [{ start, include: false, end: [] }] } as const
+      const pdu = { type: PduType.GetNext, header, ranges: [{ start, include: false, end: [] }] } satisfies RequestPdu
       const plain = (await backend.answer(pdu))[0]
       for (const be of [true, false])
         assert.deepEqual(await backend.answerEncoded!(pdu, be), [encodeVarBind(plain, be)], plain.oid.join('.'))
