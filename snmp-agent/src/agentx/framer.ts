@@ -18,8 +18,10 @@ export interface Framer {
   reset(): void
 }
 
+const EMPTY = Buffer.alloc(0)
+
 export function createFramer(ev: FramerEvents): Framer {
-  let buf: Buffer = Buffer.alloc(0)
+  let buf: Buffer = EMPTY
   let dead = false
   return {
     push(chunk: Buffer): void {
@@ -31,13 +33,14 @@ export function createFramer(ev: FramerEvents): Framer {
           total = HEADER_BYTES + decodeHeader(buf, 0).payloadLength
         } catch (err) {
           dead = true
-          buf = Buffer.alloc(0)
+          buf = EMPTY
           ev.fatal(err as AgentxDecodeError)
           return
         }
         if (buf.length < total) break
-        const one = buf.subarray(0, total)
-        buf = buf.subarray(total)
+        // A chunk holding exactly one PDU (each request of a walk) is used as it is.
+        const one = buf.length === total ? buf : buf.subarray(0, total)
+        buf = buf.length === total ? EMPTY : buf.subarray(total)
         let pdu: Pdu
         try {
           pdu = decodePdu(one)
@@ -47,7 +50,7 @@ export function createFramer(ev: FramerEvents): Framer {
             continue
           }
           dead = true
-          buf = Buffer.alloc(0)
+          buf = EMPTY
           ev.fatal(err instanceof AgentxDecodeError ? err : new AgentxDecodeError(String(err), true))
           return
         }
@@ -56,7 +59,7 @@ export function createFramer(ev: FramerEvents): Framer {
     },
     pending: () => buf.length,
     reset(): void {
-      buf = Buffer.alloc(0)
+      buf = EMPTY
       dead = false
     },
   }
