@@ -2,7 +2,12 @@
 // smtp-sink, against smtp-source → smtp-sink directly, measured in the same run, for 4 KiB and
 // 100 KiB messages; plus the filter with monitoring (am.st/am.snmp over ZMQ and JSON events) on
 // vs off, and the peak RSS (VmHWM) of each worker. Bounded: fixed message counts, 120 s cap each.
-//   node --import tsx bench/filter-throughput.ts [--small 400] [--large 120] [--servers 2]
+// Both filters are warmed up first (--warmup messages each): a production filter runs for days,
+// and V8 needs a few thousand messages to settle its optimised code, which a cold run would
+// measure instead of the filter. Rounds are interleaved (direct, on, off) and medians printed;
+// CPU time per message of the filter workers (from /proc; both masters share this process) is printed too,
+// as it is far less noisy than msg/s on a shared 2-core machine.
+//   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5]
 import { readFileSync } from 'node:fs'
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -18,16 +23,29 @@ const { values } = parseArgs({
     small: { type: 'string' },
     large: { type: 'string' },
     servers: { type: 'string' },
+    warmup: { type: 'string' },
+    rounds: { type: 'string' },
     role: { type: 'string' },
     home: { type: 'string' },
   },
 })
 const SERVERS = Number(values.servers ?? 2)
 const SIZES = [
-  { label: '4 KiB', bytes: 4096, count: Number(values.small ?? 400) },
-  { label: '100 KiB', bytes: 100 * 1024, count: Number(values.large ?? 120) },
+  { label: '4 KiB', bytes: 4096, count: Number(values.small ?? 3000) },
+  { label: '100 KiB', bytes: 100 * 1024, count: Number(values.large ?? 600) },
 ]
+const WARMUP = Number(values.warmup ?? 1500)
 const SESSIONS = 4
+
+/** User + system CPU time of a process so far, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return 0
+  }
+}
 
 function vmHwmKb(pid: number): number {
   try {
@@ -54,7 +72,10 @@ async function source(port: number, bytes: number, count: number): Promise<numbe
 
 interface BenchFilter {
   port: number
+  /** PIDs of the workers. */
   pids(): number[]
+  /** CPU ms of the workers so far. */
+  cpuMs(): number
   stop(): Promise<void>
 }
 
@@ -93,6 +114,7 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
   return {
     port,
     pids: () => filter.workerPids(),
+    cpuMs: () => filter.workerPids().reduce((a, p) => a + cpuMs(p), 0),
     async stop() {
       await filter.stop()
       const frames = await new Promise<number>((resolve) => {
@@ -105,7 +127,7 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const ROUNDS = 3
+const ROUNDS = Math.max(1, Number(values.rounds ?? 5))
 
 async function main() {
   const sink = await startSmtpSink(null)
@@ -113,12 +135,16 @@ async function main() {
   const off = await startFilter(sink.port, false)
   try {
     console.log(
-      `smtp-source ${SESSIONS} sessions; filter: ${SERVERS} workers (--servers), checks bypassed; ${ROUNDS} interleaved rounds, medians`,
+      `smtp-source ${SESSIONS} sessions; filter: ${SERVERS} workers (--servers), checks bypassed; ${ROUNDS} interleaved rounds, medians; ${WARMUP} warm-up messages per filter`,
     )
     console.log(
       `load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores shared with other work: expect noise)`,
     )
-    console.log('size      direct msg/s  filter msg/s  ratio   filter(no monitoring) msg/s  monitoring overhead')
+    await source(on.port, 4096, WARMUP)
+    await source(off.port, 4096, WARMUP)
+    console.log(
+      'size      direct msg/s  filter msg/s  ratio   filter(no monitoring) msg/s  monitoring overhead  worker CPU us/msg on/off',
+    )
     const rss = new Map<number, number>()
     for (const s of SIZES) {
       const per = Math.max(10, Math.floor(s.count / ROUNDS))
@@ -128,15 +154,26 @@ async function main() {
       const d: number[] = []
       const m1: number[] = []
       const m0: number[] = []
+      let cpuOn = 0
+      let cpuOff = 0
       for (let r = 0; r < ROUNDS; r++) {
         d.push(await source(sink.port, s.bytes, per))
+        let c = on.cpuMs()
         m1.push(await source(on.port, s.bytes, per))
+        cpuOn += on.cpuMs() - c
+        c = off.cpuMs()
         m0.push(await source(off.port, s.bytes, per))
+        cpuOff += off.cpuMs() - c
         for (const p of on.pids()) rss.set(p, Math.max(rss.get(p) ?? 0, vmHwmKb(p)))
       }
       const [direct, withMon, noMon] = [median(d), median(m1), median(m0)]
+      const usOn = (cpuOn * 1000) / (per * ROUNDS)
+      const usOff = (cpuOff * 1000) / (per * ROUNDS)
       console.log(
-        `${s.label.padEnd(9)} ${direct.toFixed(0).padStart(12)}  ${withMon.toFixed(0).padStart(12)}  ${(withMon / direct).toFixed(2).padStart(5)}   ${noMon.toFixed(0).padStart(27)}  ${((1 - withMon / noMon) * 100).toFixed(1).padStart(6)} %`,
+        `${s.label.padEnd(9)} ${direct.toFixed(0).padStart(12)}  ${withMon.toFixed(0).padStart(12)}  ${(withMon / direct).toFixed(2).padStart(5)}   ${noMon.toFixed(0).padStart(27)}  ${((1 - withMon / noMon) * 100).toFixed(1).padStart(17)} %  ${usOn.toFixed(0).padStart(8)} / ${usOff.toFixed(0)} (+${((usOn / usOff - 1) * 100).toFixed(0)} %)`,
+      )
+      console.log(
+        `          rounds: direct ${d.map((x) => x.toFixed(0)).join(' ')} | on ${m1.map((x) => x.toFixed(0)).join(' ')} | off ${m0.map((x) => x.toFixed(0)).join(' ')}`,
       )
     }
     const peaks = [...rss.values()].map((k) => (k / 1024).toFixed(1))

@@ -99,6 +99,11 @@ export const filterConfigSchema = z.strictObject({
   smtp_max_errors: z.number().int().min(1).default(10),
   /** Pause after a ZMQ PUB socket is connected, before the first record (amavis sleeps 1 s). */
   zmq_slow_joiner_ms: z.number().int().min(0).default(1000),
+  /**
+   * Vigil: a worker holds its am.st/am.snmp records up to this long and sends them in one burst
+   * (each record keeps its own time stamp); 0 sends each at once, as amavis does.
+   */
+  zmq_batch_ms: z.number().int().min(0).max(1000).default(5),
   /** Longest delay between respawns of a worker that keeps crashing. */
   respawn_backoff_max_secs: z.number().positive().default(30),
   /** Directory below which spooled messages live; '' means <home>/tmp. */

@@ -61,6 +61,7 @@ export async function createWorker(
       ? await createBusPublisher({
           endpoints: paths.inner,
           slowJoinerMs: cfg.zmq_slow_joiner_ms,
+          batchMs: cfg.zmq_batch_ms,
           pid,
           onError: (e) => log.debug('ZMQ send failed.', { err: e as Error }),
         })
@@ -73,6 +74,7 @@ export async function createWorker(
           eventsEndpoint: paths.events,
           deadLetterPath: paths.deadLetter,
           queueLimit: cfg.events_queue_limit,
+          batchMs: cfg.zmq_batch_ms,
           log,
         })
       : undefined)

@@ -29,6 +29,8 @@ export interface EventSinkOptions {
   deadLetterPath: string
   queueLimit: number
   log: Logger
+  /** Collector channel only: events are handed over in bursts at most this many ms apart (0: at once). */
+  batchMs?: number
 }
 
 function parseRedisServer(server: string): { host?: string; port?: number; path?: string } {
@@ -207,7 +209,9 @@ function createPushSink(
   const queue: string[] = []
   let pumping = false
   let retry: NodeJS.Timeout | undefined
+  let batch: NodeJS.Timeout | undefined
   let closed = false
+  const batchMs = opts.batchMs ?? 0
   const pump = async () => {
     if (pumping || closed) return
     pumping = true
@@ -232,7 +236,11 @@ function createPushSink(
       if (closed) return deadLetter(json, 'shutting down')
       if (queue.length >= opts.queueLimit) return deadLetter(json, 'event queue full; collector away')
       queue.push(json)
-      void pump()
+      if (batchMs <= 0) return void pump()
+      if (!batch && !retry) {
+        batch = setTimeout(() => ((batch = undefined), void pump()), batchMs)
+        batch.unref()
+      }
     },
     stats: () => ({ ...st, queued: queue.length }),
     async close() {
@@ -245,6 +253,7 @@ function createPushSink(
       }
       closed = true
       if (retry) clearTimeout(retry)
+      if (batch) clearTimeout(batch)
       deadLetterMany(queue.splice(0), 'collector away at shutdown')
       push.linger = 200
       push.close()

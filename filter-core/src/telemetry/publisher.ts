@@ -1,6 +1,6 @@
 // The ZMQ PUB socket of an amavis process (spec §1.3): connected to every endpoint of
 // @zmq_sockets, LINGER 2000 (0 at shutdown), SNDHWM 1000, IPv6 enabled for v6 endpoints, a
-// slow-joiner pause after connecting. Sends are serialised (zeromq.js allows one at a time) and
+// slow-joiner pause after connecting. Sends go straight to libzmq (a PUB socket is never mute) and
 // never block the caller: PUB drops at the high-water mark, as amavis's does.
 import { Publisher } from 'zeromq'
 import { createStateEncoder, type StateEncoder } from '@vigil/protocol'
@@ -24,6 +24,13 @@ export async function createBusPublisher(opts: {
   pid?: number
   now?: () => number
   onError?: (e: unknown) => void
+  /**
+   * Records are held for up to this long and then sent in one burst (0: each at once). Every
+   * record keeps the time it was made in its own text, so only delivery is delayed; a burst
+   * wakes libzmq's I/O thread and the subscriber once instead of once per record, which is most
+   * of what monitoring costs a worker.
+   */
+  batchMs?: number
 }): Promise<BusPublisher> {
   const pid = opts.pid ?? process.pid
   const now = opts.now ?? (() => Date.now() / 1000)
@@ -32,24 +39,51 @@ export async function createBusPublisher(opts: {
   if (opts.endpoints.some((e) => V6.test(e))) pub.ipv6 = true
   for (const ep of opts.endpoints) pub.connect(ep)
   if (opts.slowJoinerMs > 0) await new Promise((r) => setTimeout(r, opts.slowJoinerMs))
-  let chain: Promise<void> = Promise.resolve()
+  // A PUB socket never blocks (it drops at the high-water mark), so zeromq.js queues every send
+  // at once and resolves immediately: no need to wait for the previous one. Only the last
+  // promise is kept, for flush().
+  let last: Promise<void> = Promise.resolve()
   let closed = false
+  const onError = (e: unknown) => opts.onError?.(e)
+  const batchMs = opts.batchMs ?? 0
+  let held: (string | string[])[] = []
+  let timer: NodeJS.Timeout | undefined
+  const sendNow = (frames: string | string[]) => {
+    try {
+      last = pub.send(frames).catch(onError)
+    } catch (e) {
+      onError(e)
+    }
+  }
+  const release = () => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    const out = held
+    held = []
+    for (const f of out) sendNow(f)
+  }
   const send = (frames: string | string[]) => {
     if (closed) return
-    chain = chain.then(
-      () => pub.send(frames).catch((e) => opts.onError?.(e)),
-      () => undefined,
-    )
+    if (batchMs <= 0) return sendNow(frames)
+    held.push(frames)
+    if (!timer) {
+      timer = setTimeout(release, batchMs)
+      timer.unref()
+    }
   }
   return {
     send,
     state(state, taskId) {
       send(enc.encode(state, taskId, now()))
     },
-    flush: () => chain,
+    flush() {
+      release()
+      return last
+    },
     async close(o) {
       if (closed) return
-      await chain
+      release()
+      await last
       closed = true
       if (o?.lingerMs !== undefined) {
         pub.linger = o.lingerMs
