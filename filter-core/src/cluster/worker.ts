@@ -20,6 +20,7 @@ import { processMessage, type ConnInfo } from '../pipeline/process.ts'
 import { createSettingsLookup } from '../pipeline/settings.ts'
 import type { Analyzers } from '../pipeline/analyzers.ts'
 import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
+import { createLogCounter } from '../telemetry/log-counter.ts'
 
 export interface WorkerConnection {
   socket: Socket
@@ -54,7 +55,9 @@ export async function createWorker(
 ): Promise<Worker> {
   const pid = deps.pid ?? process.pid
   const paths = resolveHome(common, cfg)
-  const log = deps.log
+  // Every entry this worker writes is counted (LogLines/LogEntries*) with the next message's am.snmp.
+  const logCounter = createLogCounter(deps.log)
+  const log = logCounter.log
   const publisher =
     deps.publisher ??
     (cfg.enable_zmq
@@ -113,6 +116,7 @@ export async function createWorker(
       cfg,
       common,
       log,
+      logCounter,
       analyzers,
       settings,
       publisher,

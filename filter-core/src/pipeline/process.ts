@@ -45,6 +45,7 @@ import {
   userAgent,
 } from '../mime/index.ts'
 import { buildHeaderEdits, rewriteHeader, type HeaderEdits } from './headers.ts'
+import { createLogCounter, type LogCounter } from '../telemetry/log-counter.ts'
 
 export interface ConnInfo {
   srcIp?: string
@@ -68,6 +69,12 @@ export interface PipelineDeps {
   /** Offline evaluation: no forwarding, quarantine or notifications (vigil filter --test-message). */
   dryRun?: boolean
   now?: () => number
+  /**
+   * Counts the log entries written for LogLines/LogEntries*. A worker passes one shared by all its
+   * logging, so entries between messages count with the next message; without one, only what
+   * this message's processing logs is counted.
+   */
+  logCounter?: LogCounter
 }
 
 export type Status =
@@ -158,11 +165,16 @@ function trimScore(n: number): string {
 }
 
 export async function processMessage(tx: Transaction, conn: ConnInfo, deps: PipelineDeps): Promise<MessageOutcome> {
-  const { cfg, common, log, analyzers, publisher } = deps
+  const { cfg, common, analyzers, publisher } = deps
+  if (!deps.logCounter) {
+    const c = createLogCounter(deps.log)
+    deps = { ...deps, log: c.log, logCounter: c }
+  }
+  const logCounter = deps.logCounter!
+  const log = deps.log
   const now = deps.now ?? (() => Date.now() / 1000)
   const taskId = tx.taskId
   const counters = new SnmpCounters()
-  const logLevels: number[] = []
   const elapsed: Record<string, number> = {}
   const t0 = tx.receivedAt
   elapsed.Receiving = ms(tx.startedAt, tx.receivedAt)
@@ -268,7 +280,6 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       counters.count('OpsVirusCheck')
       checks.push('V')
     } catch (e) {
-      logLevels.push(-1)
       log.warn(`(${taskId}) Virus scan failed.`, { err: e as Error })
       if (msgSettings.virusOnFailure === 'tempfail') failure = new CheckFailure('virus_scan', e)
       else virusUnchecked = true
@@ -298,7 +309,6 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       counters.count('OpsSpamCheck')
       checks.push('S')
     } catch (e) {
-      logLevels.push(-1)
       log.warn(`(${taskId}) Spam scan failed.`, { err: e as Error })
       if (msgSettings.spamOnFailure === 'tempfail') failure = new CheckFailure('spam_scan', e)
     }
@@ -418,7 +428,6 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
         counters.count(`QuarMsgs${majorName}`)
         counters.count(`QuarMsgsSize${majorName}`, size, 'C64')
       } catch (e) {
-        logLevels.push(-2)
         log.error(`(${taskId}) Quarantine failed; message tempfailed.`, { err: e as Error })
         counters.count('QuarAttemptTempFails')
         failure = new CheckFailure('quarantine', e)
@@ -767,9 +776,8 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     totalMs: elapsed.Total,
     banks: bankNames,
   })
-  logLevels.push(0)
   log.info(logLine)
-  countLogEntries(counters, logLevels)
+  countLogEntries(counters, logCounter.drain())
   for (const k of ['Receiving', 'Decoding', 'VirusCheck', 'SpamCheck', 'Sending'])
     if (elapsed[k] !== undefined) counters.count(`TimeElapsed${k}`, elapsed[k])
   counters.count('TimeElapsedTotal', elapsed.Total)

@@ -12,6 +12,7 @@ import type { BusPublisher } from '../../src/telemetry/publisher.ts'
 import { memoryBody } from '../../src/smtp/spool.ts'
 import type { ParsedMessage, SpamResult } from '../../src/checks/check.ts'
 import { parseMessage } from '../../src/mime/index.ts'
+import { createLogCounter } from '../../src/telemetry/log-counter.ts'
 
 const RAW = Buffer.from(
   'From: Alice <alice@example.com>\r\nTo: bob@example.test\r\nSubject: Hello\r\nMessage-ID: <m1@example.com>\r\n\r\nbody\r\n',
@@ -338,6 +339,29 @@ test('an originating client (XFORWARD ADDR in mynetworks) makes the mail Interna
   ])
     assert.ok(n.includes(c), c)
   assert.match(out.logLine, / LOCAL \[192\.168\.1\.20\]:5555 /)
+})
+
+test('log entries written between messages are counted with the next message (LogLines/LogEntries*)', async () => {
+  const h = harness()
+  const counter = createLogCounter(createLogger({ name: 't', level: 'info', write: () => {} }))
+  h.deps.log = counter.log
+  h.deps.logCounter = counter
+  counter.log.warn('A session-level warning before the message.')
+  counter.log.debug('Not written at log level info, so not counted.')
+  await h.run()
+  const snmp = (name: string) =>
+    h.frames
+      .flat()
+      .map((f) => f.split(' '))
+      .find((p) => p[1] === name)?.[3]
+  // The warning (-1) and the message's one-line log (notice, 0).
+  assert.equal(snmp('LogEntries'), '2')
+  assert.equal(snmp('LogLines'), '2')
+  assert.equal(snmp('LogEntriesWarning'), '1')
+  assert.equal(snmp('LogEntriesNotice'), '2')
+  assert.equal(snmp('LogEntriesLevel0'), '2')
+  assert.equal(snmp('LogEntriesDebug'), '2')
+  assert.deepEqual(counter.drain(), [], 'the message took all counted entries')
 })
 
 test('the am.snmp message carries only am.snmp frames, ends with TimeElapsedTotal and drops nothing negative', async () => {
