@@ -6,7 +6,8 @@
 // and V8 needs a few thousand messages to settle its optimised code, which a cold run would
 // measure instead of the filter. Rounds are interleaved (direct, on, off) and medians printed;
 // CPU time per message of the filter workers (from /proc; both masters share this process) is printed too,
-// as it is far less noisy than msg/s on a shared 2-core machine.
+// as it is far less noisy than msg/s on a shared 2-core machine. With TMPDIR=/dev/shm the sink's
+// dump files and the filter's spool live on tmpfs, which takes the disk's noise out of both rates.
 //   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5]
 import { readFileSync } from 'node:fs'
 import { fork } from 'node:child_process'
