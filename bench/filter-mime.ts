@@ -4,50 +4,16 @@
 // to a few messages, what forking file(1) once per part costs (as amavis does), for scale.
 //   node --import tsx bench/filter-mime.ts [--seconds 3]
 import { spawnSync } from 'node:child_process'
-import { deflateRawSync, crc32 } from 'node:zlib'
 import { parseArgs } from 'node:util'
 import { parseMessage } from '../filter-core/src/mime/parse.ts'
 import { checkBanned, compileBannedRules, DEFAULT_BANNED_RULES } from '../filter-core/src/checks/banned.ts'
 import { checkHeaders } from '../filter-core/src/checks/headers.ts'
+import { buildZip } from '../filter-core/src/mime/zip-writer.ts'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' } } })
 const SECONDS = Math.min(30, Number(values.seconds ?? 3))
 
-function zip(files: { name: string; data: Buffer }[]): Buffer {
-  const locals: Buffer[] = []
-  const centrals: Buffer[] = []
-  let offset = 0
-  for (const f of files) {
-    const name = Buffer.from(f.name)
-    const body = deflateRawSync(f.data)
-    const loc = Buffer.alloc(30)
-    loc.writeUInt32LE(0x04034b50, 0)
-    loc.writeUInt16LE(8, 8)
-    loc.writeUInt32LE(crc32(f.data), 14)
-    loc.writeUInt32LE(body.length, 18)
-    loc.writeUInt32LE(f.data.length, 22)
-    loc.writeUInt16LE(name.length, 26)
-    const cen = Buffer.alloc(46)
-    cen.writeUInt32LE(0x02014b50, 0)
-    cen.writeUInt16LE(8, 10)
-    cen.writeUInt32LE(crc32(f.data), 16)
-    cen.writeUInt32LE(body.length, 20)
-    cen.writeUInt32LE(f.data.length, 24)
-    cen.writeUInt16LE(name.length, 28)
-    cen.writeUInt32LE(offset, 42)
-    locals.push(loc, name, body)
-    centrals.push(cen, name)
-    offset += 30 + name.length + body.length
-  }
-  const cd = Buffer.concat(centrals)
-  const eocd = Buffer.alloc(22)
-  eocd.writeUInt32LE(0x06054b50, 0)
-  eocd.writeUInt16LE(files.length, 8)
-  eocd.writeUInt16LE(files.length, 10)
-  eocd.writeUInt32LE(cd.length, 12)
-  eocd.writeUInt32LE(offset, 16)
-  return Buffer.concat([...locals, cd, eocd])
-}
+const zip = (files: { name: string; data: Buffer }[]) => buildZip(files.map((f) => ({ ...f, deflate: true })))
 
 function buildMessage(): Buffer {
   let seed = 1

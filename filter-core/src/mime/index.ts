@@ -2,6 +2,7 @@
 export { parseMessage, bodyDigest, parseMessageIds, type ParseOptions } from './parse.ts'
 export { detectType, typeTags } from './detect-type.ts'
 export { readGzip, readTar } from './archives.ts'
+export { buildZip, type ZipEntry } from './zip-writer.ts'
 export { readZip, DEFAULT_ZIP_LIMITS, type ZipLimits, type ZipMember, type ZipReadResult } from './zip.ts'
 export {
   attachedFileNames,

@@ -3,6 +3,7 @@
 // attachment, a bad header, a multi-recipient message and an IPv6 client announced by XFORWARD.
 import { SmtpClient, type Reply } from '../forward/client.ts'
 import { parseSocketTarget } from '../checks/socket-target.ts'
+import { buildZip } from '../mime/zip-writer.ts'
 
 export interface DemoOptions {
   host?: string
@@ -18,44 +19,6 @@ export interface DemoOptions {
 
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
-
-function crc32(buf: Buffer): number {
-  let c = ~0
-  for (const b of buf) {
-    c ^= b
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1))
-  }
-  return ~c >>> 0
-}
-
-/** A stored (uncompressed) single-file zip. */
-export function storedZip(name: string, data: Buffer): Buffer {
-  const n = Buffer.from(name)
-  const crc = crc32(data)
-  const local = Buffer.alloc(30)
-  local.writeUInt32LE(0x04034b50, 0)
-  local.writeUInt16LE(10, 4)
-  local.writeUInt32LE(crc, 14)
-  local.writeUInt32LE(data.length, 18)
-  local.writeUInt32LE(data.length, 22)
-  local.writeUInt16LE(n.length, 26)
-  const central = Buffer.alloc(46)
-  central.writeUInt32LE(0x02014b50, 0)
-  central.writeUInt16LE(20, 4)
-  central.writeUInt16LE(10, 6)
-  central.writeUInt32LE(crc, 16)
-  central.writeUInt32LE(data.length, 20)
-  central.writeUInt32LE(data.length, 24)
-  central.writeUInt16LE(n.length, 28)
-  const cdOffset = 30 + n.length + data.length
-  const end = Buffer.alloc(22)
-  end.writeUInt32LE(0x06054b50, 0)
-  end.writeUInt16LE(1, 8)
-  end.writeUInt16LE(1, 10)
-  end.writeUInt32LE(46 + n.length, 12)
-  end.writeUInt32LE(cdOffset, 16)
-  return Buffer.concat([local, n, data, central, n, end])
-}
 
 function headers(from: string, to: string[], subject: string, extra = ''): string {
   const id = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}@demo.vigil`
@@ -119,7 +82,7 @@ export function demoMix(from = 'newsletter@example.org', domain = 'example.com')
         'Documents',
         'docs.zip',
         'application/zip',
-        storedZip('eicar.com', Buffer.from(EICAR)),
+        buildZip([{ name: 'eicar.com', data: EICAR }]),
       ),
     },
     {

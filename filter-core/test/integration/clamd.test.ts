@@ -13,7 +13,7 @@ import {
   type ClamdInstance,
 } from '../../../test/harness/index.ts'
 import { eicarMessages, readMail } from '../fixtures/mail.ts'
-import { buildZip } from '../fixtures/zip.ts'
+import { buildZip } from '../../src/mime/zip-writer.ts'
 
 const signal = () => new AbortController().signal
 

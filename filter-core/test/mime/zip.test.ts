@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readZip, DEFAULT_ZIP_LIMITS } from '../../src/mime/zip.ts'
-import { buildZip } from '../fixtures/zip.ts'
+import { buildZip } from '../../src/mime/zip-writer.ts'
 
 describe('readZip', () => {
   it('extracts stored and deflated members with their paths', () => {
