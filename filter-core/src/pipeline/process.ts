@@ -584,6 +584,18 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
     }
   }
   let dsnSent = false
+  // What every DSN about this message says of it (bounces by policy and next-hop rejections alike).
+  const dsnMessageFields = () => ({
+    originalHeader: tx.body.header(),
+    subject: parsed?.subject,
+    arrivalDate: new Date(tx.receivedAt * 1000),
+    envid: typeof tx.mailParams.ENVID === 'string' ? tx.mailParams.ENVID : undefined,
+    logId: taskId,
+    mailId,
+    myhostname: common.myhostname,
+    hdrfrom: cfg.hdrfrom_notify_sender,
+    now: new Date(now() * 1000),
+  })
   if (bounceList.length) {
     // amavis never bounces to a null sender, nor for viruses (senders are faked), nor above the cutoff.
     const suppress = (o: RecipientOutcome) =>
@@ -592,7 +604,6 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
       (o.spamLevel !== undefined && o.ccatBlocking?.major === CC.SPAM && o.spamLevel >= o.settings.dsnCutoffLevel)
     const toBounce = bounceList.filter((o) => !suppress(o))
     if (toBounce.length && !deps.dryRun && analyzers.buildDsn) {
-      const hdr = tx.body.header()
       const ret = String(tx.mailParams.RET ?? '').toUpperCase()
       const dsn = analyzers.buildDsn({
         sender: tx.mailFrom,
@@ -602,23 +613,15 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
           status: '5.7.0',
           diagnostic: `554 5.7.0 Reject, id=${taskId} - ${blockReason(o)}`,
         })),
-        originalHeader: hdr,
-        subject: parsed?.subject,
-        arrivalDate: new Date(tx.receivedAt * 1000),
+        ...dsnMessageFields(),
         originalMessage:
           ret === 'FULL' && size < 256 * 1024
             ? raw && raw.length === size
               ? raw
               : await tx.body.readAll()
             : undefined,
-        envid: typeof tx.mailParams.ENVID === 'string' ? tx.mailParams.ENVID : undefined,
         ret: ret || undefined,
         reason: blockReason(toBounce[0]),
-        logId: taskId,
-        mailId,
-        myhostname: common.myhostname,
-        hdrfrom: cfg.hdrfrom_notify_sender,
-        now: new Date(now() * 1000),
       })
       const r = await submit(deps, counters, 'Dsn', '', [tx.mailFrom], dsn, taskId, mailId, 'DSN')
       dsnSent = r.code < 300
@@ -666,16 +669,8 @@ export async function processMessage(tx: Transaction, conn: ConnInfo, deps: Pipe
             status: /^\d{3} (\d\.\d{1,3}\.\d{1,3})/.exec(o.reply)?.[1] ?? '5.0.0',
             diagnostic: o.reply,
           })),
-          originalHeader: tx.body.header(),
-          subject: parsed?.subject,
-          arrivalDate: new Date(tx.receivedAt * 1000),
-          envid: typeof tx.mailParams.ENVID === 'string' ? tx.mailParams.ENVID : undefined,
+          ...dsnMessageFields(),
           reason: rejected[0].reply,
-          logId: taskId,
-          mailId,
-          myhostname: common.myhostname,
-          hdrfrom: cfg.hdrfrom_notify_sender,
-          now: new Date(now() * 1000),
         })
         const r = await submit(deps, counters, 'Dsn', '', [tx.mailFrom], dsn, taskId, mailId, 'DSN')
         if (r.code < 300) {
