@@ -126,23 +126,21 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
   /** One childproc-minder check (spec §3.3). Mutates the table; returns what happened. */
   function supervise(nowSecs: number, o: SupervisionOptions): SupervisionAction[] {
     const actions: SupervisionAction[] = []
+    // Drops a row; `gone` (the process vanished by itself, not after our signal) counts it as gone.
+    const purge = (k: string, r: ProcRow, gone: boolean, detail: string) => {
+      rows.delete(k)
+      if (gone) {
+        goneSinceLastRound++
+        goneTotal++
+      }
+      actions.push({ kind: 'purged', host: r.host, pid: r.pid, gone, detail })
+    }
     for (const [k, r] of rows) {
       const idle = isIdle(r.state, r.taskId)
       const what = r.taskId ?? (r.state === ' ' ? 'idle' : r.state)
       if (!r.local) {
         const ttl = idle ? o.remoteIdleTtlSecs : o.remoteBusyTtlSecs
-        if (nowSecs - r.tick > ttl) {
-          rows.delete(k)
-          goneSinceLastRound++
-          goneTotal++
-          actions.push({
-            kind: 'purged',
-            host: r.host,
-            pid: r.pid,
-            gone: true,
-            detail: `not heard from for ${Math.round(nowSecs - r.tick)} s, ${what}`,
-          })
-        }
+        if (nowSecs - r.tick > ttl) purge(k, r, true, `not heard from for ${Math.round(nowSecs - r.tick)} s, ${what}`)
         continue
       }
       const age = nowSecs - r.baseTs
@@ -154,19 +152,8 @@ export function createProcessTable(opts: { isLocalHost(host: string): boolean })
       }
       r.lastChecked = nowSecs
       if (!o.probe(r.pid)) {
-        rows.delete(k)
         const gone = r.signalled === undefined
-        if (gone) {
-          goneSinceLastRound++
-          goneTotal++
-        }
-        actions.push({
-          kind: 'purged',
-          host: r.host,
-          pid: r.pid,
-          gone,
-          detail: gone ? `went away, ${what}` : 'terminated',
-        })
+        purge(k, r, gone, gone ? `went away, ${what}` : 'terminated')
         continue
       }
       if (!overdue) continue
