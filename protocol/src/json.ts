@@ -19,7 +19,11 @@ export function num3(n: number): RawNumber {
   return new RawNumber(s === '-0.000' ? '0.000' : s)
 }
 
+// Characters escapeString rewrites; strings without any (nearly all) are copied whole.
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f\u2028\u2029]/
+
 function escapeString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"'
   let out = '"'
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
@@ -73,10 +77,15 @@ export function encodeAmavisJson(value: unknown): string {
     case 'object': {
       if (Array.isArray(value)) return '[' + value.map((v) => encodeAmavisJson(v)).join(',') + ']'
       const obj = value as Record<string, unknown>
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort(compareKeys)
-      return '{' + keys.map((k) => escapeString(k) + ':' + encodeAmavisJson(obj[k])).join(',') + '}'
+      const keys = Object.keys(obj).sort(compareKeys)
+      let out = '{'
+      for (const k of keys) {
+        const v = obj[k]
+        if (v === undefined) continue
+        if (out.length > 1) out += ','
+        out += escapeString(k) + ':' + encodeAmavisJson(v)
+      }
+      return out + '}'
     }
     default:
       return 'null'

@@ -17,11 +17,16 @@ import { parseSocketTarget } from '../checks/socket-target.ts'
 import { parseDeliveryMethod } from '../forward/client.ts'
 
 /**
- * Node options of every worker. One V8 platform thread (default 4): a worker serves one session
- * at a time, and the extra compiler/GC threads only cost memory: peak RSS per worker 82-83 MB
- * instead of 92-96 MB over 16 000 messages, at the same msg/s (bench/filter-throughput.ts).
+ * Node options of every worker (measured with bench/filter-throughput.ts):
+ * - One V8 platform thread (default 4): a worker serves one session at a time, and the extra
+ *   compiler/GC threads only cost memory (peak RSS 82-83 MB instead of 92-96 MB).
+ * - TurboFan only for functions under 8 KiB of bytecode (default 60 KiB). The big per-message
+ *   functions (processMessage, the SMTP command handler) run once per message; V8 kept
+ *   re-optimising them after every major GC (their optimised code embeds objects that die), and
+ *   each compile of a function that size takes ~8 MB of compiler zone memory: peak RSS per worker
+ *   72-73 MB instead of 80-82 MB, worker CPU per message the same within noise.
  */
-const WORKER_NODE_ARGS = ['--v8-pool-size=1']
+const WORKER_NODE_ARGS = ['--v8-pool-size=1', '--max-optimized-bytecode-size=8192']
 
 /** Connections waiting for an idle worker beyond this are refused with 421 (the MTA retries). */
 const MAX_PENDING = 1000

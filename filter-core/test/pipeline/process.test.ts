@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { COUNTERS_BY_NAME, commonConfigSchema, createLogger, encodeAmavisJson } from '@vigil/protocol'
 import { filterConfigSchema } from '../../src/config.ts'
-import { processMessage, type PipelineDeps } from '../../src/pipeline/process.ts'
+import { generateMailId, processMessage, type PipelineDeps } from '../../src/pipeline/process.ts'
 import { createSettingsLookup } from '../../src/pipeline/settings.ts'
 import type { Analyzers } from '../../src/pipeline/analyzers.ts'
 import type { SmtpClient, OutTransaction } from '../../src/forward/client.ts'
@@ -457,4 +457,14 @@ test('a listener policy bank changes the verdict and is named in the event and t
   assert.deepEqual(withBank.event.action, ['PASS'])
   assert.deepEqual(withBank.event.policy_banks, ['SPAMLOVERS'])
   assert.match(withBank.logLine, /^\(04321-02\) Passed SPAM \{RelayedTaggedInbound\}, SPAMLOVERS <alice@example\.com>/)
+})
+
+test('mail_ids are 12 base64url characters and do not repeat, also across refills of the random pool', () => {
+  const seen = new Set<string>()
+  for (let i = 0; i < 2000; i++) {
+    const id = generateMailId()
+    assert.match(id, /^[A-Za-z0-9_-]{12}$/)
+    seen.add(id)
+  }
+  assert.equal(seen.size, 2000)
 })
