@@ -352,13 +352,12 @@ export class SmtpClient {
       const out: Buffer[] = []
       let from = 0
       if (atLineStart && b[0] === 0x2e) out.push(DOT)
-      let i = b.indexOf(0x0a)
+      // Only lines that start with a dot need stuffing: one native search per such line.
+      let i = b.indexOf(LF_DOT)
       while (i >= 0) {
-        if (i + 1 < b.length && b[i + 1] === 0x2e) {
-          out.push(b.subarray(from, i + 1), DOT)
-          from = i + 1
-        }
-        i = b.indexOf(0x0a, i + 1)
+        out.push(b.subarray(from, i + 1), DOT)
+        from = i + 1
+        i = b.indexOf(LF_DOT, i + 1)
       }
       out.push(b.subarray(from))
       lastByte = b[b.length - 1]
@@ -403,6 +402,7 @@ export class SmtpClient {
 }
 
 const DOT = Buffer.from('.')
+const LF_DOT = Buffer.from('\n.')
 
 class ReplyError extends Error {
   readonly reply: Reply

@@ -1,7 +1,7 @@
 // The body of one received message: held in memory while small, spooled to a temp file under
 // <home>/tmp once it crosses the threshold, so a large message is never held in memory twice.
 // The SMTP DATA decoder (dot-unstuffing, bare-LF tolerance, end-of-data detection) writes into it.
-import { closeSync, createReadStream, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -49,6 +49,29 @@ export function findHeaderEnd(raw: Buffer): number {
 }
 
 const CRLF = Buffer.from('\r\n')
+/** Spooled bytes are written in pieces of at least this size (one write per socket read cost a syscall each). */
+const SPOOL_WRITE_BYTES = 64 * 1024
+/** Spool files are read back in pieces of this size, synchronously (no thread-pool round trip per piece). */
+const SPOOL_READ_BYTES = 256 * 1024
+/** Spool directories already created by this process (one mkdir per process, not per message). */
+const madeDirs = new Set<string>()
+
+/** Reads [start, end) of a file in pieces, synchronously; the fd is closed when done or abandoned. */
+function* readPieces(path: string, start: number, end: number): Generator<Buffer> {
+  const fd = openSync(path, 'r')
+  try {
+    let pos = start
+    while (pos < end) {
+      const b = Buffer.allocUnsafe(Math.min(SPOOL_READ_BYTES, end - pos))
+      const n = readSync(fd, b, 0, b.length, pos)
+      if (n <= 0) throw new Error(`spool file ${path} is shorter than expected (${pos} of ${end} bytes)`)
+      pos += n
+      yield n === b.length ? b : b.subarray(0, n)
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
 
 /**
  * Decodes the DATA phase of an SMTP session into a MessageBody. Feed it raw socket chunks;
@@ -63,6 +86,11 @@ export class DataReceiver {
   error: Error | undefined
   private readonly chunks: Buffer[] = []
   private memBytes = 0
+  /** Bytes for the spool file not written yet (below SPOOL_WRITE_BYTES). */
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  /** The first bytes of a spooled message (what was in memory when it was spooled): holds the header. */
+  private head: Buffer | undefined
   private fd: number | undefined
   private path: string | undefined
   private partial: Buffer | undefined
@@ -88,8 +116,12 @@ export class DataReceiver {
     }
     try {
       if (this.fd === undefined && this.memBytes + len > this.threshold) this.openSpool()
-      if (this.fd !== undefined) writeSync(this.fd, parts.length === 1 ? parts[0] : Buffer.concat(parts, len))
-      else {
+      if (this.fd !== undefined) {
+        // The parts are views of socket chunks (each read gets a fresh buffer): kept until written.
+        for (const p of parts) this.pending.push(p)
+        this.pendingBytes += len
+        if (this.pendingBytes >= SPOOL_WRITE_BYTES) this.writePending()
+      } else {
         for (const p of parts) this.chunks.push(Buffer.from(p))
         this.memBytes += len
       }
@@ -100,13 +132,44 @@ export class DataReceiver {
     }
   }
 
+  /** Writes what is still pending to the spool file; a failure is kept in `error` (the message is tempfailed). */
+  private flushSpool() {
+    if (this.fd === undefined || this.error) return
+    try {
+      this.writePending()
+    } catch (e) {
+      this.error = e as Error
+    }
+  }
+
+  private writePending() {
+    if (!this.pendingBytes) return
+    const b = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes)
+    this.pending = []
+    this.pendingBytes = 0
+    let off = 0
+    while (off < b.length) off += writeSync(this.fd!, b, off)
+  }
+
   private openSpool() {
-    mkdirSync(this.spoolDir, { recursive: true })
+    if (!madeDirs.has(this.spoolDir)) {
+      mkdirSync(this.spoolDir, { recursive: true })
+      madeDirs.add(this.spoolDir)
+    }
     this.path = join(this.spoolDir, `vigil-${process.pid}-${randomBytes(6).toString('hex')}.eml`)
-    this.fd = openSync(this.path, 'wx', 0o600)
-    if (this.chunks.length) writeSync(this.fd, Buffer.concat(this.chunks))
+    try {
+      this.fd = openSync(this.path, 'wx', 0o600)
+    } catch (e) {
+      // The directory may have been removed since (tmp cleaners): make it again, once.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      mkdirSync(this.spoolDir, { recursive: true })
+      this.fd = openSync(this.path, 'wx', 0o600)
+    }
+    this.head = Buffer.concat(this.chunks)
     this.chunks.length = 0
     this.memBytes = 0
+    this.pending.push(this.head)
+    this.pendingBytes += this.head.length
   }
 
   /** Consumes `chunk`. Returns the number of bytes used up to and including the end-of-data line, or -1. */
@@ -139,6 +202,7 @@ export class DataReceiver {
         flush(pos)
         seg = lf + 1
         this.store(out, outLen)
+        this.flushSpool()
         if (this.headerEnd < 0) this.headerEnd = this.size
         return lf + 1 + offsetBase
       }
@@ -183,10 +247,14 @@ export class DataReceiver {
     const size = this.size
     const headerEnd = this.headerEnd < 0 ? size : this.headerEnd
     if (this.fd !== undefined) {
+      this.flushSpool()
       closeSync(this.fd)
       this.fd = undefined
       const path = this.path!
-      let headerCache: Buffer | undefined
+      // The header is nearly always within the bytes held before spooling: no read needed.
+      let headerCache: Buffer | undefined =
+        this.head && headerEnd <= this.head.length ? this.head.subarray(0, headerEnd) : undefined
+      this.head = undefined
       let disposed = false
       return {
         size,
@@ -211,8 +279,7 @@ export class DataReceiver {
           return headerCache
         },
         readAll: () => readFile(path),
-        stream: (start = 0) =>
-          start >= size ? Readable.from([]) : createReadStream(path, { start, highWaterMark: 64 * 1024 }),
+        stream: (start = 0) => Readable.from(start >= size ? [] : readPieces(path, start, size)),
         dispose() {
           if (disposed) return
           disposed = true
@@ -228,6 +295,9 @@ export class DataReceiver {
 
   /** Drops any spool file (aborted transaction). */
   abort() {
+    this.pending = []
+    this.pendingBytes = 0
+    this.head = undefined
     if (this.fd !== undefined) {
       closeSync(this.fd)
       this.fd = undefined

@@ -22,7 +22,11 @@ for (const pipelining of [true, false]) {
       mailFrom: 'a@example.org',
       size: content.length,
       rcpts: [{ address: 'b@example.net' }],
-      content: () => [Buffer.from(content.slice(0, 20)), Readable.from([Buffer.from(content.slice(20))])],
+      // Pieces split inside a line and right after a line end that a dot follows.
+      content: () => [
+        Buffer.from(content.slice(0, 20)),
+        Readable.from(['ading\r\n', '..two\r\n', '.\r\nend\r\n'].map((p) => Buffer.from(p))),
+      ],
     })
     assert.equal(r[0].code, 250, r[0].text)
     const r2 = await c.send({

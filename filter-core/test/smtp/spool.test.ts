@@ -51,3 +51,40 @@ test('finds the end of the header block for CRLF, LF and header-only messages', 
   assert.equal(findHeaderEnd(Buffer.from('A: b\r\n')), 6)
   assert.equal(findHeaderEnd(Buffer.from('\r\nbody')), 2)
 })
+
+test('a large spooled message reads back whole, from any offset, with its header held in memory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-spool-big-'))
+  try {
+    const header = 'Subject: big\r\nX-N: 1\r\n\r\n'
+    let body = ''
+    for (let i = 0; body.length < 600 * 1024; i++) body += `line ${i} ${'x'.repeat(i % 97)}\r\n`
+    const wire = Buffer.from(header + body.replace(/^\./gm, '..') + '.\r\n')
+    for (const round of [0, 1]) {
+      // The second round finds the spool directory removed (tmp cleaners) and makes it again.
+      if (round === 1) rmSync(dir, { recursive: true, force: true })
+      const rx = new DataReceiver({ maxSizeBytes: 0, spoolThresholdBytes: 100 * 1024, spoolDir: dir })
+      let used = -1
+      for (let i = 0; i < wire.length && used < 0; i += 5000) {
+        const u = rx.push(wire.subarray(i, i + 5000))
+        if (u >= 0) used = i + u
+      }
+      assert.equal(used, wire.length)
+      assert.equal(rx.error, undefined)
+      assert.ok(rx.spooled)
+      const msg = rx.finish()
+      assert.ok(msg.path)
+      assert.equal(msg.size, header.length + body.length)
+      assert.equal(msg.header().toString(), header)
+      assert.equal((await msg.readAll()).toString(), header + body)
+      for (const start of [msg.headerEnd, 300 * 1024 + 7, msg.size]) {
+        const got: Buffer[] = []
+        for await (const c of msg.stream(start)) got.push(c as Buffer)
+        assert.equal(Buffer.concat(got).toString(), (header + body).slice(start), `stream from ${start}`)
+      }
+      msg.dispose()
+      assert.deepEqual(readdirSync(dir), [])
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
