@@ -1,7 +1,7 @@
 // The body of one received message: held in memory while small, spooled to a temp file under
 // <home>/tmp once it crosses the threshold, so a large message is never held in memory twice.
 // The SMTP DATA decoder (dot-unstuffing, bare-LF tolerance, end-of-data detection) writes into it.
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync, writevSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -122,7 +122,7 @@ export class DataReceiver {
         this.pendingBytes += len
         if (this.pendingBytes >= SPOOL_WRITE_BYTES) this.writePending()
       } else {
-        for (const p of parts) this.chunks.push(Buffer.from(p))
+        for (const p of parts) this.chunks.push(p) // views of fresh socket chunks: no copy needed
         this.memBytes += len
       }
     } catch (e) {
@@ -144,11 +144,17 @@ export class DataReceiver {
 
   private writePending() {
     if (!this.pendingBytes) return
-    const b = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes)
+    const parts = this.pending
+    const total = this.pendingBytes
     this.pending = []
     this.pendingBytes = 0
-    let off = 0
-    while (off < b.length) off += writeSync(this.fd!, b, off)
+    // One writev of the pieces as they are; a short write (rare) finishes with plain writes.
+    let done = writevSync(this.fd!, parts)
+    if (done < total) {
+      const rest = Buffer.concat(parts, total).subarray(done)
+      let off = 0
+      while (off < rest.length) off += writeSync(this.fd!, rest, off)
+    }
   }
 
   private openSpool() {
@@ -174,13 +180,20 @@ export class DataReceiver {
 
   /** Consumes `chunk`. Returns the number of bytes used up to and including the end-of-data line, or -1. */
   push(chunk: Buffer): number {
-    let buf = chunk
-    let offsetBase = 0
-    if (this.partial) {
-      offsetBase = -this.partial.length
-      buf = Buffer.concat([this.partial, chunk])
-      this.partial = undefined
-    }
+    const partial = this.partial
+    if (!partial) return this.decode(chunk, 0)
+    this.partial = undefined
+    const lf = chunk.indexOf(0x0a)
+    if (lf < 0) return this.decode(Buffer.concat([partial, chunk]), -partial.length)
+    // Complete the held line with the head of the chunk; the rest is decoded in place (no copy
+    // of the whole chunk).
+    const used = this.decode(Buffer.concat([partial, chunk.subarray(0, lf + 1)]), -partial.length)
+    if (used >= 0 || lf + 1 === chunk.length) return used
+    return this.decode(chunk.subarray(lf + 1), lf + 1)
+  }
+
+  /** push() for a buffer that starts at a line start; offsets returned are shifted by offsetBase. */
+  private decode(buf: Buffer, offsetBase: number): number {
     // Copy runs of ordinary lines in one piece; only dot-stuffed lines, bare LFs and the end
     // marker need attention.
     const out: Buffer[] = []
