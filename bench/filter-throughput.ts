@@ -90,6 +90,8 @@ interface BenchFilter {
   pids(): number[]
   /** CPU ms of the workers so far. */
   cpuMs(): number
+  /** CPU ms of the process standing in for the collector (monitoring consumer) so far. */
+  consumerCpuMs(): number
   stop(): Promise<void>
 }
 
@@ -129,6 +131,7 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
     port,
     pids: () => filter.workerPids(),
     cpuMs: () => filter.workerPids().reduce((a, p) => a + cpuMs(p), 0),
+    consumerCpuMs: () => cpuMs(consumer.pid!),
     async stop() {
       await filter.stop()
       const frames = await new Promise<number>((resolve) => {
@@ -169,6 +172,7 @@ async function startRelay(sinkPort: number): Promise<BenchFilter> {
     port,
     pids: () => all.slice(1),
     cpuMs: () => all.reduce((a, p) => a + cpuMs(p), 0),
+    consumerCpuMs: () => 0, // no monitoring
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGTERM') // the primary stops its workers, then exits
@@ -221,6 +225,7 @@ async function main() {
       let cpuOn = 0
       let cpuOff = 0
       let cpuRelay = 0
+      let cpuConsumer = 0
       const relayPids = relay.pids()
       const perWorker = relayPids.map(() => 0)
       for (let r = 0; r < ROUNDS; r++) {
@@ -231,8 +236,10 @@ async function main() {
         cpuRelay += relay.cpuMs() - c
         relayPids.forEach((p, i) => (perWorker[i] += cpuMs(p) - w[i]))
         c = on.cpuMs()
+        const cc = on.consumerCpuMs()
         m1.push(await source(on.port, s.bytes, per))
         cpuOn += on.cpuMs() - c
+        cpuConsumer += on.consumerCpuMs() - cc
         c = off.cpuMs()
         m0.push(await source(off.port, s.bytes, per))
         cpuOff += off.cpuMs() - c
@@ -248,6 +255,9 @@ async function main() {
       )
       console.log(
         `          no-op Node relay ${nodeRelay.toFixed(0)} msg/s  relay/direct ${(nodeRelay / direct).toFixed(2)}  filter/relay ${(withMon / nodeRelay).toFixed(2)} (no monitoring ${(noMon / nodeRelay).toFixed(2)})  relay CPU us/msg ${usRelay.toFixed(0)} (workers ${split})`,
+      )
+      console.log(
+        `          monitoring: worker CPU +${(usOn - usOff).toFixed(0)} us/msg; the consumer standing in for the collector ${((cpuConsumer * 1000) / (per * ROUNDS)).toFixed(0)} us/msg`,
       )
       console.log(
         `          rounds: direct ${d.map((x) => x.toFixed(0)).join(' ')} | relay ${n.map((x) => x.toFixed(0)).join(' ')} | on ${m1.map((x) => x.toFixed(0)).join(' ')} | off ${m0.map((x) => x.toFixed(0)).join(' ')}`,
