@@ -6,12 +6,17 @@
 // the body goes on unchanged (dot-stuffed as received) behind one Received header, and the client
 // gets 250 only after the next hop's 250, 451 otherwise (a rejected recipient fails the whole
 // transaction; the next hop must offer PIPELINING).
-//   node bench/_node-relay.mjs <listenPort> <sinkPort> <workers>   prints `ready <primary> <worker pids…>`
+// With model `amavis` it keeps the one thing of the filter's process model that costs per
+// connection: the primary accepts and hands each connection to an idle worker (Node's handle
+// passing), a worker serves one session at a time and reports `done` (ADR 0004).
+//   node bench/_node-relay.mjs <listenPort> <sinkPort> <workers> [shared|amavis]
+//   prints `ready <primary> <worker pids…>`
 import cluster from 'node:cluster'
 import net from 'node:net'
 import { hostname } from 'node:os'
 
-const [LISTEN, SINK, WORKERS] = process.argv.slice(2).map(Number)
+const [LISTEN, SINK, WORKERS] = process.argv.slice(2, 5).map(Number)
+const AMAVIS_MODEL = process.argv[5] === 'amavis'
 const HOST = hostname()
 const EOD = Buffer.from('\r\n.\r\n')
 
@@ -20,12 +25,31 @@ if (cluster.isPrimary) {
   const pids = []
   let stopping = false
   let alive = WORKERS
+  const idle = [] // amavis model: workers without a session
+  const waiting = [] // amavis model: accepted connections waiting for an idle worker
+  const handOver = () => {
+    while (idle.length && waiting.length) idle.shift().send('conn', waiting.shift())
+  }
+  const up = (w) => {
+    pids.push(w.process.pid)
+    if (pids.length < WORKERS) return
+    if (!AMAVIS_MODEL) return console.log(`ready ${process.pid} ${pids.join(' ')}`)
+    net
+      .createServer({ pauseOnConnect: true, noDelay: true }, (c) => {
+        waiting.push(c)
+        handOver()
+      })
+      .listen(LISTEN, '127.0.0.1', () => console.log(`ready ${process.pid} ${pids.join(' ')}`))
+  }
   for (let i = 0; i < WORKERS; i++) {
     const w = cluster.fork()
-    w.once('listening', () => {
-      pids.push(w.process.pid)
-      if (pids.length === WORKERS) console.log(`ready ${process.pid} ${pids.join(' ')}`)
-    })
+    if (!AMAVIS_MODEL) w.once('listening', () => up(w))
+    else
+      w.once('online', () => {
+        idle.push(w)
+        w.on('message', (m) => m === 'done' && (idle.push(w), handOver()))
+        up(w)
+      })
   }
   cluster.on('exit', (w, code, signal) => {
     if (!stopping) console.error(`relay worker ${w.process.pid} exited (${code ?? signal})`)
@@ -36,8 +60,15 @@ if (cluster.isPrimary) {
     for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM')
   }
   process.on('SIGTERM', stop).on('SIGINT', stop)
-} else {
+} else if (!AMAVIS_MODEL) {
   net.createServer({ noDelay: true }, serve).listen(LISTEN, '127.0.0.1')
+} else {
+  process.on('message', (m, sock) => {
+    if (m !== 'conn' || !sock) return
+    sock.setNoDelay(true)
+    sock.once('close', () => process.send('done'))
+    serve(sock)
+  })
 }
 
 /** One client session: SMTP commands, then DATA up to the end-of-data line, then commands again. */

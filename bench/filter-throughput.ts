@@ -14,8 +14,11 @@
 // like the filters. relay/direct is about what a Node.js relay can reach on this machine (issue #3's
 // ratio without anything the filter does), filter/relay how far the filter is from that yardstick;
 // the relay's CPU per message (primary + workers, /proc) and its split between workers are printed
-// too. Rounds are interleaved: direct, relay, on, off. At the end the sink must hold every message
-// smtp-source handed over (a warning line if not), and every one sent through the relay.
+// too. The same relay runs a second time in the amavis process model (the primary accepts and hands
+// each connection to an idle worker, one session per worker at a time, as the filter must): the
+// floor for a filter built that way. Rounds are interleaved: direct, relay, amavis-model relay, on,
+// off. At the end the sink must hold every message smtp-source handed over (a warning line if not),
+// and every one sent through the relays.
 //   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5]
 import { readFileSync } from 'node:fs'
 import { fork, spawn } from 'node:child_process'
@@ -144,10 +147,10 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
 }
 
 /** The no-op Node.js relay (bench/_node-relay.mjs) with SERVERS workers, forwarding to the sink. */
-async function startRelay(sinkPort: number): Promise<BenchFilter> {
+async function startRelay(sinkPort: number, model: 'shared' | 'amavis' = 'shared'): Promise<BenchFilter> {
   const port = await freePort()
   const script = fileURLToPath(new URL('./_node-relay.mjs', import.meta.url))
-  const child = spawn(process.execPath, [script, String(port), String(sinkPort), String(SERVERS)], {
+  const child = spawn(process.execPath, [script, String(port), String(sinkPort), String(SERVERS), model], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -197,8 +200,10 @@ async function main() {
   const on = await startFilter(sink.port, true)
   const off = await startFilter(sink.port, false)
   let relay: BenchFilter | undefined
+  let amRelay: BenchFilter | undefined
   try {
     relay = await startRelay(sink.port)
+    amRelay = await startRelay(sink.port, 'amavis')
     console.log(
       `smtp-source ${SESSIONS} sessions; filter: ${SERVERS} workers (--servers), checks bypassed; ${ROUNDS} interleaved rounds, medians; ${WARMUP} warm-up messages per filter and for the no-op Node relay (${SERVERS} workers)`,
     )
@@ -208,6 +213,7 @@ async function main() {
     await source(on.port, 4096, WARMUP)
     await source(off.port, 4096, WARMUP)
     await source(relay.port, 4096, WARMUP, true)
+    await source(amRelay.port, 4096, WARMUP, true)
     console.log(
       'size      direct msg/s  filter msg/s  ratio   filter(no monitoring) msg/s  monitoring overhead  worker CPU us/msg on/off',
     )
@@ -218,7 +224,9 @@ async function main() {
       await source(on.port, s.bytes, 10)
       await source(off.port, s.bytes, 10)
       await source(relay.port, s.bytes, 10, true)
+      await source(amRelay.port, s.bytes, 10, true)
       const d: number[] = []
+      const a: number[] = []
       const n: number[] = []
       const m1: number[] = []
       const m0: number[] = []
@@ -226,6 +234,7 @@ async function main() {
       let cpuOff = 0
       let cpuRelay = 0
       let cpuConsumer = 0
+      let cpuAm = 0
       const relayPids = relay.pids()
       const perWorker = relayPids.map(() => 0)
       for (let r = 0; r < ROUNDS; r++) {
@@ -235,6 +244,9 @@ async function main() {
         n.push(await source(relay.port, s.bytes, per, true))
         cpuRelay += relay.cpuMs() - c
         relayPids.forEach((p, i) => (perWorker[i] += cpuMs(p) - w[i]))
+        c = amRelay.cpuMs()
+        a.push(await source(amRelay.port, s.bytes, per, true))
+        cpuAm += amRelay.cpuMs() - c
         c = on.cpuMs()
         const cc = on.consumerCpuMs()
         m1.push(await source(on.port, s.bytes, per))
@@ -245,7 +257,7 @@ async function main() {
         cpuOff += off.cpuMs() - c
         for (const p of on.pids()) rss.set(p, Math.max(rss.get(p) ?? 0, vmHwmKb(p)))
       }
-      const [direct, withMon, noMon, nodeRelay] = [median(d), median(m1), median(m0), median(n)]
+      const [direct, withMon, noMon, nodeRelay, amavisRelay] = [median(d), median(m1), median(m0), median(n), median(a)]
       const usOn = (cpuOn * 1000) / (per * ROUNDS)
       const usOff = (cpuOff * 1000) / (per * ROUNDS)
       const usRelay = (cpuRelay * 1000) / (per * ROUNDS)
@@ -257,10 +269,13 @@ async function main() {
         `          no-op Node relay ${nodeRelay.toFixed(0)} msg/s  relay/direct ${(nodeRelay / direct).toFixed(2)}  filter/relay ${(withMon / nodeRelay).toFixed(2)} (no monitoring ${(noMon / nodeRelay).toFixed(2)})  relay CPU us/msg ${usRelay.toFixed(0)} (workers ${split})`,
       )
       console.log(
+        `          amavis-model no-op relay ${amavisRelay.toFixed(0)} msg/s  of direct ${(amavisRelay / direct).toFixed(2)}  filter/it ${(withMon / amavisRelay).toFixed(2)} (no monitoring ${(noMon / amavisRelay).toFixed(2)})  CPU us/msg ${((cpuAm * 1000) / (per * ROUNDS)).toFixed(0)}`,
+      )
+      console.log(
         `          monitoring: worker CPU +${(usOn - usOff).toFixed(0)} us/msg; the consumer standing in for the collector ${((cpuConsumer * 1000) / (per * ROUNDS)).toFixed(0)} us/msg`,
       )
       console.log(
-        `          rounds: direct ${d.map((x) => x.toFixed(0)).join(' ')} | relay ${n.map((x) => x.toFixed(0)).join(' ')} | on ${m1.map((x) => x.toFixed(0)).join(' ')} | off ${m0.map((x) => x.toFixed(0)).join(' ')}`,
+        `          rounds: direct ${d.map((x) => x.toFixed(0)).join(' ')} | relay ${n.map((x) => x.toFixed(0)).join(' ')} | amavis-model relay ${a.map((x) => x.toFixed(0)).join(' ')} | on ${m1.map((x) => x.toFixed(0)).join(' ')} | off ${m0.map((x) => x.toFixed(0)).join(' ')}`,
       )
     }
     const peaks = [...rss.values()].map((k) => (k / 1024).toFixed(1))
@@ -272,13 +287,14 @@ async function main() {
     for (let i = 0; i < 20 && (got = await sink.count()) < sent; i++) await new Promise((r) => setTimeout(r, 250))
     const viaRelay = (await sink.messages()).filter((m) => m.header('received')?.includes('(Node no-op relay)')).length
     if (got === sent && viaRelay === relaySent)
-      console.log(`delivery: the sink holds all ${sent} messages sent, ${relaySent} of them through the relay`)
+      console.log(`delivery: the sink holds all ${sent} messages sent, ${relaySent} of them through the relays`)
     else
       console.log(
-        `  (warning: the sink holds ${got} of ${sent} messages sent; ${viaRelay} of ${relaySent} sent through the relay)`,
+        `  (warning: the sink holds ${got} of ${sent} messages sent; ${viaRelay} of ${relaySent} sent through the relays)`,
       )
   } finally {
     await relay?.stop()
+    await amRelay?.stop()
     await on.stop()
     await off.stop()
     await sink.stop()
