@@ -247,7 +247,11 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       if (cfg.enable_zmq) {
         // Cold start: the master announces itself, then drops its socket before forking (as amavisd).
         const startSecs = Date.now() / 1000
-        const pub = await createBusPublisher({ endpoints: paths.inner, slowJoinerMs: cfg.zmq_slow_joiner_ms })
+        const pub = await createBusPublisher({
+          endpoints: paths.inner,
+          slowJoinerMs: cfg.zmq_slow_joiner_ms,
+          transport: cfg.zmq_publisher,
+        })
         for (const frames of coldStartFrames(common, startSecs)) pub.send(frames)
         pub.state('FLUSH')
         // The cold-start burst must reach the bus (it resets every consumer): keep amavis's LINGER 2000.

@@ -65,6 +65,7 @@ export async function createWorker(
           endpoints: paths.inner,
           slowJoinerMs: cfg.zmq_slow_joiner_ms,
           batchMs: cfg.zmq_batch_ms,
+          transport: cfg.zmq_publisher,
           pid,
           onError: (e) => log.debug('ZMQ send failed.', { err: e as Error }),
         })

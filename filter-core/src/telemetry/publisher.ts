@@ -7,6 +7,7 @@
 // rest of a burst (am.st records, the am.snmp counter frame) was lost once every ~40 messages.
 import { Publisher } from 'zeromq'
 import { createStateEncoder, type StateEncoder } from '@vigil/protocol'
+import { createZmtpPublisher, zmtpSupports } from './zmtp-pub.ts'
 
 export interface BusPublisher {
   /** Sends one record or one multi-part message (every frame must carry the same topic). */
@@ -34,10 +35,17 @@ export async function createBusPublisher(opts: {
    * of what monitoring costs a worker.
    */
   batchMs?: number
+  /**
+   * 'zmtp' (default): ZMTP written from JS (telemetry/zmtp-pub.ts), one socket write per burst;
+   * 'libzmq': a zeromq.js PUB. Endpoints only libzmq can reach (e.g. inproc://) use libzmq anyway.
+   */
+  transport?: 'zmtp' | 'libzmq'
 }): Promise<BusPublisher> {
   const pid = opts.pid ?? process.pid
   const now = opts.now ?? (() => Date.now() / 1000)
   const enc: StateEncoder = createStateEncoder(pid)
+  if ((opts.transport ?? 'zmtp') === 'zmtp' && opts.endpoints.length && opts.endpoints.every(zmtpSupports))
+    return createZmtpBusPublisher(opts, enc, now)
   const pub = new Publisher({ linger: 2000, sendHighWaterMark: 1000, sendTimeout: 0 })
   if (opts.endpoints.some((e) => V6.test(e))) pub.ipv6 = true
   for (const ep of opts.endpoints) pub.connect(ep)
@@ -96,6 +104,51 @@ export async function createBusPublisher(opts: {
         pub.linger = 0
       }
       pub.close()
+    },
+  }
+}
+
+async function createZmtpBusPublisher(
+  opts: Parameters<typeof createBusPublisher>[0],
+  enc: StateEncoder,
+  now: () => number,
+): Promise<BusPublisher> {
+  const zp = createZmtpPublisher({ endpoints: opts.endpoints, onError: opts.onError })
+  if (opts.slowJoinerMs > 0) await new Promise((r) => setTimeout(r, opts.slowJoinerMs))
+  const batchMs = opts.batchMs ?? 0
+  let closed = false
+  let held: (string | string[])[] = []
+  let timer: NodeJS.Timeout | undefined
+  const release = () => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    const out = held
+    held = []
+    zp.send(out)
+  }
+  const send = (frames: string | string[]) => {
+    if (closed) return
+    if (batchMs <= 0) return zp.send([frames])
+    held.push(frames)
+    if (!timer) {
+      timer = setTimeout(release, batchMs)
+      timer.unref()
+    }
+  }
+  return {
+    send,
+    state(state, taskId) {
+      send(enc.encode(state, taskId, now()))
+    },
+    flush() {
+      release()
+      return zp.flush()
+    },
+    async close(o) {
+      if (closed) return
+      release()
+      closed = true
+      await zp.close(o?.lingerMs ?? 100)
     },
   }
 }
