@@ -105,10 +105,11 @@ export const filterConfigSchema = z.strictObject({
    */
   zmq_batch_ms: z.number().int().min(0).max(1000).default(5),
   /**
-   * Vigil: how workers write to the inner socket. 'zmtp': ZMTP 3.0 written from JS, one socket
-   * write per burst (ipc:// and tcp:// endpoints); 'libzmq': a libzmq PUB through zeromq.js.
+   * Vigil: how workers write to the inner socket (PUB) and the collector's events socket (PUSH).
+   * 'zmtp': ZMTP 3.0 written from JS, one socket write per burst (ipc:// and tcp:// endpoints);
+   * 'libzmq': libzmq sockets through zeromq.js.
    */
-  zmq_publisher: z.enum(['zmtp', 'libzmq']).default('zmtp'),
+  zmq_transport: z.enum(['zmtp', 'libzmq']).default('zmtp'),
   /** Longest delay between respawns of a worker that keeps crashing. */
   respawn_backoff_max_secs: z.number().positive().default(30),
   /** Directory below which spooled messages live; '' means <home>/tmp. */

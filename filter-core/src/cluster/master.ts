@@ -250,7 +250,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
         const pub = await createBusPublisher({
           endpoints: paths.inner,
           slowJoinerMs: cfg.zmq_slow_joiner_ms,
-          transport: cfg.zmq_publisher,
+          transport: cfg.zmq_transport,
         })
         for (const frames of coldStartFrames(common, startSecs)) pub.send(frames)
         pub.state('FLUSH')

@@ -65,7 +65,7 @@ export async function createWorker(
           endpoints: paths.inner,
           slowJoinerMs: cfg.zmq_slow_joiner_ms,
           batchMs: cfg.zmq_batch_ms,
-          transport: cfg.zmq_publisher,
+          transport: cfg.zmq_transport,
           pid,
           onError: (e) => log.debug('ZMQ send failed.', { err: e as Error }),
         })
@@ -79,6 +79,7 @@ export async function createWorker(
           deadLetterPath: paths.deadLetter,
           queueLimit: cfg.events_queue_limit,
           batchMs: cfg.zmq_batch_ms,
+          transport: cfg.zmq_transport,
           log,
         })
       : undefined)

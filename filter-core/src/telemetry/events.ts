@@ -6,6 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Push } from 'zeromq'
+import { createZmtpPusher, zmtpSupports } from './zmtp.ts'
 import type { Redis } from 'ioredis'
 import type { CommonConfig, Logger } from '@vigil/protocol'
 
@@ -31,6 +32,8 @@ export interface EventSinkOptions {
   log: Logger
   /** Collector channel only: events are handed over in bursts at most this many ms apart (0: at once). */
   batchMs?: number
+  /** Collector channel only: 'zmtp' (default) writes ZMTP from JS, one write per burst; 'libzmq' a zeromq.js PUSH. */
+  transport?: 'zmtp' | 'libzmq'
 }
 
 function parseRedisServer(server: string): { host?: string; port?: number; path?: string } {
@@ -84,7 +87,9 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
           'Oldest events trimmed from the Redis list (LTRIM), as amavis does.',
         ),
       )
-    : createPushSink(opts, st, deadLetter, deadLetterMany)
+    : (opts.transport ?? 'zmtp') === 'zmtp' && zmtpSupports(opts.eventsEndpoint)
+      ? createZmtpPushSink(opts, st, deadLetter, deadLetterMany)
+      : createPushSink(opts, st, deadLetter, deadLetterMany)
   return {
     ...sink,
     async close() {
@@ -193,6 +198,63 @@ function createRedisSink(
         client = undefined
       })()
       return closing
+    },
+  }
+}
+
+/** The collector channel over ZMTP written from JS: a burst of events is one socket write. */
+function createZmtpPushSink(
+  opts: EventSinkOptions,
+  st: EventSinkStats,
+  deadLetter: (j: string, why: string) => void,
+  deadLetterMany: (j: string[], why: string) => void,
+): EventSink {
+  const push = createZmtpPusher({ endpoints: [opts.eventsEndpoint] })
+  const queue: string[] = []
+  let retry: NodeJS.Timeout | undefined
+  let batch: NodeJS.Timeout | undefined
+  let closed = false
+  const batchMs = opts.batchMs ?? 0
+  const pump = () => {
+    if (closed || !queue.length) return
+    // Handed over in pieces of at most 256 events, so one write stays bounded.
+    while (queue.length) {
+      const n = push.push(queue.slice(0, 256))
+      if (!n) {
+        // No collector connected (or its queue is full): keep the events, try again shortly.
+        if (!retry) retry = setTimeout(() => ((retry = undefined), pump()), 200)
+        return
+      }
+      queue.splice(0, n)
+      st.delivered += n
+    }
+  }
+  return {
+    deliver(json) {
+      if (closed) return deadLetter(json, 'shutting down')
+      if (queue.length >= opts.queueLimit) return deadLetter(json, 'event queue full; collector away')
+      queue.push(json)
+      if (batchMs <= 0) return pump()
+      if (!batch && !retry) {
+        batch = setTimeout(() => ((batch = undefined), pump()), batchMs)
+        batch.unref()
+      }
+    },
+    stats: () => ({ ...st, queued: queue.length }),
+    async close() {
+      if (closed) return
+      // Try for a short while to hand over the backlog, then dead-letter what is left.
+      const until = Date.now() + 500
+      pump()
+      while (queue.length && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50))
+        pump()
+      }
+      closed = true
+      if (retry) clearTimeout(retry)
+      if (batch) clearTimeout(batch)
+      deadLetterMany(queue.splice(0), 'collector away at shutdown')
+      await push.close(200)
     },
   }
 }

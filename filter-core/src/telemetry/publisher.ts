@@ -7,7 +7,7 @@
 // rest of a burst (am.st records, the am.snmp counter frame) was lost once every ~40 messages.
 import { Publisher } from 'zeromq'
 import { createStateEncoder, type StateEncoder } from '@vigil/protocol'
-import { createZmtpPublisher, zmtpSupports } from './zmtp-pub.ts'
+import { createZmtpPublisher, zmtpSupports } from './zmtp.ts'
 
 export interface BusPublisher {
   /** Sends one record or one multi-part message (every frame must carry the same topic). */
@@ -36,7 +36,7 @@ export async function createBusPublisher(opts: {
    */
   batchMs?: number
   /**
-   * 'zmtp' (default): ZMTP written from JS (telemetry/zmtp-pub.ts), one socket write per burst;
+   * 'zmtp' (default): ZMTP written from JS (telemetry/zmtp.ts), one socket write per burst;
    * 'libzmq': a zeromq.js PUB. Endpoints only libzmq can reach (e.g. inproc://) use libzmq anyway.
    */
   transport?: 'zmtp' | 'libzmq'

@@ -1,9 +1,11 @@
-// A ZeroMQ PUB socket written in JS: ZMTP 3.0 with the NULL mechanism (rfc.zeromq.org/spec/23)
-// over node:net, for the worker's connections to the inner socket (ipc:// and tcp://). Peers are
-// any libzmq SUB/XSUB (amavis-services' msg-forwarder, Vigil's collector). Same behaviour as a
-// libzmq PUB that connects: reconnects every `reconnectMs` (ZMQ_RECONNECT_IVL), sends each message
-// only to peers with a matching subscription (prefix of the first frame), drops for a peer whose
-// queue is over the high-water mark, never blocks the caller.
+// ZeroMQ PUB and PUSH sockets written in JS: ZMTP 3.0 with the NULL mechanism
+// (rfc.zeromq.org/spec/23) over node:net, for the worker's connections to the inner socket and to
+// the collector's events socket (ipc:// and tcp://). PUB peers are any libzmq SUB/XSUB (amavis-services'
+// msg-forwarder, Vigil's collector); PUSH peers a PULL. Same behaviour as a libzmq socket that
+// connects: reconnects every `reconnectMs` (ZMQ_RECONNECT_IVL); PUB sends each message only to
+// peers with a matching subscription (prefix of the first frame) and drops for a peer whose queue is
+// over the high-water mark; PUSH hands messages to a ready peer with room (as ZMQ_IMMEDIATE) and
+// tells the caller how many it took. Never blocks the caller.
 // Why not zeromq.js here: every libzmq send is one N-API call plus a wake-up of libzmq's I/O thread,
 // which then wakes again for the next record; a worker sends ~13 records per message. Here a burst
 // of records is encoded into one buffer and written with one syscall (ADR 0004).
@@ -69,7 +71,51 @@ function readyCommand(socketType: string): Buffer {
   return Buffer.concat([Buffer.from([0x04, body.length]), body])
 }
 
-const HELLO = Buffer.concat([greeting(), readyCommand('PUB')])
+type SocketType = 'PUB' | 'PUSH'
+const HELLO: Record<SocketType, Buffer> = {
+  PUB: Buffer.concat([greeting(), readyCommand('PUB')]),
+  PUSH: Buffer.concat([greeting(), readyCommand('PUSH')]),
+}
+const PEER_TYPES: Record<SocketType, string[]> = { PUB: ['SUB', 'XSUB'], PUSH: ['PULL'] }
+
+/** Messages as ZMTP frames in one buffer, with where each message and its first frame's body lie. */
+function encode(messages: readonly (string | readonly string[])[]) {
+  let total = 0
+  const lens: number[][] = []
+  for (const m of messages) {
+    const frames = typeof m === 'string' ? [m] : m
+    const l = frames.map((f) => Buffer.byteLength(f))
+    lens.push(l)
+    for (const n of l) total += (n > 255 ? 9 : 2) + n
+  }
+  const buf = Buffer.allocUnsafe(total)
+  const bounds: [number, number, number, number][] = [] // message start, end, first frame body start, end
+  let o = 0
+  messages.forEach((m, i) => {
+    const frames = typeof m === 'string' ? [m] : m
+    const start = o
+    let fb = 0
+    let fe = 0
+    frames.forEach((f, j) => {
+      const n = lens[i][j]
+      const more = j < frames.length - 1 ? 0x01 : 0
+      if (n > 255) {
+        buf[o] = 0x02 | more
+        buf.writeBigUInt64BE(BigInt(n), o + 1)
+        o += 9
+      } else {
+        buf[o] = more
+        buf[o + 1] = n
+        o += 2
+      }
+      if (j === 0) fb = o
+      o += buf.write(f, o, 'utf8')
+      if (j === 0) fe = o
+    })
+    bounds.push([start, o, fb, fe])
+  })
+  return { buf, bounds }
+}
 
 /** Metadata of a READY command body (after the command name). */
 function readyProperties(b: Buffer): Map<string, string> {
@@ -101,11 +147,27 @@ interface Peer {
 }
 
 export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
+  return createZmtpSocket('PUB', opts)
+}
+
+export interface ZmtpPusher {
+  /** Hands messages, in order, to a connected peer with room; returns how many it took (0: none ready). */
+  push(messages: readonly (string | readonly string[])[]): number
+  flush(): Promise<void>
+  close(lingerMs: number): Promise<void>
+}
+
+export function createZmtpPusher(opts: ZmtpPublisherOptions): ZmtpPusher {
+  return createZmtpSocket('PUSH', opts)
+}
+
+function createZmtpSocket(type: SocketType, opts: ZmtpPublisherOptions): ZmtpPublisher & ZmtpPusher {
   const reconnectMs = opts.reconnectMs ?? 100
   const hwmBytes = opts.hwmBytes ?? 1024 * 1024
   const onError = (e: unknown) => opts.onError?.(e)
   let closed = false
   let dropped = 0
+  let nextPeer = 0
   let pendingWrites = 0
   const idleWaiters: (() => void)[] = []
   const writeDone = () => {
@@ -142,8 +204,8 @@ export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
       const name = body.toString('latin1', 1, 1 + body[0])
       const rest = body.subarray(1 + body[0])
       if (name === 'READY') {
-        const type = readyProperties(rest).get('socket-type')
-        if (type !== 'SUB' && type !== 'XSUB') throw new Error(`peer socket type ${type} cannot talk to PUB`)
+        const peerType = readyProperties(rest).get('socket-type') ?? '?'
+        if (!PEER_TYPES[type].includes(peerType)) throw new Error(`peer socket type ${peerType} cannot talk to ${type}`)
         p.ready = true
       } else if (name === 'SUBSCRIBE') subscribe(p, rest, true)
       else if (name === 'CANCEL') subscribe(p, rest, false)
@@ -151,7 +213,7 @@ export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
       return
     }
     // ZMTP 3.0 subscriptions: a one-frame message, 1 = subscribe / 0 = cancel, then the prefix.
-    if (!(flags & 0x01) && body.length >= 1 && (body[0] === 1 || body[0] === 0))
+    if (type === 'PUB' && !(flags & 0x01) && body.length >= 1 && (body[0] === 1 || body[0] === 0))
       subscribe(p, body.subarray(1), body[0] === 1)
   }
 
@@ -197,7 +259,7 @@ export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
     let connected = false
     s.on('connect', () => {
       connected = true
-      s.write(HELLO)
+      s.write(HELLO[type])
     })
     s.on('data', (c: Buffer) => {
       if (p.sock !== s) return
@@ -239,41 +301,7 @@ export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
       if (closed || !messages.length) return
       const live = peers.filter((p) => p.ready && p.sock && p.subs.size)
       if (!live.length) return // as a PUB with no subscriber: nothing is queued
-      // Encode every message once: flags, size (1 or 8 octets), body per frame.
-      let total = 0
-      const lens: number[][] = []
-      for (const m of messages) {
-        const frames = typeof m === 'string' ? [m] : m
-        const l = frames.map((f) => Buffer.byteLength(f))
-        lens.push(l)
-        for (const n of l) total += (n > 255 ? 9 : 2) + n
-      }
-      const buf = Buffer.allocUnsafe(total)
-      const bounds: [number, number, number, number][] = [] // message start, end, first frame body start, end
-      let o = 0
-      messages.forEach((m, i) => {
-        const frames = typeof m === 'string' ? [m] : m
-        const start = o
-        let fb = 0
-        let fe = 0
-        frames.forEach((f, j) => {
-          const n = lens[i][j]
-          const more = j < frames.length - 1 ? 0x01 : 0
-          if (n > 255) {
-            buf[o] = 0x02 | more
-            buf.writeBigUInt64BE(BigInt(n), o + 1)
-            o += 9
-          } else {
-            buf[o] = more
-            buf[o + 1] = n
-            o += 2
-          }
-          if (j === 0) fb = o
-          o += buf.write(f, o, 'utf8')
-          if (j === 0) fe = o
-        })
-        bounds.push([start, o, fb, fe])
-      })
+      const { buf, bounds } = encode(messages)
       for (const p of live) {
         const s = p.sock!
         if (s.writableLength > hwmBytes) {
@@ -290,6 +318,19 @@ export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
         pendingWrites++
         s.write(out, writeDone)
       }
+    },
+    push(messages) {
+      if (closed || !messages.length) return 0
+      // Round robin over ready peers with room; all of this batch goes to one of them.
+      for (let i = 0; i < peers.length; i++) {
+        const p = peers[(nextPeer + i) % peers.length]
+        if (!p.ready || !p.sock || p.sock.writableLength > hwmBytes) continue
+        nextPeer = (nextPeer + i + 1) % peers.length
+        pendingWrites++
+        p.sock.write(encode(messages).buf, writeDone)
+        return messages.length
+      }
+      return 0
     },
     flush() {
       if (pendingWrites === 0) return Promise.resolve()

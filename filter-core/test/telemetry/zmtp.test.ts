@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Pull, Subscriber, XSubscriber } from 'zeromq'
-import { createZmtpPublisher, zmtpSupports, type ZmtpPublisher } from '../../src/telemetry/zmtp-pub.ts'
+import { createZmtpPublisher, createZmtpPusher, zmtpSupports, type ZmtpPublisher } from '../../src/telemetry/zmtp.ts'
 import { freePort, tmpDir } from '../../../test/harness/index.ts'
 
 async function until(pred: () => boolean, what: string, ms = 5000) {
@@ -168,4 +168,31 @@ test('knows which endpoints it can reach without libzmq', () => {
   assert.equal(zmtpSupports('inproc://bus'), false)
   assert.equal(zmtpSupports('tcp://*:23232'), false)
   assert.equal(zmtpSupports('epgm://eth0;239.192.1.1:5555'), false)
+})
+
+test('PUSH hands bursts to a PULL peer in order, and takes nothing while no peer is connected', async (t) => {
+  const home = await tmpDir(t, 'zmtp-push-')
+  const ep = `ipc://${join(home, 'events.sock')}`
+  const pusher = createZmtpPusher({ endpoints: [ep], reconnectMs: 50 })
+  t.after(() => pusher.close(0))
+  assert.equal(pusher.push(['{"n":0}']), 0, 'no peer yet: nothing taken')
+  const pull = new Pull({ linger: 0 })
+  await pull.bind(ep)
+  t.after(() => pull.close())
+  const got: string[] = []
+  void (async () => {
+    try {
+      for await (const [m] of pull) got.push(m.toString())
+    } catch {
+      /* closed */
+    }
+  })()
+  await until(() => pusher.push(['{"n":0}']) === 1, 'the PULL peer to be ready')
+  for (let i = 1; i <= 1000; i += 100)
+    assert.equal(pusher.push(Array.from({ length: 100 }, (_, k) => `{"n":${i + k}}`)), 100)
+  await until(() => got.length === 1001, 'all 1001 events')
+  assert.deepEqual(
+    got.map((g) => JSON.parse(g).n),
+    Array.from({ length: 1001 }, (_, i) => i),
+  )
 })
