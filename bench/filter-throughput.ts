@@ -19,7 +19,7 @@
 // floor for a filter built that way. Rounds are interleaved: direct, relay, amavis-model relay, on,
 // off. At the end the sink must hold every message smtp-source handed over (a warning line if not),
 // and every one sent through the relays.
-//   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5]
+//   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5] [--batch-ms N]
 import { readFileSync } from 'node:fs'
 import { fork, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     servers: { type: 'string' },
     warmup: { type: 'string' },
     rounds: { type: 'string' },
+    'batch-ms': { type: 'string' },
     role: { type: 'string' },
     home: { type: 'string' },
   },
@@ -124,6 +125,7 @@ async function startFilter(sinkPort: number, monitoring: boolean): Promise<Bench
     bypass_header_checks: true,
     enable_zmq: monitoring,
     enable_events: monitoring,
+    ...(values['batch-ms'] !== undefined ? { zmq_batch_ms: Number(values['batch-ms']) } : {}),
   })
   const filter = createFilter(common, cfg, {
     log: createLogger({ name: 'bench', level: 'error', write: (l) => process.stderr.write(l + '\n') }),
