@@ -1,10 +1,11 @@
 // The ZMQ PUB socket of an amavis process (spec §1.3): connected to every endpoint of
-// @zmq_sockets, LINGER 2000 (0 at shutdown), SNDHWM 1000, IPv6 enabled for v6 endpoints, a
-// slow-joiner pause after connecting. Sends go straight to libzmq (a PUB socket is never mute) and
-// never block the caller: PUB drops at the high-water mark, as amavis's does.
+// @zmq_sockets, a slow-joiner pause after connecting, never blocking the caller (PUB drops at the
+// high-water mark, as amavis's does). Records are held up to `batchMs` and leave as one burst.
+// Two writers: ZMTP written from JS (telemetry/zmtp.ts, default: one socket write per burst), or a
+// libzmq PUB (LINGER 2000, 0 at shutdown, SNDHWM 1000, IPv6 for v6 endpoints). For the latter,
 // sendTimeout 0 matters: with any other value zeromq.js defers one send in every 512 made without
-// yielding to the event loop, and a send made while that one is pending throws EBUSY, so the
-// rest of a burst (am.st records, the am.snmp counter frame) was lost once every ~40 messages.
+// yielding to the event loop, and a send made while that one is pending throws EBUSY, so the rest
+// of a burst (am.st records, the am.snmp counter frame) was lost once every ~40 messages.
 import { Publisher } from 'zeromq'
 import { createStateEncoder, type StateEncoder } from '@vigil/protocol'
 import { createZmtpPublisher, zmtpSupports } from './zmtp.ts'
@@ -31,8 +32,7 @@ export async function createBusPublisher(opts: {
   /**
    * Records are held for up to this long and then sent in one burst (0: each at once). Every
    * record keeps the time it was made in its own text, so only delivery is delayed; a burst
-   * wakes libzmq's I/O thread and the subscriber once instead of once per record, which is most
-   * of what monitoring costs a worker.
+   * wakes the subscriber (and libzmq's I/O thread) once instead of once per record.
    */
   batchMs?: number
   /**
@@ -44,38 +44,25 @@ export async function createBusPublisher(opts: {
   const pid = opts.pid ?? process.pid
   const now = opts.now ?? (() => Date.now() / 1000)
   const enc: StateEncoder = createStateEncoder(pid)
-  if ((opts.transport ?? 'zmtp') === 'zmtp' && opts.endpoints.length && opts.endpoints.every(zmtpSupports))
-    return createZmtpBusPublisher(opts, enc, now)
-  const pub = new Publisher({ linger: 2000, sendHighWaterMark: 1000, sendTimeout: 0 })
-  if (opts.endpoints.some((e) => V6.test(e))) pub.ipv6 = true
-  for (const ep of opts.endpoints) pub.connect(ep)
+  const useZmtp =
+    (opts.transport ?? 'zmtp') === 'zmtp' && opts.endpoints.length > 0 && opts.endpoints.every(zmtpSupports)
+  const writer = useZmtp ? zmtpWriter(opts) : libzmqWriter(opts)
   if (opts.slowJoinerMs > 0) await new Promise((r) => setTimeout(r, opts.slowJoinerMs))
-  // A PUB socket never blocks (it drops at the high-water mark), so zeromq.js queues every send
-  // at once and resolves immediately: no need to wait for the previous one. Only the last
-  // promise is kept, for flush().
-  let last: Promise<void> = Promise.resolve()
-  let closed = false
-  const onError = (e: unknown) => opts.onError?.(e)
   const batchMs = opts.batchMs ?? 0
+  let closed = false
   let held: (string | string[])[] = []
   let timer: NodeJS.Timeout | undefined
-  const sendNow = (frames: string | string[]) => {
-    try {
-      last = pub.send(frames).catch(onError)
-    } catch (e) {
-      onError(e)
-    }
-  }
   const release = () => {
     if (timer) clearTimeout(timer)
     timer = undefined
+    if (!held.length) return
     const out = held
     held = []
-    for (const f of out) sendNow(f)
+    writer.write(out)
   }
   const send = (frames: string | string[]) => {
     if (closed) return
-    if (batchMs <= 0) return sendNow(frames)
+    if (batchMs <= 0) return writer.write([frames])
     held.push(frames)
     if (!timer) {
       timer = setTimeout(release, batchMs)
@@ -89,66 +76,63 @@ export async function createBusPublisher(opts: {
     },
     flush() {
       release()
-      return last
+      return writer.flush()
     },
     async close(o) {
       if (closed) return
       release()
-      await last
       closed = true
-      if (o?.lingerMs !== undefined) {
-        pub.linger = o.lingerMs
-      } else {
-        // Give the I/O thread a moment to write the last records (e.g. `exiting`), then drop the rest.
-        await new Promise((r) => setTimeout(r, 100))
-        pub.linger = 0
-      }
-      pub.close()
+      await writer.close(o?.lingerMs)
     },
   }
 }
 
-async function createZmtpBusPublisher(
-  opts: Parameters<typeof createBusPublisher>[0],
-  enc: StateEncoder,
-  now: () => number,
-): Promise<BusPublisher> {
+/** Where bursts of records go: a ZMTP PUB written from JS, or a libzmq PUB. */
+interface BurstWriter {
+  write(messages: (string | string[])[]): void
+  flush(): Promise<void>
+  /** `lingerMs` undefined: a short grace period for the last records (e.g. `exiting`), then drop. */
+  close(lingerMs?: number): Promise<void>
+}
+
+function zmtpWriter(opts: { endpoints: string[]; onError?: (e: unknown) => void }): BurstWriter {
   const zp = createZmtpPublisher({ endpoints: opts.endpoints, onError: opts.onError })
-  if (opts.slowJoinerMs > 0) await new Promise((r) => setTimeout(r, opts.slowJoinerMs))
-  const batchMs = opts.batchMs ?? 0
-  let closed = false
-  let held: (string | string[])[] = []
-  let timer: NodeJS.Timeout | undefined
-  const release = () => {
-    if (timer) clearTimeout(timer)
-    timer = undefined
-    const out = held
-    held = []
-    zp.send(out)
-  }
-  const send = (frames: string | string[]) => {
-    if (closed) return
-    if (batchMs <= 0) return zp.send([frames])
-    held.push(frames)
-    if (!timer) {
-      timer = setTimeout(release, batchMs)
-      timer.unref()
-    }
-  }
   return {
-    send,
-    state(state, taskId) {
-      send(enc.encode(state, taskId, now()))
+    write: (messages) => zp.send(messages),
+    flush: () => zp.flush(),
+    close: (lingerMs) => zp.close(lingerMs ?? 100),
+  }
+}
+
+function libzmqWriter(opts: { endpoints: string[]; onError?: (e: unknown) => void }): BurstWriter {
+  const pub = new Publisher({ linger: 2000, sendHighWaterMark: 1000, sendTimeout: 0 })
+  if (opts.endpoints.some((e) => V6.test(e))) pub.ipv6 = true
+  for (const ep of opts.endpoints) pub.connect(ep)
+  // A PUB socket never blocks (it drops at the high-water mark), so zeromq.js queues every send
+  // at once and resolves immediately: no need to wait for the previous one. Only the last
+  // promise is kept, for flush().
+  let last: Promise<void> = Promise.resolve()
+  const onError = (e: unknown) => opts.onError?.(e)
+  return {
+    write(messages) {
+      for (const frames of messages) {
+        try {
+          last = pub.send(frames).catch(onError)
+        } catch (e) {
+          onError(e)
+        }
+      }
     },
-    flush() {
-      release()
-      return zp.flush()
-    },
-    async close(o) {
-      if (closed) return
-      release()
-      closed = true
-      await zp.close(o?.lingerMs ?? 100)
+    flush: () => last,
+    async close(lingerMs) {
+      await last
+      if (lingerMs !== undefined) pub.linger = lingerMs
+      else {
+        // Give the I/O thread a moment to write the last records, then drop the rest.
+        await new Promise((r) => setTimeout(r, 100))
+        pub.linger = 0
+      }
+      pub.close()
     },
   }
 }
