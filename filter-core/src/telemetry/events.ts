@@ -87,9 +87,7 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
           'Oldest events trimmed from the Redis list (LTRIM), as amavis does.',
         ),
       )
-    : (opts.transport ?? 'zmtp') === 'zmtp' && zmtpSupports(opts.eventsEndpoint)
-      ? createZmtpPushSink(opts, st, deadLetter, deadLetterMany)
-      : createPushSink(opts, st, deadLetter, deadLetterMany)
+    : createPushSink(opts, st, deadLetter, deadLetterMany)
   return {
     ...sink,
     async close() {
@@ -202,59 +200,39 @@ function createRedisSink(
   }
 }
 
-/** The collector channel over ZMTP written from JS: a burst of events is one socket write. */
-function createZmtpPushSink(
-  opts: EventSinkOptions,
-  st: EventSinkStats,
-  deadLetter: (j: string, why: string) => void,
-  deadLetterMany: (j: string[], why: string) => void,
-): EventSink {
-  const push = createZmtpPusher({ endpoints: [opts.eventsEndpoint] })
-  const queue: string[] = []
-  let retry: NodeJS.Timeout | undefined
-  let batch: NodeJS.Timeout | undefined
-  let closed = false
-  const batchMs = opts.batchMs ?? 0
-  const pump = () => {
-    if (closed || !queue.length) return
-    // Handed over in pieces of at most 256 events, so one write stays bounded.
-    while (queue.length) {
-      const n = push.push(queue.slice(0, 256))
-      if (!n) {
-        // No collector connected (or its queue is full): keep the events, try again shortly.
-        if (!retry) retry = setTimeout(() => ((retry = undefined), pump()), 200)
-        return
-      }
-      queue.splice(0, n)
-      st.delivered += n
-    }
-  }
+/** How the collector channel hands events over: `take` returns how many of them it took, in order. */
+interface EventChannel {
+  take(events: string[]): number | Promise<number>
+  close(): Promise<void>
+}
+
+/** ZMTP written from JS: a burst of events is one socket write. */
+function zmtpChannel(endpoint: string): EventChannel {
+  const push = createZmtpPusher({ endpoints: [endpoint] })
+  return { take: (events) => push.push(events), close: () => push.close(200) }
+}
+
+/** A libzmq PUSH (IMMEDIATE: a send fails at once while no collector is connected). */
+function libzmqChannel(endpoint: string): EventChannel {
+  const push = new Push({ immediate: true, sendTimeout: 0, sendHighWaterMark: 1000, linger: 500 })
+  if (/:[0-9a-f]*:/i.test(endpoint)) push.ipv6 = true
+  push.connect(endpoint)
   return {
-    deliver(json) {
-      if (closed) return deadLetter(json, 'shutting down')
-      if (queue.length >= opts.queueLimit) return deadLetter(json, 'event queue full; collector away')
-      queue.push(json)
-      if (batchMs <= 0) return pump()
-      if (!batch && !retry) {
-        batch = setTimeout(() => ((batch = undefined), pump()), batchMs)
-        batch.unref()
+    async take(events) {
+      let n = 0
+      for (const e of events) {
+        try {
+          await push.send(e)
+        } catch {
+          break
+        }
+        n++
       }
+      return n
     },
-    stats: () => ({ ...st, queued: queue.length }),
     async close() {
-      if (closed) return
-      // Try for a short while to hand over the backlog, then dead-letter what is left.
-      const until = Date.now() + 500
-      pump()
-      while (queue.length && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 50))
-        pump()
-      }
-      closed = true
-      if (retry) clearTimeout(retry)
-      if (batch) clearTimeout(batch)
-      deadLetterMany(queue.splice(0), 'collector away at shutdown')
-      await push.close(200)
+      push.linger = 200
+      push.close()
     },
   }
 }
@@ -265,9 +243,10 @@ function createPushSink(
   deadLetter: (j: string, why: string) => void,
   deadLetterMany: (j: string[], why: string) => void,
 ): EventSink {
-  const push = new Push({ immediate: true, sendTimeout: 0, sendHighWaterMark: 1000, linger: 500 })
-  if (/:[0-9a-f]*:/i.test(opts.eventsEndpoint)) push.ipv6 = true
-  push.connect(opts.eventsEndpoint)
+  const channel =
+    (opts.transport ?? 'zmtp') === 'zmtp' && zmtpSupports(opts.eventsEndpoint)
+      ? zmtpChannel(opts.eventsEndpoint)
+      : libzmqChannel(opts.eventsEndpoint)
   const queue: string[] = []
   let pumping = false
   let retry: NodeJS.Timeout | undefined
@@ -278,13 +257,13 @@ function createPushSink(
     if (pumping || closed) return
     pumping = true
     try {
+      // Handed over in pieces of at most 256 events, so one write stays bounded.
       while (queue.length && !closed) {
-        try {
-          await push.send(queue[0])
-          queue.shift()
-          st.delivered++
-        } catch {
-          // No collector connected (or its queue is full): keep the event, try again shortly.
+        const n = await channel.take(queue.slice(0, 256))
+        queue.splice(0, n)
+        st.delivered += n
+        if (!n) {
+          // No collector connected (or its queue is full): keep the events, try again shortly.
           if (!retry && !closed) retry = setTimeout(() => ((retry = undefined), void pump()), 200)
           break
         }
@@ -317,8 +296,7 @@ function createPushSink(
       if (retry) clearTimeout(retry)
       if (batch) clearTimeout(batch)
       deadLetterMany(queue.splice(0), 'collector away at shutdown')
-      push.linger = 200
-      push.close()
+      await channel.close()
     },
   }
 }
