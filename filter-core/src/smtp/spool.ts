@@ -178,7 +178,11 @@ export class DataReceiver {
     this.pendingBytes += this.head.length
   }
 
-  /** Consumes `chunk`. Returns the number of bytes used up to and including the end-of-data line, or -1. */
+  /**
+   * Consumes `chunk`. Returns the number of bytes used up to and including the end-of-data line, or
+   * -1. Views of `chunk` are kept until written, so the caller must not reuse its buffer (socket
+   * reads are fresh buffers).
+   */
   push(chunk: Buffer): number {
     const partial = this.partial
     if (!partial) return this.decode(chunk, 0)
