@@ -19,7 +19,7 @@
 // floor for a filter built that way. Rounds are interleaved: direct, relay, amavis-model relay, on,
 // off. At the end the sink must hold every message smtp-source handed over (a warning line if not),
 // and every one sent through the relays.
-//   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5] [--batch-ms N]
+//   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5] [--batch-ms N] [--consumer collector|standin]
 import { readFileSync } from 'node:fs'
 import { fork, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -28,6 +28,8 @@ import { Pull, Subscriber } from 'zeromq'
 import { commonConfigSchema, createLogger } from '@vigil/protocol'
 import { filterConfigSchema } from '../filter-core/src/config.ts'
 import { createFilter } from '../filter-core/src/app.ts'
+import { createCollector } from '../collector/src/app.ts'
+import { collectorConfigSchema } from '../collector/src/config.ts'
 import { freePort, runSmtpSource, startSmtpSink, tmpDir } from '../test/harness/index.ts'
 
 const { values } = parseArgs({
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     rounds: { type: 'string' },
     'batch-ms': { type: 'string' },
+    consumer: { type: 'string' },
     role: { type: 'string' },
     home: { type: 'string' },
   },
@@ -49,6 +52,8 @@ const SIZES = [
 ]
 const WARMUP = Number(values.warmup ?? 1500)
 const SESSIONS = 4
+/** What receives the monitoring output: Vigil's real collector (default) or a bare SUB/PULL stand-in. */
+const CONSUMER = values.consumer === 'standin' ? 'standin' : 'collector'
 /** Messages smtp-source handed over, to whichever server: the sink must end up with all of them. */
 let sent = 0
 let relaySent = 0
@@ -94,7 +99,7 @@ interface BenchFilter {
   pids(): number[]
   /** CPU ms of the workers so far. */
   cpuMs(): number
-  /** CPU ms of the process standing in for the collector (monitoring consumer) so far. */
+  /** CPU ms of the process receiving the monitoring output (the collector or its stand-in) so far. */
   consumerCpuMs(): number
   stop(): Promise<void>
 }
@@ -102,12 +107,17 @@ interface BenchFilter {
 async function startFilter(sinkPort: number, monitoring: boolean): Promise<BenchFilter> {
   const home = await tmpDir(null, 'vigil-bench-')
   const common = commonConfigSchema.parse({ home, myhostname: 'bench.test', log_level: 'warn' })
-  // Consumers standing in for the collector, in their own process (as the collector is), so
+  // The monitoring consumer (Vigil's collector, or with --consumer standin a bare SUB/PULL) in its
+  // own process, as the collector is, so
   // monitoring output really flows without competing with the filter master's event loop.
-  const consumer = fork(fileURLToPath(import.meta.url), ['--role', 'consumer', '--home', home], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
+  const consumer = fork(
+    fileURLToPath(import.meta.url),
+    ['--role', 'consumer', '--home', home, '--consumer', CONSUMER],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  )
   await new Promise<void>((resolve, reject) => {
     consumer.once('message', () => resolve())
     consumer.once('exit', (c) => reject(new Error(`consumer exited ${c}`)))
@@ -274,7 +284,7 @@ async function main() {
         `          amavis-model no-op relay ${amavisRelay.toFixed(0)} msg/s  of direct ${(amavisRelay / direct).toFixed(2)}  filter/it ${(withMon / amavisRelay).toFixed(2)} (no monitoring ${(noMon / amavisRelay).toFixed(2)})  CPU us/msg ${((cpuAm * 1000) / (per * ROUNDS)).toFixed(0)}`,
       )
       console.log(
-        `          monitoring: worker CPU +${(usOn - usOff).toFixed(0)} us/msg; the consumer standing in for the collector ${((cpuConsumer * 1000) / (per * ROUNDS)).toFixed(0)} us/msg`,
+        `          monitoring: worker CPU +${(usOn - usOff).toFixed(0)} us/msg; the ${CONSUMER === 'collector' ? 'collector' : 'stand-in consumer'} ${((cpuConsumer * 1000) / (per * ROUNDS)).toFixed(0)} us/msg`,
       )
       console.log(
         `          rounds: direct ${d.map((x) => x.toFixed(0)).join(' ')} | relay ${n.map((x) => x.toFixed(0)).join(' ')} | amavis-model relay ${a.map((x) => x.toFixed(0)).join(' ')} | on ${m1.map((x) => x.toFixed(0)).join(' ')} | off ${m0.map((x) => x.toFixed(0)).join(' ')}`,
@@ -304,6 +314,7 @@ async function main() {
 }
 
 async function consumerMain(home: string) {
+  if (values.consumer === 'collector') return collectorMain(home)
   const sub = new Subscriber({ linger: 0 })
   const pull = new Pull({ linger: 0 })
   await sub.bind(`ipc://${home}/amavisd-zmq.sock`)
@@ -324,6 +335,32 @@ async function consumerMain(home: string) {
     sub.close()
     pull.close()
     process.send!(String(frames), () => process.exit(0))
+  })
+  process.send!('ready')
+}
+
+/** Vigil's collector as it runs on a single host (bus, minder, responder, events store), no HTTP. */
+async function collectorMain(home: string) {
+  const [outerPort, snmpPort] = [await freePort(), await freePort()]
+  const common = commonConfigSchema.parse({
+    home,
+    myhostname: 'bench.test',
+    log_level: 'warn',
+    zmq: {
+      inner: [`ipc://${home}/amavisd-zmq.sock`],
+      outer: `tcp://127.0.0.1:${outerPort}`,
+      snmp: `tcp://127.0.0.1:${snmpPort}`,
+      events: `ipc://${home}/vigil-events.sock`,
+    },
+  })
+  const collector = createCollector(common, collectorConfigSchema.parse({ http_listen: '' }), {
+    log: createLogger({ name: 'bench-collector', level: 'error', write: (l) => process.stderr.write(l + '\n') }),
+  })
+  await collector.start()
+  process.on('message', () => {
+    const st = collector.internals.stats
+    const frames = st.framesIn - st.framesInjected + st.eventsReceived
+    void collector.stop().finally(() => process.send!(String(frames), () => process.exit(0)))
   })
   process.send!('ready')
 }

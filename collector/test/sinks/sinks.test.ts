@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpDir } from '../../../test/harness/index.ts'
 import { createRingSink } from '../../src/sinks/ring.ts'
@@ -45,6 +45,7 @@ describe('NDJSON file sink', () => {
   it('appends one line per event to the file of its day', async (t) => {
     const dir = await tmpDir(t, 'collector-sink')
     const sink = createNdjsonFileSink(join(dir, 'events'))
+    t.after(() => sink.close())
     await sink.write([ev(1, '2024-01-01T10:00:00.000Z'), ev(2, '2024-01-02T10:00:00.000Z')])
     await sink.write([ev(3, '2024-01-01T11:00:00.000Z')])
     assert.equal(
@@ -54,6 +55,31 @@ describe('NDJSON file sink', () => {
     assert.equal(
       await readFile(join(dir, 'events', '2024-01-02.ndjson'), 'utf8'),
       `${ev(2, '2024-01-02T10:00:00.000Z').raw}\n`,
+    )
+  })
+})
+
+describe('NDJSON file sink keeps files open', () => {
+  it('starts a new file within a minute when an admin removed the open one, and closes what it holds', async (t) => {
+    const dir = await tmpDir(t, 'collector-sink-reopen')
+    const events = join(dir, 'events')
+    let clock = 1_000_000
+    const sink = createNdjsonFileSink(events, { now: () => clock })
+    t.after(() => sink.close())
+    const day = '2024-01-01T10:00:00.000Z'
+    await sink.write([ev(1, day)])
+    await rm(join(events, '2024-01-01.ndjson'))
+    await sink.write([ev(2, day)]) // still the removed inode
+    clock += 61_000
+    await sink.write([ev(3, day)])
+    assert.equal(await readFile(join(events, '2024-01-01.ndjson'), 'utf8'), `${ev(3, day).raw}\n`)
+    // Many days: at most a few files open, every line in its file.
+    for (let d = 10; d < 20; d++) await sink.write([ev(d, `2024-02-${d}T00:00:00.000Z`)])
+    await sink.close()
+    assert.equal((await readdir(events)).length, 11)
+    assert.equal(
+      await readFile(join(events, '2024-02-15.ndjson'), 'utf8'),
+      `${ev(15, '2024-02-15T00:00:00.000Z').raw}\n`,
     )
   })
 })
