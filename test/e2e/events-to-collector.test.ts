@@ -46,12 +46,19 @@ test('N messages through the filter show up as N events, N InMsgs and busy-then-
     assert.equal(typeof (e.elapsed as Record<string, number>).Total, 'number')
   }
 
-  // the embedded store: one NDJSON line per event, byte for byte
-  const files = (await readdir(join(home, 'events'))).filter((f) => /^\d{4}-\d{2}-\d{2}\.ndjson$/.test(f))
-  const lines = (await Promise.all(files.map((f) => readFile(join(home, 'events', f), 'utf8'))))
-    .join('')
-    .split('\n')
-    .filter(Boolean)
+  // the embedded store: one NDJSON line per event, byte for byte (the sinks are written in turn,
+  // the store a moment after the ring that serves /api/events)
+  const storedLines = async () => {
+    const files = (await readdir(join(home, 'events'))).filter((f) => /^\d{4}-\d{2}-\d{2}\.ndjson$/.test(f))
+    return (await Promise.all(files.map((f) => readFile(join(home, 'events', f), 'utf8'))))
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+  }
+  const lines = await waitFor(async () => ((await storedLines()).length >= N ? storedLines() : undefined), {
+    timeoutMs: 10_000,
+    what: `${N} lines in the NDJSON store`,
+  })
   assert.equal(lines.length, N)
 
   // the responder's totals, /metrics and the histograms agree

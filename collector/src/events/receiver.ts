@@ -42,7 +42,14 @@ export function createEventsReceiver(o: {
   log: Logger
   onEvent?(e: StoredEvent): void
   now?: () => number
+  /**
+   * Events are written to the sinks at most this many ms after they arrived, in one batch (the
+   * observer, i.e. the live stream, sees each at once). At a few hundred events a second a write
+   * per event cost the collector more than receiving them.
+   */
+  batchMs?: number
 }): EventsReceiver {
+  const batchMs = o.batchMs ?? 50
   const now = o.now ?? (() => Date.now() / 1000)
   const sock = new Pull({})
   sock.linger = 2000
@@ -88,7 +95,7 @@ export function createEventsReceiver(o: {
         o.log.error('Event observer failed.', { err })
       }
     }
-    flushing ??= flush()
+    flushing ??= new Promise<void>((r) => setTimeout(r, batchMs).unref()).then(flush)
   }
 
   // The loop wakes every 200 ms (receiveTimeout) so that stop() can drain what libzmq already
