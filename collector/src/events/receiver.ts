@@ -60,6 +60,9 @@ export function createEventsReceiver(o: {
   let loop: Promise<void> | undefined
   let pending: StoredEvent[] = []
   let flushing: Promise<void> | undefined
+  /** The pending batch's timer, and how to end its wait early (stop). */
+  let batchTimer: NodeJS.Timeout | undefined
+  let flushNow: (() => void) | undefined
 
   async function flush(): Promise<void> {
     while (pending.length > 0) {
@@ -95,7 +98,14 @@ export function createEventsReceiver(o: {
         o.log.error('Event observer failed.', { err })
       }
     }
-    flushing ??= new Promise<void>((r) => setTimeout(r, batchMs).unref()).then(flush)
+    flushing ??= new Promise<void>((r) => {
+      flushNow = r
+      batchTimer = setTimeout(r, batchMs)
+    }).then(() => {
+      batchTimer = undefined
+      flushNow = undefined
+      return flush()
+    })
   }
 
   // The loop wakes every 200 ms (receiveTimeout) so that stop() can drain what libzmq already
@@ -131,6 +141,8 @@ export function createEventsReceiver(o: {
       if (!sock.closed) sock.receiveTimeout = 0
       await loop
       closeNow(sock)
+      if (batchTimer) clearTimeout(batchTimer)
+      flushNow?.()
       while (flushing) await flushing
       for (const s of o.sinks) await s.close().catch(() => {})
     },
