@@ -78,6 +78,22 @@ export const COMMANDS = {
     minArgs: 0,
     maxArgs: 0,
   },
+  pipeline: {
+    summary: 'Print the log pipeline accounting (produced, queued, in flight, indexed, dead-lettered) and whether it balances.',
+    synopsis: '[--json] [--url http://HOST:PORT]',
+    valueOptions: ['url'],
+    flagOptions: ['json'],
+    minArgs: 0,
+    maxArgs: 0,
+  },
+  shipper: {
+    summary: 'Run a standalone shipper draining the Redis event list into the search backend (besides the collector).',
+    synopsis: '',
+    valueOptions: [],
+    flagOptions: [],
+    minArgs: 0,
+    maxArgs: 0,
+  },
   'print-config': {
     summary: 'Print the effective configuration as YAML (secrets redacted).',
     synopsis: '[--show-secrets]',

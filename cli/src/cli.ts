@@ -11,6 +11,17 @@ import { runComponent } from './commands/component.ts'
 import { runStart, selectComponents } from './commands/start.ts'
 import { runControl } from './commands/control.ts'
 import { runDemo, runRelease, runTestMessage } from './commands/delegated.ts'
+import { runPipeline } from './commands/pipeline.ts'
+
+/** `vigil shipper`: the collector package's standalone shipper (collector/src/shipper-app.ts). */
+const SHIPPER = {
+  name: 'shipper',
+  dir: 'collector',
+  section: 'collector',
+  factory: 'createShipperComponent',
+  schema: 'collectorConfigSchema',
+  file: 'shipper-app.ts',
+} as const
 
 async function load(global: GlobalOptions, io: CliIo): Promise<LoadedConfig | number> {
   try {
@@ -93,6 +104,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'release':
       return runRelease(loaded, parsed.args, io)
+    case 'pipeline':
+      return runPipeline(loaded, parsed.options, io)
+    case 'shipper':
+      return runComponent(SHIPPER, loaded, io)
     case 'demo':
       return runDemo(loaded, parsed.args, parsed.options, io)
     case 'help':

@@ -25,6 +25,8 @@ export interface ComponentInfo {
   readonly factory?: string
   /** Export of `<dir>/src/config.ts` holding the section's zod schema. */
   readonly schema: string
+  /** The factory's file in `<dir>/src/` when not app.ts. */
+  readonly file?: string
 }
 
 /** In start-up order: the bus first (it binds the sockets the others connect to), as amavis-mc does. */

@@ -33,6 +33,9 @@ import { createStageHistograms } from './http/stage-histograms.ts'
 import { formatMetrics } from './http/metrics.ts'
 import { buildHttpApp, parseListen } from './http/server.ts'
 import type { FastifyInstance } from 'fastify'
+import { createPipeline, type Pipeline } from './pipeline/pipeline.ts'
+import { registerSearchRoutes } from './http/search-routes.ts'
+import { pipelineAccount } from './pipeline/accounting.ts'
 
 export interface Collector {
   start(): Promise<void>
@@ -200,14 +203,9 @@ export function createCollector(
   // --- events ---------------------------------------------------------------------------------
   const eventsDir = cfg.events_dir || join(common.home, 'events')
   const ring = createRingSink(cfg.events_ring_size)
-  const events = createEventsReceiver({
-    endpoint: common.zmq.events ?? eventsSocket(common.home),
-    sinks: [createNdjsonFileSink(eventsDir), ...(deps.sinks ?? [])],
-    deadLetter: createDeadLetter(eventsDir),
-    stats,
-    log: log.child('events'),
-    now,
-    onEvent(e: StoredEvent) {
+  // The ring, the stage histograms and the live stream see every event, whichever way it came:
+  // over ZMQ (the receiver) or through Redis (the pipeline's shipper, once stored).
+  const observe = (e: StoredEvent) => {
       ring.push(e)
       histograms.observeElapsed(e.event.elapsed)
       if (streamClients.size > 0)
@@ -218,7 +216,31 @@ export function createCollector(
           message: e.event.message ?? null,
           received_at: e.receivedAt,
         })
+  }
+  const pipeline: Pipeline = createPipeline({
+    common,
+    cfg,
+    log: log.child('pipeline'),
+    onIndexed(raws) {
+      const at = now()
+      for (const raw of raws) {
+        try {
+          observe({ raw, event: JSON.parse(raw) as Record<string, unknown>, receivedAt: at })
+        } catch (err) {
+          log.error('Event observer failed.', { err })
+        }
+      }
     },
+  })
+  let pipelineReady: Promise<void> | undefined
+  const events = createEventsReceiver({
+    endpoint: common.zmq.events ?? eventsSocket(common.home),
+    sinks: [createNdjsonFileSink(eventsDir), pipeline.sink, ...(deps.sinks ?? [])],
+    deadLetter: createDeadLetter(eventsDir),
+    stats,
+    log: log.child('events'),
+    now,
+    onEvent: observe,
   })
 
   // --- minder ---------------------------------------------------------------------------------
@@ -282,7 +304,13 @@ export function createCollector(
     const t = now()
     const rows = table.rows().map((r) => processRowJson(r, t))
     const busy = rows.filter((r) => r.busy).length
-    return { host: localHost, time: t, summary: { all: rows.length, busy, idle: rows.length - busy }, processes: rows }
+    return {
+      host: localHost,
+      time: t,
+      summary: { all: rows.length, busy, idle: rows.length - busy },
+      processes: rows,
+      pipeline: lastAccount ?? null,
+    }
   }
   const countersJson = () => {
     const out: Record<string, { type: string; value: string | number | null }> = {}
@@ -293,6 +321,13 @@ export function createCollector(
       out[name] = { type: v.type, value: s === undefined ? null : numeric ? Number(s) : s }
     }
     return { time: now(), hosts: totals.hosts(), counters: out }
+  }
+  /** The log pipeline's accounting (GET /api/pipeline, /metrics, `vigil pipeline`). */
+  let lastAccount: ReturnType<typeof pipelineAccount> | undefined
+  const account = async () => {
+    await pipelineReady
+    lastAccount = pipelineAccount(await pipeline.status(), stats, pipeline.ships)
+    return lastAccount
   }
   let http: FastifyInstance | undefined
   let httpAddress: string | undefined
@@ -332,6 +367,15 @@ export function createCollector(
         await bus.start()
         await responder.start()
         await events.start()
+        // The search side loads in its worker (SQLite or an engine client, GeoIP data) while the bus
+        // already runs; search calls wait for it, ZMQ events queue in the worker meanwhile.
+        pipelineReady = pipeline.start()
+        pipelineReady.then(
+          () => {
+            for (const l of pipeline.describe()) log.info(l)
+          },
+          (err) => log.error('The search pipeline did not start; events are kept in the NDJSON store only.', { err }),
+        )
         if (cfg.http_listen) {
           const { host, port } = parseListen(cfg.http_listen)
           http = buildHttpApp({
@@ -355,6 +399,17 @@ export function createCollector(
               return () => streamClients.delete(send)
             },
             hello: statusJson,
+            pipeline: account,
+          })
+          registerSearchRoutes(http, {
+            search: async (req) => {
+              await pipelineReady
+              return pipeline.search(req)
+            },
+            aggregate: async (req) => {
+              await pipelineReady
+              return pipeline.aggregate(req)
+            },
           })
           await http.listen({ host, port })
           const a = http.server.address()
@@ -368,6 +423,7 @@ export function createCollector(
       } catch (err) {
         // every part's stop() is idempotent and closes its sockets whether it started or not
         for (const p of [events, responder, bus]) await p.stop().catch(() => {})
+        await pipeline.stop().catch(() => {})
         if (http) await http.close().catch(() => {})
         throw err
       }
@@ -384,6 +440,7 @@ export function createCollector(
           minderRound().catch((err) => minderLog.error('Minder round failed.', { err }))
         }, cfg.nanny_interval_secs * 1000),
         setInterval(() => void saveTotals(), cfg.persist_interval_secs * 1000),
+        setInterval(() => void account().catch(() => {}), 5000),
         setInterval(() => {
           malformedLogged = 0
         }, 60_000),
@@ -427,6 +484,9 @@ export function createCollector(
         if (http) await http.close().catch((err) => log.warn('HTTP close failed.', { err }))
         await bus.stop()
         await events.stop()
+        // after the receiver flushed its last batch into it: the worker drains, then closes the store
+        await pipelineReady?.catch(() => {})
+        await pipeline.stop().catch((err) => log.warn('Pipeline stop failed.', { err }))
         await responder.stop()
         await saveTotals(true)
         for (const s of stores) await s.close().catch(() => {})

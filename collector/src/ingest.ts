@@ -99,6 +99,7 @@ export function createIngest(o: IngestOptions) {
             o.stats.smtpProtocolErrors[kind] = (o.stats.smtpProtocolErrors[kind] ?? 0) + n
           o.stats.filterEventsDeadLettered += v.events_dead_lettered ?? 0
           o.stats.filterEventsTrimmed += v.events_trimmed ?? 0
+          o.stats.filterEventsProduced += v.events_produced ?? 0
         }
         continue
       }

@@ -30,6 +30,8 @@ export interface VigilStats {
   events_dead_lettered?: number
   /** Events the Redis LTRIM pushed out of the list. */
   events_trimmed?: number
+  /** Events the worker wrote (one per message, DSN and notification), whatever became of them. */
+  events_produced?: number
 }
 
 export function formatVigilStats(s: VigilStats): string {
@@ -61,7 +63,7 @@ export function parseVigilStats(frame: string | Uint8Array): VigilStats | { erro
     }
     out.smtp_protocol_errors = errs
   }
-  for (const k of ['events_dead_lettered', 'events_trimmed'] as const) {
+  for (const k of ['events_dead_lettered', 'events_trimmed', 'events_produced'] as const) {
     if (o[k] === undefined) continue
     if (!nonNeg(o[k])) return { error: `${k} must be a non-negative number` }
     out[k] = o[k] as number

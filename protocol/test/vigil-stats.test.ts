@@ -26,6 +26,7 @@ const bad: [string, RegExp][] = [
   ['vigil.stats {"pid":1,"smtp_protocol_errors":{"made_up":1}}', /made_up/],
   ['vigil.stats {"pid":1,"smtp_protocol_errors":{"bare_lf":-1}}', /bare_lf/],
   ['vigil.stats {"pid":1,"events_trimmed":"2"}', /events_trimmed/],
+  ['vigil.stats {"pid":1,"events_produced":-1}', /events_produced/],
 ]
 for (const [frame, why] of bad) {
   test(`rejects ${frame} without throwing`, () => {

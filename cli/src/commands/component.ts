@@ -57,7 +57,7 @@ async function buildComponent(
   if (info === 'test-component') return createTestComponent(testComponentOptions(io.env), { log })
   let mod: Record<string, unknown> | undefined
   try {
-    mod = await importPackageFile(info.dir, 'app.ts', info.pkg)
+    mod = await importPackageFile(info.dir, info.file ?? 'app.ts', info.pkg)
   } catch (err) {
     io.stderr(`vigil: component '${info.name}' failed to load: ${(err as Error).message.split('\n')[0]}\n`)
     return EXIT.SOFTWARE
@@ -66,8 +66,8 @@ async function buildComponent(
   if (typeof factory !== 'function') {
     io.stderr(
       mod === undefined
-        ? `vigil: component '${info.name}' is not available in this build (${info.dir}/src/app.ts is missing)\n`
-        : `vigil: component '${info.name}' is not available: ${info.dir}/src/app.ts does not export ${info.factory}()\n`,
+        ? `vigil: component '${info.name}' is not available in this build (${info.dir}/src/${info.file ?? 'app.ts'} is missing)\n`
+        : `vigil: component '${info.name}' is not available: ${info.dir}/src/${info.file ?? 'app.ts'} does not export ${info.factory}()\n`,
     )
     return EXIT.UNAVAILABLE
   }

@@ -23,6 +23,7 @@ export interface BusStats {
   smtpProtocolErrors: Record<string, number>
   filterEventsDeadLettered: number
   filterEventsTrimmed: number
+  filterEventsProduced: number
   nannyRounds: number
   purged: number
   signalsSent: number
@@ -48,6 +49,7 @@ export function createBusStats(): BusStats {
     smtpProtocolErrors: {},
     filterEventsDeadLettered: 0,
     filterEventsTrimmed: 0,
+    filterEventsProduced: 0,
     nannyRounds: 0,
     purged: 0,
     signalsSent: 0,

@@ -15,6 +15,8 @@ export interface HttpDeps {
   subscribe(send: (event: string, data: unknown) => void): () => void
   /** Initial payload sent to a new stream client. */
   hello(): unknown
+  /** The log pipeline's accounting (produced, queued, in flight, indexed, dead-lettered…). */
+  pipeline?(): Promise<unknown>
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -27,6 +29,18 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true })
   app.get('/api/status', async () => deps.status())
   app.get('/api/counters', async () => deps.counters())
+  app.get('/api/pipeline', async (_req, reply) => {
+    if (!deps.pipeline) {
+      reply.code(404)
+      return { error: 'no pipeline' }
+    }
+    try {
+      return await deps.pipeline()
+    } catch (err) {
+      reply.code(503)
+      return { error: `pipeline not available: ${(err as Error).message}` }
+    }
+  })
   app.get('/api/events', async (req, reply) => {
     const q = (req.query as Record<string, string | undefined>).limit
     let limit = 50

@@ -1,6 +1,6 @@
 // The dashboard server: serves the web app (dashboard/web) and relays the collector's JSON API,
-// its server-sent-event stream and /metrics to the browser under one origin. The search API over
-// the event store (Lucene queries, histograms) plugs in here as more routes in a later wave.
+// its server-sent-event stream, /metrics and the search API (Lucene queries, aggregations) to the
+// browser under one origin.
 import Fastify, { type FastifyInstance } from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
@@ -82,6 +82,12 @@ export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Prom
     const q = new URLSearchParams(req.query as Record<string, string>).toString()
     return relay('/api/events' + (q ? `?${q}` : ''), reply)
   })
+  // The search API (Lucene queries, aggregations) and the pipeline accounting, relayed as they are.
+  for (const path of ['/api/search', '/api/search/aggs', '/api/search/fields', '/api/pipeline'])
+    app.get(path, (req, reply) => {
+      const q = new URLSearchParams(req.query as Record<string, string>).toString()
+      return relay(path + (q ? `?${q}` : ''), reply)
+    })
   app.get('/api/stream', (req, reply) => relay('/api/stream', reply, true))
   app.get('/metrics', (req, reply) => relay('/metrics', reply))
   return app

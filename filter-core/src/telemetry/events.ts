@@ -11,6 +11,8 @@ import type { Redis } from 'ioredis'
 import type { CommonConfig, Logger } from '@vigil/protocol'
 
 export interface EventSinkStats {
+  /** Events handed to deliver(): the "produced" side of the pipeline's accounting. */
+  produced: number
   delivered: number
   deadLettered: number
   queued: number
@@ -44,7 +46,7 @@ function parseRedisServer(server: string): { host?: string; port?: number; path?
 }
 
 export function createEventSink(opts: EventSinkOptions): EventSink {
-  const st: EventSinkStats = { delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }
+  const st: EventSinkStats = { produced: 0, delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }
   // One warning per reason and 10 s, with the count since the last one (not one line per event).
   const lastWarn = new Map<string, { at: number; count: number; msg: string }>()
   const warn = (why: string, n: number, msg = 'Events not delivered; written to the dead-letter file.') => {
@@ -90,6 +92,10 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
     : createPushSink(opts, st, deadLetter, deadLetterMany)
   return {
     ...sink,
+    deliver(json) {
+      st.produced++
+      sink.deliver(json)
+    },
     async close() {
       await sink.close()
       flushWarnings()

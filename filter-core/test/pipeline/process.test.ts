@@ -62,7 +62,7 @@ function harness(
     publisher,
     events: {
       deliver: (j) => void events.push(j),
-      stats: () => ({ delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }),
+      stats: () => ({ produced: 0, delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }),
       close: async () => {},
     },
     forwarder: () => client,

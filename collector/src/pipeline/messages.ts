@@ -1,0 +1,45 @@
+// Messages between the collector's main thread and its pipeline worker (pipeline.ts ↔ worker-main.ts).
+// Everything crosses as structured clones: plain objects, no functions or class instances.
+import type { CommonConfig, LogLevel } from '@vigil/protocol'
+import type { CollectorConfig } from '../config.ts'
+
+export interface WorkerInit {
+  readonly common: CommonConfig
+  readonly cfg: CollectorConfig
+  /** Drain Redis (the shipper) in this worker. */
+  readonly ship: boolean
+}
+
+export type CallMethod = 'search' | 'aggregate' | 'status' | 'refresh' | 'retention'
+
+export type ToWorker =
+  | { readonly t: 'ingest'; readonly raws: string[] }
+  | { readonly t: 'call'; readonly id: number; readonly method: CallMethod; readonly arg?: unknown }
+  | { readonly t: 'stop'; readonly drainMs: number }
+
+export interface WireError {
+  readonly name: string
+  readonly message: string
+  readonly position?: { start: number; end: number }
+}
+
+export type FromWorker =
+  | { readonly t: 'ready'; readonly describe: string[] }
+  | { readonly t: 'fatal'; readonly error: WireError }
+  | { readonly t: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }
+  /** Raw amavis JSON of events the shipper stored (they never crossed the ZMQ events channel). */
+  | { readonly t: 'indexed'; readonly raws: string[] }
+  | {
+      readonly t: 'log'
+      readonly level: LogLevel
+      readonly name: string
+      readonly msg: string
+      readonly fields?: Record<string, unknown>
+    }
+  | { readonly t: 'stopped' }
+
+export function toWireError(err: unknown): WireError {
+  const e = err as { name?: string; message?: string; position?: { start: number; end: number } }
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), position: e?.position }
+}
