@@ -3,8 +3,8 @@
 // the node test runner's summary. Usage: node scripts/run-tests.mjs [--unit] [filter...]
 //   --unit   only the suites that need no external service (files not under integration/ or e2e/)
 //   filter   substrings; only test files whose path contains one of them run
-import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -39,10 +39,77 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched')
   process.exit(1)
 }
+// Suites that call requireEngine() share one Elasticsearch and one OpenSearch per run (each
+// takes 10-15 s and ~0.8 GB to start): started here, in parallel, by scripts/test-engines.ts,
+// their URLs passed in VIGIL_TEST_ES_URL / VIGIL_TEST_OS_URL, stopped by PID when the runner ends.
+// The helper also stops them when its stdin (our pipe) closes, should this process die first.
+async function startSharedEngines(env) {
+  if (env.VIGIL_TEST_ES_URL && env.VIGIL_TEST_OS_URL) return null
+  if (!files.some((f) => readFileSync(join(root, f), 'utf8').includes('requireEngine('))) return null
+  const prov = spawnSync('bash', [join(root, 'scripts/provision-engines.sh')], { cwd: root, stdio: 'inherit' })
+  if (prov.status !== 0) {
+    console.error('run-tests: provision-engines.sh failed; engine suites will try to start their own')
+    return null
+  }
+  const helper = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/test-engines.ts')], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  })
+  const line = await new Promise((resolve) => {
+    let buf = ''
+    helper.stdout.on('data', (d) => {
+      buf += d
+      const nl = buf.indexOf('\n')
+      if (nl >= 0) resolve(buf.slice(0, nl))
+    })
+    helper.once('exit', () => resolve(null))
+  })
+  if (!line) {
+    console.error('run-tests: the shared search engines did not start; engine suites will try to start their own')
+    return null
+  }
+  const urls = JSON.parse(line)
+  env.VIGIL_TEST_ES_URL = urls.elasticsearch
+  env.VIGIL_TEST_OS_URL = urls.opensearch
+  return helper
+}
+
+function stopHelper(helper) {
+  if (!helper || helper.exitCode !== null || helper.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(helper.pid, 'SIGKILL')
+      } catch {}
+      resolve()
+    }, 40_000)
+    helper.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    try {
+      process.kill(helper.pid, 'SIGTERM')
+    } catch {}
+  })
+}
+
+const env = { ...process.env, NODE_NO_WARNINGS: '1', TZ: 'UTC' }
+const helper = await startSharedEngines(env)
 const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '2'
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1', TZ: 'UTC' } },
+  { cwd: root, stdio: 'inherit', env },
 )
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    try {
+      child.kill(sig)
+    } catch {}
+    void stopHelper(helper).then(() => process.exit(1))
+  })
+}
+child.on('exit', (code, signal) => {
+  void stopHelper(helper).then(() => process.exit(code ?? (signal ? 1 : 0)))
+})

@@ -79,7 +79,8 @@ export const COMMANDS = {
     maxArgs: 0,
   },
   pipeline: {
-    summary: 'Print the log pipeline accounting (produced, queued, in flight, indexed, dead-lettered) and whether it balances.',
+    summary:
+      'Print the log pipeline accounting (produced, queued, in flight, indexed, dead-lettered) and whether it balances.',
     synopsis: '[--json] [--url http://HOST:PORT]',
     valueOptions: ['url'],
     flagOptions: ['json'],

@@ -36,7 +36,7 @@ export interface StartSearchEngineOptions {
   heap?: string
   /** Extra settings written to the engine's yml file. */
   settings?: Record<string, string | number | boolean>
-  /** Start-up deadline (default 180 s: two engines booting at once on 2 cores take ~30 s). */
+  /** Start-up deadline (default 240 s: two engines booting at once on 2 idle cores take ~30 s, >120 s on a loaded box). */
   readyTimeoutMs?: number
 }
 
@@ -170,7 +170,8 @@ export async function startSearchEngine(
       [`${d.envPrefix}_TMPDIR`]: join(run, 'tmp'),
       [`${d.envPrefix}_PATH_CONF`]: join(run, 'config'),
       [`${d.envPrefix}_JAVA_OPTS`]: javaOpts,
-      CLI_JAVA_OPTS: '-XX:-UsePerfData',
+      // ES's launcher probes the final JVM flags in a `final-flags*` dir under its java.io.tmpdir and leaves it there.
+      CLI_JAVA_OPTS: `-XX:-UsePerfData -Djava.io.tmpdir=${join(run, 'tmp')}`,
     }
     const pidFile = join(run, 'pid')
     const bin = join(home, 'bin', d.bin)
@@ -195,7 +196,7 @@ export async function startSearchEngine(
       cwd: run,
       logFile: join(base, 'stdout.log'),
       extraLogFiles: [join(run, 'logs', `vigil-test-${kind}.log`)],
-      readyTimeoutMs: opts.readyTimeoutMs ?? 180_000,
+      readyTimeoutMs: opts.readyTimeoutMs ?? 240_000,
       graceMs: 20_000,
       ready: () => engineHealthy(url),
     })

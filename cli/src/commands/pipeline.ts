@@ -27,9 +27,15 @@ export function formatAccount(a: Account): string {
   const b = a.backend ?? {}
   const rows: [string, unknown][] = [
     ['topology', a.topology],
-    ['backend', `${b.kind} ${b.up ? 'up' : 'DOWN'}${b.detail ? ` (${b.detail})` : ''}${b.docs !== undefined ? `, ${b.docs} docs` : ''}`],
+    [
+      'backend',
+      `${b.kind} ${b.up ? 'up' : 'DOWN'}${b.detail ? ` (${b.detail})` : ''}${b.docs !== undefined ? `, ${b.docs} docs` : ''}`,
+    ],
     ['produced', a.produced],
-    ['trimmed', a.trimmed ? `${a.trimmed.value}${a.trimmed.estimated ? ' (estimated: ' + a.trimmed.note + ')' : ''}` : 0],
+    [
+      'trimmed',
+      a.trimmed ? `${a.trimmed.value}${a.trimmed.estimated ? ' (estimated: ' + a.trimmed.note + ')' : ''}` : 0,
+    ],
     ['filter dead-lettered', a.filter_dead_lettered],
     ['queued', a.queued],
     ['in flight', a.in_flight],

@@ -50,8 +50,7 @@ export async function openAsnDb(dir: string, opts: { cacheDir?: string; log?: Lo
   let table: RangeTable
   try {
     table = await loadRangeTable(files, {
-      columns: 2,
-      validate: (v) => /^\d{1,10}$/.test(v[0]),
+      columns: ['uint', 'string'],
       cacheDir: opts.cacheDir,
       log: opts.log,
     })
@@ -67,7 +66,7 @@ export async function openAsnDb(dir: string, opts: { cacheDir?: string; log?: Lo
     lookup(ip) {
       const row = table.find(ip)
       if (row < 0) return undefined
-      return { asn: Number(table.value(row, 0)), org: table.value(row, 1).trim() }
+      return { asn: table.uint(row, 0), org: table.text(row, 1).trim() }
     },
   }
 }

@@ -3,7 +3,7 @@
 // countries (world-atlas; the 110m file lacks SG, HK, MT, BH and more, notes §2).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { geoArea, geoCentroid } from 'd3-geo'
+import { geoArea, geoCentroid, geoContains } from 'd3-geo'
 import { feature } from 'topojson-client'
 import countries from 'i18n-iso-countries'
 import type { Feature, Geometry, Polygon } from 'geojson'
@@ -38,21 +38,24 @@ const FALLBACK: Readonly<Record<string, GeoPoint>> = {
  * alpha-2 → point: the centroid of the country's largest polygon, so that France means metropolitan
  * France rather than a point pulled into the Atlantic by French Guiana, and the USA the lower 48.
  * Where several features share a code (AU and Ashmore and Cartier Is., CY and N. Cyprus), the one
- * with the largest polygon wins. Takes ~100 ms (JSON parse + 241 features); call it once.
+ * with the largest polygon wins. ~100 ms of work (JSON parse + 241 features), done once, yielding to
+ * the event loop every few features.
  */
-export function buildCountryCentroids(): Map<string, GeoPoint> {
+export async function loadCountryCentroids(): Promise<Map<string, GeoPoint>> {
   const require = createRequire(import.meta.url)
   const topo = JSON.parse(readFileSync(require.resolve('world-atlas/countries-50m.json'), 'utf8')) as Topology<{
     countries: GeometryCollection<{ name: string }>
   }>
   const fc = feature(topo, topo.objects.countries)
   const best = new Map<string, { area: number; point: GeoPoint }>()
+  let n = 0
   for (const f of fc.features) {
+    if (++n % 40 === 0) await new Promise<void>((r) => setImmediate(r))
     const code = codeOf(f)
     const largest = largestPolygon(f.geometry)
     if (!code || !largest) continue
     if ((best.get(code)?.area ?? -1) >= largest.area) continue
-    const [lon, lat] = geoCentroid(largest.polygon)
+    const [lon, lat] = pointInside(largest.polygon)
     best.set(code, { area: largest.area, point: { lat: round(lat), lon: round(lon) } })
   }
   const out = new Map(Object.entries(FALLBACK))
@@ -79,6 +82,31 @@ function largestPolygon(g: Geometry | null): { polygon: Polygon; area: number } 
     if (!out || area > out.area) out = { polygon, area }
   }
   return out
+}
+
+/**
+ * The polygon's centroid when it lies inside it; otherwise (a crescent like Vietnam, an atoll) the
+ * middle of the widest stretch of the polygon along the centroid's latitude, so the dot lands on land.
+ */
+function pointInside(polygon: Polygon): [number, number] {
+  const c = geoCentroid(polygon) as [number, number]
+  if (geoContains(polygon, c)) return c
+  const ring = polygon.coordinates[0]
+  const xs: number[] = []
+  for (let i = 1; i < ring.length; i++) {
+    const [x1, y1] = ring[i - 1]
+    const [x2, y2] = ring[i]
+    if (y1 <= c[1] !== y2 <= c[1]) xs.push(x1 + ((c[1] - y1) / (y2 - y1)) * (x2 - x1))
+  }
+  xs.sort((a, b) => a - b)
+  let best: [number, number] = c
+  let width = 0
+  for (let i = 0; i + 1 < xs.length; i += 2)
+    if (xs[i + 1] - xs[i] > width) {
+      width = xs[i + 1] - xs[i]
+      best = [(xs[i] + xs[i + 1]) / 2, c[1]]
+    }
+  return best
 }
 
 /** 4 decimals ≈ 11 m: plenty for a country's dot, and stable across d3 versions' float noise. */

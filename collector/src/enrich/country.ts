@@ -57,8 +57,8 @@ function openMmdb(path: string): CountryDb {
 
 async function openCsv(path: string, opts: { cacheDir?: string; log?: Logger }): Promise<CountryDb> {
   const table = await loadRangeTable([path], {
-    columns: 1,
-    validate: (v) => /^[A-Za-z]{2}$/.test(v[0]),
+    columns: ['string'],
+    validate: (v) => /^[A-Za-z]{2}$/.test(String(v[0])),
     cacheDir: opts.cacheDir,
     log: opts.log,
   })
@@ -67,7 +67,7 @@ async function openCsv(path: string, opts: { cacheDir?: string; log?: Logger }):
     source: `${path} (CSV: ${table.v4Count} IPv4 + ${table.v6Count} IPv6 ranges)`,
     lookup(ip) {
       const row = table.find(ip)
-      return row < 0 ? undefined : table.value(row, 0).toUpperCase()
+      return row < 0 ? undefined : table.text(row, 0).toUpperCase()
     },
   }
 }

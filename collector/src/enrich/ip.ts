@@ -65,41 +65,60 @@ export function formatV4(n: number): string {
 
 /**
  * Eight 16-bit groups of an IPv6 literal (an embedded dotted quad allowed at the end), or
- * undefined when it is malformed. Also used by the CSV loader, so it validates on its own.
+ * undefined when it is malformed. The CSV loader calls it 100,000 times without net.isIP first,
+ * so it validates on its own, and scans char codes (a split()-based version took 0.5 s there).
  */
 export function parseV6(s: string): Uint16Array | undefined {
-  const groups = new Uint16Array(8)
-  const dbl = s.indexOf('::')
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return undefined
-  const head = dbl >= 0 ? s.slice(0, dbl) : s
-  const tail = dbl >= 0 ? s.slice(dbl + 2) : ''
-  const left = head === '' ? [] : head.split(':')
-  const right = tail === '' ? [] : tail.split(':')
-  const words: number[] = []
-  const push = (parts: string[], out: number[]): boolean => {
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]
-      if (p.includes('.')) {
-        if (i !== parts.length - 1 || isIP(p) !== 4) return false
-        const n = parseV4(p)
-        out.push(n >>> 16, n & 0xffff)
-      } else {
-        if (p.length < 1 || p.length > 4 || !/^[0-9a-fA-F]+$/.test(p)) return false
-        out.push(parseInt(p, 16))
-      }
-    }
-    return true
+  if (s.includes('.')) return parseV6WithV4(s)
+  const out = new Uint16Array(8)
+  const len = s.length
+  let n = 0
+  let gap = -1
+  let val = 0
+  let digits = 0
+  let i = 0
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return undefined
+    gap = 0
+    i = 2
   }
-  const lw: number[] = []
-  const rw: number[] = []
-  if (!push(left, lw) || !push(right, rw)) return undefined
-  if (dbl < 0 && lw.length !== 8) return undefined
-  if (dbl >= 0 && lw.length + rw.length > 7) return undefined
-  words.push(...lw)
-  while (words.length + rw.length < 8) words.push(0)
-  words.push(...rw)
-  groups.set(words)
-  return groups
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 58) {
+      if (digits === 0) {
+        if (gap >= 0) return undefined
+        gap = n
+        continue
+      }
+      if (n === 8) return undefined
+      out[n++] = val
+      val = 0
+      digits = 0
+      continue
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
+    if (d < 0 || ++digits > 4) return undefined
+    val = val * 16 + d
+  }
+  if (digits > 0) {
+    if (n === 8) return undefined
+    out[n++] = val
+  } else if (gap !== n) return undefined
+  if (gap < 0) return n === 8 ? out : undefined
+  if (n > 7) return undefined
+  const tail = n - gap
+  out.copyWithin(8 - tail, gap, n)
+  out.fill(0, gap, 8 - tail)
+  return out
+}
+
+/** The rare `…:a.b.c.d` form: the IPv4 tail becomes the last two groups. */
+function parseV6WithV4(s: string): Uint16Array | undefined {
+  const colon = s.lastIndexOf(':')
+  const tail = s.slice(colon + 1)
+  if (colon < 0 || isIP(tail) !== 4) return undefined
+  const n = parseV4(tail)
+  return parseV6(`${s.slice(0, colon + 1)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`)
 }
 
 /** The IPv4 address inside ::ffff:0:0/96 (mapped) or 64:ff9b::/96 (NAT64, RFC 6052), else undefined. */

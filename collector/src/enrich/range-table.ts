@@ -6,7 +6,8 @@
 // Measured on @ip-location-db/asn (411,961 IPv4 + 103,197 IPv6 rows, 81,276 distinct orgs): see
 // the report in collector/test/enrich/enricher.test.ts's "measures" test for this machine's numbers.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import type { Logger } from '@vigil/protocol'
 import { isIP } from 'node:net'
@@ -15,21 +16,26 @@ import { parseV4, parseV6, type ParsedIp } from './ip.ts'
 export interface RangeTable {
   readonly v4Count: number
   readonly v6Count: number
-  /** Rows skipped as unparseable while loading (a header line counts as one). */
+  /** Lines skipped as unparseable while loading (a header line counts as one). */
   readonly skipped: number
   /** True when the table came from the binary cache rather than the CSV. */
   readonly fromCache: boolean
   /** The row holding this address, or -1. */
   find(ip: ParsedIp): number
-  /** Value column `col` (0 = the first after start,end) of a row found by find(). */
-  value(row: number, col: number): string
+  /** A 'string' value column (0 = the first after start,end) of a row found by find(). */
+  text(row: number, col: number): string
+  /** A 'uint' value column of a row found by find(). */
+  uint(row: number, col: number): number
 }
 
+/** 'uint': decimal digits, stored as the number (an ASN); 'string': interned text (an org, a country). */
+export type ColumnKind = 'uint' | 'string'
+
 export interface RangeTableOptions {
-  /** Value columns after start,end (extra columns are ignored, missing ones make the row invalid). */
-  readonly columns: number
-  /** Rejects rows whose values are unusable (e.g. an ASN that is not a number). */
-  readonly validate?: (values: readonly string[]) => boolean
+  /** Value columns after start,end. Extra columns are ignored; a missing or malformed one skips the row. */
+  readonly columns: readonly ColumnKind[]
+  /** Rejects rows whose values are unusable (e.g. a country code that is not two letters). */
+  readonly validate?: (values: readonly (string | number)[]) => boolean
   /** Directory for a binary copy of the parsed table; loading it skips the CSV parse. */
   readonly cacheDir?: string
   readonly log?: Logger
@@ -41,22 +47,22 @@ interface Tables {
   /** Four words per row, most significant first. */
   v6Start: Uint32Array
   v6End: Uint32Array
-  /** `columns` string indices per row: v4 rows first, then v6 rows. */
+  /** One word per column per row (the number, or an index into strings): v4 rows first, then v6. */
   values: Uint32Array
   strings: string[]
   skipped: number
 }
 
-/** Rows between yields to the event loop while parsing, so a 1 s load never stalls the process. */
-const CHUNK_ROWS = 20000
+/** Lines between yields to the event loop while parsing, so a 1 s load never stalls the process. */
+const CHUNK_LINES = 20000
 /** How far back find() looks for an enclosing range when ranges overlap (seen once in the ASN data). */
 const OVERLAP_LOOKBACK = 16
 const CACHE_VERSION = 1
 
 /**
- * Loads the CSV files into one table. Throws (naming the file) when a file cannot be read; rows
- * that do not parse are skipped and counted. With a cacheDir, a valid cache (same files, sizes and
- * mtimes) is read instead, and a fresh parse is written there; a cache that cannot be written is
+ * Loads the CSV files into one table. Throws when a file cannot be read; lines that do not parse
+ * are skipped and counted. With a cacheDir, a valid cache (same files, sizes and mtimes, same
+ * columns) is read instead, and a fresh parse is written there; a cache that cannot be written is
  * logged and otherwise ignored.
  */
 export async function loadRangeTable(files: readonly string[], opts: RangeTableOptions): Promise<RangeTable> {
@@ -65,13 +71,14 @@ export async function loadRangeTable(files: readonly string[], opts: RangeTableO
     const st = statSync(p)
     return { path: p, size: st.size, mtimeMs: st.mtimeMs }
   })
-  const cacheFile = opts.cacheDir ? join(opts.cacheDir, cacheName(paths, opts.columns)) : undefined
-  const cached = cacheFile ? readCache(cacheFile, stamp, opts.columns) : undefined
-  if (cached) return tableOf(cached, opts.columns, true)
+  const shape = opts.columns.join(',')
+  const cacheFile = opts.cacheDir ? join(opts.cacheDir, cacheName(paths, shape)) : undefined
+  const cached = cacheFile ? await readCache(cacheFile, stamp, shape) : undefined
+  if (cached) return tableOf(cached, opts.columns.length, true)
   const t = await parseFiles(paths, opts)
   if (cacheFile) {
     try {
-      writeCache(cacheFile, stamp, opts.columns, t)
+      await writeCache(cacheFile, stamp, shape, t)
     } catch (err) {
       opts.log?.warn('GeoIP cache not written; the CSV will be parsed again at the next start.', {
         file: cacheFile,
@@ -79,10 +86,10 @@ export async function loadRangeTable(files: readonly string[], opts: RangeTableO
       })
     }
   }
-  return tableOf(t, opts.columns, false)
+  return tableOf(t, opts.columns.length, false)
 }
 
-function tableOf(t: Tables, columns: number, fromCache: boolean): RangeTable {
+function tableOf(t: Tables, width: number, fromCache: boolean): RangeTable {
   const n4 = t.v4Start.length
   const n6 = t.v6Start.length / 4
   return {
@@ -93,8 +100,11 @@ function tableOf(t: Tables, columns: number, fromCache: boolean): RangeTable {
     find(ip) {
       return ip.family === 4 ? findV4(t, ip.v4) : findV6(t, ip.v6!, n4)
     },
-    value(row, col) {
-      return t.strings[t.values[row * columns + col]]
+    text(row, col) {
+      return t.strings[t.values[row * width + col]]
+    },
+    uint(row, col) {
+      return t.values[row * width + col]
     },
   }
 }
@@ -134,61 +144,148 @@ function findV6(t: Tables, a: Uint32Array, offset: number): number {
 }
 
 // ---- CSV parsing ----
+// Works on index ranges of the whole file text rather than split() lines: the ASN tables are half a
+// million lines, and substrings plus per-line arrays were most of a 2 s load.
+
+class U32 {
+  a = new Uint32Array(1 << 16)
+  n = 0
+  push(x: number): void {
+    if (this.n === this.a.length) {
+      const b = new Uint32Array(this.a.length * 2)
+      b.set(this.a)
+      this.a = b
+    }
+    this.a[this.n++] = x
+  }
+  view(): Uint32Array {
+    return this.a.subarray(0, this.n)
+  }
+}
 
 interface Builder {
-  v4: { start: number[]; end: number[]; vals: number[] }
-  v6: { start: number[]; end: number[]; vals: number[] }
+  v4: { start: U32; end: U32; vals: U32 }
+  v6: { start: U32; end: U32; vals: U32 }
   intern: Map<string, number>
   strings: string[]
   skipped: number
 }
 
 async function parseFiles(paths: readonly string[], opts: RangeTableOptions): Promise<Tables> {
-  const b: Builder = {
-    v4: { start: [], end: [], vals: [] },
-    v6: { start: [], end: [], vals: [] },
-    intern: new Map(),
-    strings: [],
-    skipped: 0,
-  }
+  const fam = () => ({ start: new U32(), end: new U32(), vals: new U32() })
+  const b: Builder = { v4: fam(), v6: fam(), intern: new Map(), strings: [], skipped: 0 }
   for (const p of paths) {
-    const text = readFileSync(p, 'utf8')
+    const text = await readFile(p, 'utf8')
     // Decimal addresses do not say their family; ip-location-db names the files *-ipv6-num.csv.
     const numericIsV6 = /ipv6/i.test(basename(p))
     let at = 0
-    let rows = 0
+    let lines = 0
     while (at < text.length) {
       let nl = text.indexOf('\n', at)
       if (nl < 0) nl = text.length
-      const line = text.charCodeAt(nl - 1) === 13 ? text.slice(at, nl - 1) : text.slice(at, nl)
+      const end = nl > at && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+      if (end > at && !addRow(b, text, at, end, numericIsV6, opts)) b.skipped++
       at = nl + 1
-      if (line.length === 0) continue
-      if (!addRow(b, line, numericIsV6, opts)) b.skipped++
-      if (++rows % CHUNK_ROWS === 0) await new Promise<void>((r) => setImmediate(r))
+      if (++lines % CHUNK_LINES === 0) await new Promise<void>((r) => setImmediate(r))
     }
   }
-  return sorted(b, opts.columns)
+  return sorted(b, opts.columns.length)
 }
 
-function addRow(b: Builder, line: string, numericIsV6: boolean, opts: RangeTableOptions): boolean {
-  const fields = line.includes('"') ? splitQuoted(line) : line.split(',')
-  if (fields === undefined || fields.length < 2 + opts.columns) return false
-  const values = fields.slice(2, 2 + opts.columns)
-  if (opts.validate && !opts.validate(values)) return false
-  const start = parseAddress(fields[0].trim(), numericIsV6)
-  const end = parseAddress(fields[1].trim(), numericIsV6)
-  if (start === undefined || end === undefined || typeof start !== typeof end) return false
+/** Reads one field of text[pos, end) (RFC 4180 quoting: "" inside quotes is one quote). */
+interface Cursor {
+  pos: number
+  field: string
+}
+
+function nextField(text: string, cur: Cursor, end: number): boolean {
+  const pos = cur.pos
+  if (pos > end) return false
+  if (text.charCodeAt(pos) !== 34) {
+    let comma = text.indexOf(',', pos)
+    if (comma < 0 || comma > end) comma = end
+    cur.field = text.slice(pos, comma)
+    cur.pos = comma + 1
+    return true
+  }
+  let v = ''
+  let i = pos + 1
+  for (;;) {
+    const q = text.indexOf('"', i)
+    if (q < 0 || q >= end) return false
+    v += text.slice(i, q)
+    if (text.charCodeAt(q + 1) === 34 && q + 1 < end) {
+      v += '"'
+      i = q + 2
+      continue
+    }
+    cur.field = v
+    let comma = text.indexOf(',', q + 1)
+    if (comma < 0 || comma > end) comma = end
+    cur.pos = comma + 1
+    return true
+  }
+}
+
+const cursor: Cursor = { pos: 0, field: '' }
+const rowValues: (string | number)[] = []
+
+/**
+ * A plain decimal field up to 2^32-1 at cursor.pos, read from char codes (no substring), advancing
+ * the cursor past its comma; -1 (cursor unchanged) for anything else, which the slow path handles.
+ */
+function uintAt(text: string, cur: Cursor, end: number): number {
+  let n = 0
+  let i = cur.pos
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 44) break
+    if (c < 48 || c > 57 || i - cur.pos > 9) return -1
+    n = n * 10 + (c - 48)
+  }
+  if (i === cur.pos || n > 0xffffffff) return -1
+  cur.pos = i + 1
+  return n
+}
+
+function addressAt(text: string, cur: Cursor, end: number, numericIsV6: boolean): number | Uint32Array | undefined {
+  if (!numericIsV6) {
+    const n = uintAt(text, cur, end)
+    if (n >= 0) return n
+  }
+  return nextField(text, cur, end) ? parseAddress(cur.field.trim(), numericIsV6) : undefined
+}
+
+function addRow(b: Builder, text: string, at: number, end: number, numericIsV6: boolean, opts: RangeTableOptions): boolean {
+  cursor.pos = at
+  const start = addressAt(text, cursor, end, numericIsV6)
+  const last = addressAt(text, cursor, end, numericIsV6)
+  if (start === undefined || last === undefined || typeof start !== typeof last) return false
+  rowValues.length = 0
+  for (const kind of opts.columns) {
+    if (kind === 'uint') {
+      let n = uintAt(text, cursor, end)
+      if (n < 0 && nextField(text, cursor, end) && /^\s*\d{1,10}\s*$/.test(cursor.field)) n = Number(cursor.field)
+      if (n < 0 || n > 0xffffffff) return false
+      rowValues.push(n)
+    } else if (nextField(text, cursor, end)) rowValues.push(cursor.field)
+    else return false
+  }
+  if (opts.validate && !opts.validate(rowValues)) return false
   const fam = typeof start === 'number' ? b.v4 : b.v6
   if (typeof start === 'number') {
-    if (start > (end as number)) return false
+    if (start > (last as number)) return false
     fam.start.push(start)
-    fam.end.push(end as number)
+    fam.end.push(last as number)
   } else {
-    if (cmp6(start, end as Uint32Array, 0) > 0) return false
-    fam.start.push(...start)
-    fam.end.push(...(end as Uint32Array))
+    const l = last as Uint32Array
+    if (cmp6(start, l, 0) > 0) return false
+    for (let k = 0; k < 4; k++) {
+      fam.start.push(start[k])
+      fam.end.push(l[k])
+    }
   }
-  for (const v of values) fam.vals.push(internOf(b, v))
+  for (const v of rowValues) fam.vals.push(typeof v === 'number' ? v : internOf(b, v))
   return true
 }
 
@@ -200,39 +297,6 @@ function internOf(b: Builder, s: string): number {
     b.intern.set(s, i)
   }
   return i
-}
-
-/** A CSV line with RFC 4180 quoting ("" inside quotes is one quote); undefined if a quote is unclosed. */
-function splitQuoted(line: string): string[] | undefined {
-  const out: string[] = []
-  let i = 0
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let v = ''
-      i++
-      for (;;) {
-        const q = line.indexOf('"', i)
-        if (q < 0) return undefined
-        v += line.slice(i, q)
-        if (line[q + 1] === '"') {
-          v += '"'
-          i = q + 2
-        } else {
-          i = q + 1
-          break
-        }
-      }
-      out.push(v)
-      const comma = line.indexOf(',', i)
-      i = comma < 0 ? line.length + 1 : comma + 1
-    } else {
-      const comma = line.indexOf(',', i)
-      const stop = comma < 0 ? line.length : comma
-      out.push(line.slice(i, stop))
-      i = stop + 1
-    }
-  }
-  return out
 }
 
 /** A v4 number, four v6 words, or undefined. */
@@ -261,35 +325,48 @@ function parseAddress(s: string, numericIsV6: boolean): number | Uint32Array | u
 }
 
 /** Typed arrays in start order (the shipped files are sorted already; hand-written ones may not be). */
-function sorted(b: Builder, columns: number): Tables {
-  const n4 = b.v4.start.length
-  const n6 = b.v6.start.length / 4
-  const o4 = Array.from({ length: n4 }, (_, i) => i)
-  const o6 = Array.from({ length: n6 }, (_, i) => i)
-  const s6 = Uint32Array.from(b.v6.start)
-  if (!isSortedBy(n4, (i) => b.v4.start[i - 1] <= b.v4.start[i])) o4.sort((x, y) => b.v4.start[x] - b.v4.start[y])
-  if (!isSortedBy(n6, (i) => cmp6(s6.subarray(i * 4 - 4, i * 4), s6, i) <= 0))
-    o6.sort((x, y) => cmp6(s6.subarray(x * 4, x * 4 + 4), s6, y))
+function sorted(b: Builder, width: number): Tables {
+  const v4s = b.v4.start.view()
+  const v4e = b.v4.end.view()
+  const v4v = b.v4.vals.view()
+  const v6s = b.v6.start.view()
+  const v6e = b.v6.end.view()
+  const v6v = b.v6.vals.view()
+  const n4 = v4s.length
+  const n6 = v6s.length / 4
+  const in4 = isSortedBy(n4, (i) => v4s[i - 1] <= v4s[i])
+  const in6 = isSortedBy(n6, (i) => cmp6(v6s.subarray(i * 4 - 4, i * 4), v6s, i) <= 0)
   const t: Tables = {
     v4Start: new Uint32Array(n4),
     v4End: new Uint32Array(n4),
     v6Start: new Uint32Array(n6 * 4),
     v6End: new Uint32Array(n6 * 4),
-    values: new Uint32Array((n4 + n6) * columns),
+    values: new Uint32Array((n4 + n6) * width),
     strings: b.strings,
     skipped: b.skipped,
   }
+  if (in4 && in6) {
+    t.v4Start.set(v4s)
+    t.v4End.set(v4e)
+    t.v6Start.set(v6s)
+    t.v6End.set(v6e)
+    t.values.set(v4v)
+    t.values.set(v6v, n4 * width)
+    return t
+  }
+  const o4 = Array.from({ length: n4 }, (_, i) => i).sort((x, y) => v4s[x] - v4s[y])
+  const o6 = Array.from({ length: n6 }, (_, i) => i).sort((x, y) => cmp6(v6s.subarray(x * 4, x * 4 + 4), v6s, y))
   o4.forEach((src, dst) => {
-    t.v4Start[dst] = b.v4.start[src]
-    t.v4End[dst] = b.v4.end[src]
-    for (let c = 0; c < columns; c++) t.values[dst * columns + c] = b.v4.vals[src * columns + c]
+    t.v4Start[dst] = v4s[src]
+    t.v4End[dst] = v4e[src]
+    for (let c = 0; c < width; c++) t.values[dst * width + c] = v4v[src * width + c]
   })
   o6.forEach((src, dst) => {
     for (let k = 0; k < 4; k++) {
-      t.v6Start[dst * 4 + k] = b.v6.start[src * 4 + k]
-      t.v6End[dst * 4 + k] = b.v6.end[src * 4 + k]
+      t.v6Start[dst * 4 + k] = v6s[src * 4 + k]
+      t.v6End[dst * 4 + k] = v6e[src * 4 + k]
     }
-    for (let c = 0; c < columns; c++) t.values[(n4 + dst) * columns + c] = b.v6.vals[src * columns + c]
+    for (let c = 0; c < width; c++) t.values[(n4 + dst) * width + c] = v6v[src * width + c]
   })
   return t
 }
@@ -307,7 +384,7 @@ interface CacheHeader {
   magic: 'vigil-range-table'
   version: number
   littleEndian: boolean
-  columns: number
+  columns: string
   sources: { path: string; size: number; mtimeMs: number }[]
   lengths: number[]
   skipped: number
@@ -315,18 +392,18 @@ interface CacheHeader {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
-function cacheName(paths: readonly string[], columns: number): string {
-  const h = createHash('sha256').update(JSON.stringify({ paths, columns })).digest('hex').slice(0, 16)
+function cacheName(paths: readonly string[], shape: string): string {
+  const h = createHash('sha256').update(JSON.stringify({ paths, shape })).digest('hex').slice(0, 16)
   return `range-table-${h}.bin`
 }
 
-function writeCache(file: string, sources: CacheHeader['sources'], columns: number, t: Tables): void {
+async function writeCache(file: string, sources: CacheHeader['sources'], shape: string, t: Tables): Promise<void> {
   const arrays = [t.v4Start, t.v4End, t.v6Start, t.v6End, t.values]
   const header: CacheHeader = {
     magic: 'vigil-range-table',
     version: CACHE_VERSION,
     littleEndian: LITTLE_ENDIAN,
-    columns,
+    columns: shape,
     sources,
     lengths: arrays.map((a) => a.length),
     skipped: t.skipped,
@@ -339,15 +416,15 @@ function writeCache(file: string, sources: CacheHeader['sources'], columns: numb
   parts.push(Buffer.from(t.strings.join('\0')))
   mkdirSync(resolve(file, '..'), { recursive: true })
   const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, Buffer.concat(parts))
-  renameSync(tmp, file)
+  await writeFile(tmp, Buffer.concat(parts))
+  await rename(tmp, file)
 }
 
 /** The cached tables, or undefined when absent, stale, foreign or damaged (then the CSV is parsed). */
-function readCache(file: string, sources: CacheHeader['sources'], columns: number): Tables | undefined {
+async function readCache(file: string, sources: CacheHeader['sources'], shape: string): Promise<Tables | undefined> {
   let buf: Buffer
   try {
-    buf = readFileSync(file)
+    buf = await readFile(file)
   } catch {
     return undefined
   }
@@ -358,7 +435,7 @@ function readCache(file: string, sources: CacheHeader['sources'], columns: numbe
       h.magic === 'vigil-range-table' &&
       h.version === CACHE_VERSION &&
       h.littleEndian === LITTLE_ENDIAN &&
-      h.columns === columns &&
+      h.columns === shape &&
       JSON.stringify(h.sources) === JSON.stringify(sources)
     if (!same) return undefined
     // One aligned copy; the typed arrays are views into it.
@@ -372,7 +449,7 @@ function readCache(file: string, sources: CacheHeader['sources'], columns: numbe
     })
     const strings = Buffer.from(body.buffer, off).toString().split('\0')
     const [v4Start, v4End, v6Start, v6End, values] = arrays
-    if (values.length !== (v4Start.length + v6Start.length / 4) * columns) return undefined
+    if (values.length !== (v4Start.length + v6Start.length / 4) * shape.split(',').length) return undefined
     return { v4Start, v4End, v6Start, v6End, values, strings, skipped: h.skipped }
   } catch {
     return undefined

@@ -1,8 +1,7 @@
 // Special-purpose address ranges (IANA IPv4/IPv6 Special-Purpose Address Registries, RFC 6890),
 // labelled so a dashboard can say "private" instead of showing an empty country. Test and demo
 // traffic lives almost entirely here (notes §1.3), and the shipped databases know none of it.
-import { BlockList } from 'node:net'
-import type { ParsedIp } from './ip.ts'
+import { parseIp, type ParsedIp } from './ip.ts'
 
 export type RangeLabel =
   | 'unspecified'
@@ -27,11 +26,8 @@ const RANGES: ReadonlyArray<readonly [RangeLabel, ReadonlyArray<string>]> = [
   ['benchmarking', ['198.18.0.0/15', '2001:2::/48']],
   ['multicast', ['224.0.0.0/4', 'ff00::/8']],
   // "This network", IETF protocol assignments, the old 6to4 relay anycast, class E and the limited
-  // broadcast, the IPv6 discard prefix; the rest of ::/8 (IPv4-compatible, deprecated).
-  [
-    'reserved',
-    ['0.0.0.0/8', '192.0.0.0/24', '192.88.99.0/24', '240.0.0.0/4', '100::/64', '::/8'],
-  ],
+  // broadcast, the IPv6 discard prefix, the deprecated IPv4-compatible ::/96.
+  ['reserved', ['0.0.0.0/8', '192.0.0.0/24', '192.88.99.0/24', '240.0.0.0/4', '100::/64', '::/96']],
 ]
 
 export interface SpecialRanges {
@@ -39,20 +35,48 @@ export interface SpecialRanges {
   label(ip: ParsedIp): RangeLabel | undefined
 }
 
+/** The table itself, for tests that check the matcher against net.BlockList. */
+export const SPECIAL_RANGES = RANGES
+
+interface Rule {
+  label: RangeLabel
+  /** Network address: one word (IPv4) or four (IPv6), most significant first. */
+  net: Uint32Array
+  bits: number
+}
+
+/**
+ * Matches on the parsed numbers. net.BlockList was the first version and measured 62 µs a lookup
+ * here (about 7 µs per check(): it builds a SocketAddress per call), twenty times the two database
+ * lookups together; prefix compares on the words take well under a microsecond for all rules.
+ * ranges.test.ts checks this matcher against BlockList on random addresses.
+ */
 export function createSpecialRanges(): SpecialRanges {
-  const lists = RANGES.map(([label, cidrs]) => {
-    const list = new BlockList()
+  const v4: Rule[] = []
+  const v6: Rule[] = []
+  for (const [label, cidrs] of RANGES)
     for (const cidr of cidrs) {
-      const [net, bits] = cidr.split('/')
-      list.addSubnet(net, Number(bits), net.includes(':') ? 'ipv6' : 'ipv4')
+      const [addr, bits] = cidr.split('/')
+      const p = parseIp(addr)!
+      // parseIp turns ::ffff:0:0/96-style prefixes into IPv4; none is listed, so the family is the text's.
+      if (addr.includes(':')) v6.push({ label, net: p.v6!, bits: Number(bits) })
+      else v4.push({ label, net: Uint32Array.of(p.v4), bits: Number(bits) })
     }
-    return [label, list] as const
-  })
   return {
     label(ip) {
-      const type = ip.family === 4 ? 'ipv4' : 'ipv6'
-      for (const [label, list] of lists) if (list.check(ip.ip, type)) return label
+      const rules = ip.family === 4 ? v4 : v6
+      const words = ip.family === 4 ? Uint32Array.of(ip.v4) : ip.v6!
+      for (const r of rules) if (inPrefix(words, r)) return r.label
       return undefined
     },
   }
+}
+
+function inPrefix(words: Uint32Array, r: Rule): boolean {
+  let bits = r.bits
+  for (let k = 0; bits > 0; k++, bits -= 32) {
+    const mask = bits >= 32 ? 0xffffffff : ~(0xffffffff >>> bits) >>> 0
+    if (((words[k] & mask) >>> 0) !== ((r.net[k] & mask) >>> 0)) return false
+  }
+  return true
 }

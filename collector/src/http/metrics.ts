@@ -147,9 +147,11 @@ export function formatMetrics(m: MetricsInput): string {
   counter('vigil_filter_events_trimmed', 'Events the Redis LTRIM pushed out of the list (from vigil.stats).', [
     [{}, s.filterEventsTrimmed],
   ])
-  counter('vigil_filter_events_produced', 'Events the filters wrote, one per message, DSN and notification (from vigil.stats).', [
-    [{}, s.filterEventsProduced],
-  ])
+  counter(
+    'vigil_filter_events_produced',
+    'Events the filters wrote, one per message, DSN and notification (from vigil.stats).',
+    [[{}, s.filterEventsProduced]],
+  )
   counter('vigil_minder_rounds', 'am.nanny rounds published.', [[{}, s.nannyRounds]])
   counter('vigil_minder_purged', 'Processes purged from the table (gone, stale or given up).', [[{}, s.purged]])
   counter('vigil_minder_signals', 'TERM/KILL signals sent to overdue children (kill_overdue).', [[{}, s.signalsSent]])

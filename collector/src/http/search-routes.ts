@@ -120,7 +120,8 @@ function parseAggSpec(name: string, raw: unknown, nowMs: number, problems: strin
   switch (a.type) {
     case 'date_histogram': {
       const interval = a.interval === undefined ? 'auto' : String(a.interval)
-      if (!INTERVAL.test(interval)) problems.push(`${where}.interval: expected auto or <n>ms|s|m|h|d, got "${interval}"`)
+      if (!INTERVAL.test(interval))
+        problems.push(`${where}.interval: expected auto or <n>ms|s|m|h|d, got "${interval}"`)
       const split = a.split as { field?: unknown; size?: unknown } | undefined
       const metric = a.metric as { op?: unknown; field?: unknown } | undefined
       if (metric && !['min', 'max', 'avg', 'sum'].includes(String(metric.op)))
@@ -135,7 +136,9 @@ function parseAggSpec(name: string, raw: unknown, nowMs: number, problems: strin
         type: 'date_histogram',
         interval,
         buckets: a.buckets === undefined ? 100 : size(a.buckets, 100),
-        split: split ? { field: aggField(split.field, `${where}.split.field`, problems), size: size(split.size, 5) } : undefined,
+        split: split
+          ? { field: aggField(split.field, `${where}.split.field`, problems), size: size(split.size, 5) }
+          : undefined,
         metric: metric
           ? {
               op: metric.op as 'min',

@@ -125,7 +125,8 @@ export function createDirectIngest(o: {
             break
           }
         } catch (err) {
-          if (!(err instanceof BackendUnavailableError)) o.log.error('Bulk write failed unexpectedly; retrying.', { err })
+          if (!(err instanceof BackendUnavailableError))
+            o.log.error('Bulk write failed unexpectedly; retrying.', { err })
           if (st.backendUp) o.log.warn('Search backend unavailable; events stay queued.', { err })
           st.backendUp = false
           st.lastError = (err as Error).message

@@ -20,8 +20,7 @@ const port = parentPort!
 const init = workerData as WorkerInit
 const post = (m: FromWorker) => port.postMessage(m)
 const plain = (f?: Record<string, unknown>) =>
-  f &&
-  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v instanceof Error ? v.message : (v as unknown)]))
+  f && Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v instanceof Error ? v.message : (v as unknown)]))
 const log: Logger = createLogger({
   name: 'collector/pipeline',
   level: init.common.log_level,
@@ -135,7 +134,10 @@ async function start(): Promise<void> {
     HOUR_MS,
   )
   const describe = [`search backend: ${cfg.search.backend}`]
-  if (shipper) describe.push(`shipper: draining redis list ${common.redis_logging_key} (id ${cfg.shipper.id ?? common.myhostname})`)
+  if (shipper)
+    describe.push(
+      `shipper: draining redis list ${common.redis_logging_key} (id ${cfg.shipper.id ?? common.myhostname})`,
+    )
   post({ t: 'ready', describe })
 }
 
@@ -154,8 +156,7 @@ port.on('message', (m: ToWorker) => {
   if (m.t === 'ingest') {
     if (direct) direct.push(m.raws)
     else early.push(m.raws)
-  }
-  else if (m.t === 'call')
+  } else if (m.t === 'call')
     call(m.method, m.arg).then(
       (value) => post({ t: 'reply', id: m.id, ok: true, value }),
       (err) => post({ t: 'reply', id: m.id, ok: false, error: toWireError(err) }),

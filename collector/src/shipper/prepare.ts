@@ -83,41 +83,50 @@ function short(s: string, max = 200): string {
   return s.length > max ? s.slice(0, max) + '…' : s
 }
 
-/** Builds the preparer for one shipper: `raw bytes → Prepared`. */
-export function createPreparer(o: PrepareOptions): (raw: Buffer) => Prepared {
+/** raw item (bytes from Redis, or text from the ZMQ intake) → Prepared. */
+export function prepare(raw: Buffer | string, o: PrepareOptions): Prepared {
   const maxBytes = o.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES
-  return (raw) => {
-    if (raw.length > maxBytes)
-      return { ok: false, reasonClass: 'oversize', reason: `oversize: ${raw.length} bytes > ${maxBytes}` }
-    let event: unknown
-    try {
-      event = JSON.parse(raw.toString('utf8'))
-    } catch (err) {
-      return { ok: false, reasonClass: 'invalid_json', reason: `invalid JSON: ${short((err as Error).message)}` }
-    }
-    if (event === null || typeof event !== 'object' || Array.isArray(event))
-      return {
-        ok: false,
-        reasonClass: 'not_object',
-        reason: `not a JSON object: ${Array.isArray(event) ? 'array' : event === null ? 'null' : typeof event}`,
-      }
-    const ev = event as Record<string, unknown>
-    const tsMs = eventTimeMs(ev)
-    if (tsMs === undefined)
-      return {
-        ok: false,
-        reasonClass: 'no_timestamp',
-        reason: `no usable @timestamp or time_unix (@timestamp: ${short(JSON.stringify(ev['@timestamp']) ?? 'absent', 80)})`,
-      }
-    const id = eventId(ev, raw)
-    const doc: Record<string, unknown> = { ...ev, '@timestamp': new Date(tsMs).toISOString(), event_id: id }
-    if (o.enrich) {
-      try {
-        o.enrich(doc)
-      } catch (err) {
-        o.onEnrichError?.(err)
-      }
-    }
-    return { ok: true, doc: { id, tsMs, index: dailyIndex(o.indexPrefix, tsMs), doc, json: JSON.stringify(doc) } }
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length
+  if (size > maxBytes) return { ok: false, reasonClass: 'oversize', reason: `oversize: ${size} bytes > ${maxBytes}` }
+  let event: unknown
+  try {
+    event = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'))
+  } catch (err) {
+    return { ok: false, reasonClass: 'invalid_json', reason: `invalid JSON: ${short((err as Error).message)}` }
   }
+  if (event === null || typeof event !== 'object' || Array.isArray(event))
+    return {
+      ok: false,
+      reasonClass: 'not_object',
+      reason: `not a JSON object: ${Array.isArray(event) ? 'array' : event === null ? 'null' : typeof event}`,
+    }
+  const ev = event as Record<string, unknown>
+  const tsMs = eventTimeMs(ev)
+  if (tsMs === undefined)
+    return {
+      ok: false,
+      reasonClass: 'no_timestamp',
+      reason: `no usable @timestamp or time_unix (@timestamp: ${short(JSON.stringify(ev['@timestamp']) ?? 'absent', 80)})`,
+    }
+  const id = eventId(ev, raw)
+  const doc: Record<string, unknown> = { ...ev, '@timestamp': new Date(tsMs).toISOString(), event_id: id }
+  if (o.enrich) {
+    try {
+      o.enrich(doc)
+    } catch (err) {
+      o.onEnrichError?.(err)
+    }
+  }
+  return { ok: true, doc: { id, tsMs, index: dailyIndex(o.indexPrefix, tsMs), doc, json: JSON.stringify(doc) } }
+}
+
+/** The preparer of one shipper. */
+export function createPreparer(o: PrepareOptions): (raw: Buffer | string) => Prepared {
+  return (raw) => prepare(raw, o)
+}
+
+/** The direct (ZMQ) intake's form: the document, or `{error}` with the dead-letter reason. */
+export function prepareItem(raw: string, o: PrepareOptions): IndexDoc | { error: string } {
+  const p = prepare(raw, o)
+  return p.ok ? p.doc : { error: p.reason }
 }

@@ -67,7 +67,7 @@ end
 //   Otherwise the head of the list is moved: at least one item, then as many as fit max bytes.
 // fill: moves more items onto the in-flight list of the batch being collected (flag 0), only
 //   as many as fit the bytes left (possibly none).
-// Returns {flag, items, in-flight length after}.
+// Returns {flag, items, in-flight length after, list length after}.
 const TAKE_LUA =
   PUSH_CHUNKS +
   `
@@ -88,7 +88,7 @@ if mode == 'take' then
     local items = redis.call('LRANGE', KEYS[2], 0, maxn - 1)
     local n = fitting(items, true)
     redis.call('HINCRBY', KEYS[3], 'redelivered', n)
-    return {1, items, held}
+    return {1, items, held, redis.call('LLEN', KEYS[1])}
   end
 end
 local items = redis.call('LRANGE', KEYS[1], 0, maxn - 1)
@@ -98,7 +98,7 @@ if n > 0 then
   push_all(KEYS[2], items, 1, n)
   redis.call('HINCRBY', KEYS[3], 'taken', n)
 end
-return {0, items, redis.call('LLEN', KEYS[2])}
+return {0, items, redis.call('LLEN', KEYS[2]), redis.call('LLEN', KEYS[1])}
 `
 
 // KEYS: inflight, stats, dead. ARGV: count, indexed, dead letters… (JSON lines).
@@ -150,6 +150,8 @@ export interface TakeResult {
   readonly redelivered: boolean
   /** Length of the in-flight list after the call. */
   readonly inflightLength: number
+  /** Length of the amavis list after the call (items left there did not fit the limits). */
+  readonly queuedAfter: number
 }
 
 export interface QueueSnapshot {
@@ -181,7 +183,7 @@ export interface RedisQueue {
   close(): Promise<void>
 }
 
-type Reply = [number, Buffer[], number]
+type Reply = [number, Buffer[], number, number]
 interface ScriptedRedis extends Redis {
   vigilTakeBuffer(list: string, inflight: string, stats: string, n: number, b: number, mode: string): Promise<Reply>
   vigilAck(inflight: string, stats: string, dead: string, n: number, indexed: number, ...lines: string[]): Promise<number>
@@ -210,8 +212,8 @@ export function createRedisQueue(target: RedisTarget, key: string, id: string, d
   client.defineCommand('vigilTakeover', { numberOfKeys: 3, lua: TAKEOVER_LUA })
 
   const move = async (n: number, b: number, mode: 'take' | 'fill'): Promise<TakeResult> => {
-    const [flag, items, len] = await client.vigilTakeBuffer(keys.list, keys.inflight, keys.stats, n, b, mode)
-    return { items, redelivered: Number(flag) === 1, inflightLength: Number(len) }
+    const [flag, items, len, left] = await client.vigilTakeBuffer(keys.list, keys.inflight, keys.stats, n, b, mode)
+    return { items, redelivered: Number(flag) === 1, inflightLength: Number(len), queuedAfter: Number(left) }
   }
   return {
     keys,

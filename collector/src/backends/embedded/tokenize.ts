@@ -29,6 +29,8 @@ export interface Token {
 
 /** Splits one value into lower-cased words, in order. Never throws; '' and punctuation give []. */
 export function tokenize(text: string): string[] {
+  // Intl.Segmenter costs ~10 µs per call even on short strings; most amavis values are ASCII.
+  if (/^[\x00-\x7f]*$/.test(text)) return tokenizeAscii(text)
   const out: string[] = []
   let seaRun = ''
   let seaEnd = -1
@@ -51,6 +53,53 @@ export function tokenize(text: string): string[] {
     else pushToken(out, s)
   }
   if (seaRun) pushToken(out, seaRun)
+  return out
+}
+
+// UAX#29 word boundaries restricted to ASCII, equal to Intl.Segmenter's output on ASCII text
+// (checked by a randomised test): letters, digits and '_' join (WB5, WB8–10, WB13a/b); ':' '.'
+// and "'" join two letters (WB6/7); '.' ',' ';' and "'" join two digits (WB11/12). A lone '_'
+// is not word-like for ICU, a run of two or more is.
+const enum C {
+  Other,
+  Letter,
+  Digit,
+  Under,
+}
+const ASCII_CLASS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  ASCII_CLASS[c] = /[A-Za-z]/.test(ch) ? C.Letter : /[0-9]/.test(ch) ? C.Digit : ch === '_' ? C.Under : C.Other
+}
+const MID_LETTER = new Set([0x3a, 0x2e, 0x27]) // : . '
+const MID_NUM = new Set([0x2c, 0x3b, 0x2e, 0x27]) // , ; . '
+
+function tokenizeAscii(text: string): string[] {
+  const out: string[] = []
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    if (ASCII_CLASS[text.charCodeAt(i)] === C.Other) {
+      i++
+      continue
+    }
+    let j = i + 1
+    while (j < n) {
+      const c = text.charCodeAt(j)
+      if (ASCII_CLASS[c] !== C.Other) {
+        j++
+        continue
+      }
+      if (j + 1 >= n) break
+      const prev = ASCII_CLASS[text.charCodeAt(j - 1)]
+      const next = ASCII_CLASS[text.charCodeAt(j + 1)]
+      if ((prev === C.Letter && next === C.Letter && MID_LETTER.has(c)) || (prev === C.Digit && next === C.Digit && MID_NUM.has(c)))
+        j += 2
+      else break
+    }
+    if (!(j - i === 1 && text.charCodeAt(i) === 0x5f)) pushToken(out, text.slice(i, j))
+    i = j
+  }
   return out
 }
 

@@ -1,0 +1,544 @@
+// The log pipeline (issue #10, Acceptance → Bench), three parts, each against a baseline measured
+// in the same run; everything at the shipped defaults (collector/src/config.ts), loopback only.
+//  ship:    events/s from Redis into each backend (embedded, OpenSearch, Elasticsearch) by the
+//           shipper, against the backend's own bulk() of the same prepared documents in batches of
+//           the shipper's size, sequentially, without Redis or the shipper (goal ≥ 0.8 of raw).
+//           The items are RPUSHed first (untimed); the shipper is timed from start() until every
+//           item is acknowledged as indexed. Raw and shipped runs alternate, each into fresh
+//           storage (a new SQLite file, new daily indices); min and median over the rounds.
+//  query:   p50/p95 of a dashboard's query set (hits, date histogram, two terms panels, each with
+//           four Lucene queries) on 1 M events over two days, embedded against OpenSearch on the
+//           same machine (goal: embedded no slower, ratio ≤ 1). Requests interleaved; the time
+//           range moves with the clock as a refreshing dashboard's does, so no engine request
+//           cache answers a repeat.
+//  latency: the collector's ZMQ forwarding latency (am.st inner → outer PUB) while its pipeline
+//           worker ships a Redis backlog into the embedded store at full speed, against idle
+//           (goal ≤ 1.2 ×), with the collector process's CPU in both phases.
+// Engines come from VIGIL_TEST_ES_URL / VIGIL_TEST_OS_URL when set, else private ones are started
+// (test/harness/search-engine.ts, --heap, default 1g: OpenSearch's shipped jvm.options) and
+// stopped; Redis is a private redis-server. All data lives in temp dirs or bench-only indices that
+// are removed at the end. Events: bench/_pipeline-events.ts (amavis JSON, ~1.7 KB, seeded).
+//   node --import tsx bench/log-pipeline.ts [--part ship,query,latency] [--backends embedded,opensearch,elasticsearch]
+//     [--events 50000] [--embedded-events 100000] [--rounds 3]                     (ship)
+//     [--query-events 1000000] [--iterations 20]                                   (query)
+//     [--rate 2000] [--seconds 10] [--backlog 200000]                              (latency)
+//     [--heap 1g]
+import { fork } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { Redis } from 'ioredis'
+import { commonConfigSchema, createLogger } from '@vigil/protocol'
+import type { Backend, IndexDoc } from '../collector/src/backends/backend.ts'
+import { createBackend } from '../collector/src/backends/create.ts'
+import { collectorConfigSchema, type SearchConfig } from '../collector/src/config.ts'
+import { createEnricher, type Enricher } from '../collector/src/enrich/enricher.ts'
+import type { AggsRequest, SearchRequest } from '../collector/src/search/api.ts'
+import { parseQuery } from '../collector/src/search/lucene.ts'
+import { createPreparer } from '../collector/src/shipper/prepare.ts'
+import { createShipper } from '../collector/src/shipper/shipper.ts'
+import {
+  createScope,
+  engineRequest,
+  freePort,
+  SHARED_ENGINE_ENV,
+  startRedis,
+  startSearchEngine,
+  tmpDir,
+  type EngineKind,
+  type RedisInstance,
+  type SearchEngineInstance,
+} from '../test/harness/index.ts'
+import { generateEventChunks, generateEvents } from './_pipeline-events.ts'
+import { createForwardingProbe, percentile, type LatencyResult } from './_pipeline-zmq.ts'
+
+const { values } = parseArgs({
+  options: {
+    part: { type: 'string', default: 'ship,query,latency' },
+    backends: { type: 'string', default: 'embedded,opensearch,elasticsearch' },
+    events: { type: 'string', default: '50000' },
+    'embedded-events': { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '3' },
+    'query-events': { type: 'string', default: '1000000' },
+    iterations: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '10' },
+    backlog: { type: 'string', default: '200000' },
+    heap: { type: 'string', default: '1g' },
+  },
+})
+const PARTS = new Set(values.part!.split(',').map((s) => (s === 'all' ? ['ship', 'query', 'latency'] : [s])).flat())
+type Kind = 'embedded' | EngineKind
+const KINDS = values.backends!.split(',').filter(Boolean) as Kind[]
+const ROUNDS = Math.max(1, Number(values.rounds))
+/** Shipped defaults: the shipper's batch sizes, the geoip databases, the search section. */
+const DEFAULTS = collectorConfigSchema.parse({})
+const log = createLogger({ name: 'bench', level: 'warn', write: (l) => process.stderr.write(l + '\n') })
+const scope = createScope()
+/** Prefix of every index and key this run creates (removed at the end). */
+const RUN = `bench${process.pid}`
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const fmt = (n: number, w = 8, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-').padStart(w)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+
+// ---- backends -----------------------------------------------------------------------------------
+
+const engines = new Map<EngineKind, SearchEngineInstance>()
+
+async function engine(kind: EngineKind): Promise<SearchEngineInstance> {
+  let e = engines.get(kind)
+  if (!e) {
+    const shared = process.env[SHARED_ENGINE_ENV[kind]]
+    e = shared
+      ? { kind, url: shared, pid: null, shared: true, dir: null, stop: async () => {} }
+      : await startSearchEngine(kind, scope, { heap: values.heap })
+    engines.set(kind, e)
+    console.log(`${kind}: ${e.shared ? `shared instance at ${e.url}` : `private instance, heap ${values.heap}, pid ${e.pid}`}`)
+  }
+  return e
+}
+
+async function stopEngine(kind: EngineKind): Promise<void> {
+  await engines.get(kind)?.stop()
+  engines.delete(kind)
+}
+
+interface OpenBackend {
+  readonly backend: Backend
+  /** Closes the backend and removes what it stored (the SQLite file, the indices and template). */
+  drop(): Promise<void>
+}
+
+/** A backend of `kind` at the shipped search defaults, storing under its own prefix / file. */
+async function openBackend(kind: Kind, prefix: string): Promise<OpenBackend> {
+  const home = await tmpDir(null, 'vigil-bench-store-')
+  const url = kind === 'embedded' ? undefined : (await engine(kind)).url
+  const cfg: SearchConfig = collectorConfigSchema.parse({
+    search: { backend: kind, index_prefix: prefix, ...(url ? { nodes: [url] } : {}) },
+  }).search
+  const backend = await createBackend(cfg, home, log)
+  await backend.init()
+  return {
+    backend,
+    async drop() {
+      await backend.close().catch(() => {})
+      if (url) {
+        await engineRequest(url, 'DELETE', `/${prefix}*`).catch(() => {})
+        await engineRequest(url, 'DELETE', `/_index_template/vigil-${prefix}`).catch(() => {})
+      }
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Splits documents as the shipper does: at most batch_max_events and batch_max_bytes per bulk. */
+function* batches(docs: readonly IndexDoc[]): Generator<IndexDoc[]> {
+  const { batch_max_events: maxN, batch_max_bytes: maxB } = DEFAULTS.shipper
+  let cur: IndexDoc[] = []
+  let bytes = 0
+  for (const d of docs) {
+    if (cur.length > 0 && (cur.length >= maxN || bytes + d.json.length > maxB)) {
+      yield cur
+      cur = []
+      bytes = 0
+    }
+    cur.push(d)
+    bytes += d.json.length
+  }
+  if (cur.length) yield cur
+}
+
+/** bulk() of every batch, sequentially; items answered 'retry' are sent again. Returns the ms taken. */
+async function bulkAll(backend: Backend, docs: readonly IndexDoc[]): Promise<number> {
+  const t0 = performance.now()
+  for (const b of batches(docs)) {
+    let todo = b
+    for (let attempt = 0; todo.length > 0; attempt++) {
+      if (attempt > 20) throw new Error(`bulk: ${todo.length} items still not stored after 20 attempts`)
+      const res = await backend.bulk(todo)
+      const rejected = res.find((x) => x.status === 'reject')
+      if (rejected) throw new Error(`bulk rejected a bench document: ${JSON.stringify(rejected)}`)
+      todo = todo.filter((_, i) => res[i].status === 'retry')
+      if (todo.length) await sleep(100)
+    }
+  }
+  return performance.now() - t0
+}
+
+function prepareAll(items: readonly string[], prefix: string, enricher: Enricher): IndexDoc[] {
+  const prepare = createPreparer({ indexPrefix: prefix, enrich: (d) => enricher.enrich(d) })
+  return items.map((raw) => {
+    const p = prepare(Buffer.from(raw))
+    if (!p.ok) throw new Error(`bench event not preparable: ${p.reason}`)
+    return p.doc
+  })
+}
+
+// ---- part 1: shipping rate ----------------------------------------------------------------------
+
+async function rawRun(kind: Kind, items: readonly string[], tag: string, enricher: Enricher): Promise<number> {
+  const prefix = `${RUN}-${tag}-raw-`
+  const docs = prepareAll(items, prefix, enricher)
+  const store = await openBackend(kind, prefix)
+  try {
+    const ms = await bulkAll(store.backend, docs)
+    return items.length / (ms / 1000)
+  } finally {
+    await store.drop()
+  }
+}
+
+async function pushAll(redis: Redis, key: string, items: readonly string[]): Promise<void> {
+  for (let i = 0; i < items.length; i += 10_000) {
+    const p = redis.pipeline()
+    for (let j = i; j < Math.min(items.length, i + 10_000); j += 1000) p.rpush(key, ...items.slice(j, j + 1000))
+    await p.exec()
+  }
+}
+
+async function shipRun(
+  kind: Kind,
+  items: readonly string[],
+  tag: string,
+  enricher: Enricher,
+  redis: Redis,
+  server: RedisInstance,
+): Promise<number> {
+  const prefix = `${RUN}-${tag}-ship-`
+  const key = `${RUN}-${tag}`
+  await pushAll(redis, key, items)
+  const store = await openBackend(kind, prefix)
+  const dir = await tmpDir(null, 'vigil-bench-ship-')
+  let indexed = 0
+  let doneAt = 0
+  const shipper = createShipper({
+    redis: { server: server.server },
+    key,
+    id: 'bench',
+    backend: store.backend,
+    cfg: DEFAULTS.shipper,
+    indexPrefix: prefix,
+    deadLetterFile: join(dir, 'dead-letter.ndjson'),
+    enrich: enricher,
+    log,
+    onIndexed(docs) {
+      indexed += docs.length
+      if (indexed >= items.length && !doneAt) doneAt = performance.now()
+    },
+  })
+  try {
+    const t0 = performance.now()
+    await shipper.start()
+    const cap = Date.now() + 600_000
+    while (!doneAt) {
+      const s = shipper.stats()
+      if (s.deadLettered > 0) throw new Error(`the shipper dead-lettered ${s.deadLettered} bench events`)
+      if (Date.now() > cap) throw new Error(`the shipper indexed ${indexed} of ${items.length} within 600 s`)
+      await sleep(5)
+    }
+    return items.length / ((doneAt - t0) / 1000)
+  } finally {
+    await shipper.stop()
+    await redis.eval(
+      `for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`,
+      0,
+      `${key}*`,
+    )
+    await store.drop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function partShip(): Promise<void> {
+  const server = await startRedis(scope)
+  const redis = new Redis({ host: server.host, port: server.port, lazyConnect: true })
+  await redis.connect()
+  const enricher = await createEnricher(DEFAULTS.geoip, log)
+  const nEngines = Number(values.events)
+  const nEmbedded = Number(values['embedded-events'])
+  const now = Date.now()
+  const all = generateEvents({ count: Math.max(nEngines, nEmbedded), seed: 1, startMs: now - 3600_000, endMs: now })
+  const avgBytes = all.reduce((a, s) => a + Buffer.byteLength(s), 0) / all.length
+  const { batch_max_events, batch_max_bytes, batch_wait_ms } = DEFAULTS.shipper
+  console.log(
+    `\n# 1. Shipping rate: Redis → shipper → backend, against the backend's raw bulk() of the same prepared documents`,
+  )
+  console.log(
+    `shipper at its shipped defaults (batch_max_events ${batch_max_events}, batch_max_bytes ${batch_max_bytes}, batch_wait_ms ${batch_wait_ms}, geoip on); raw: sequential bulk() in the same batches, no Redis`,
+  )
+  console.log(`events ~${avgBytes.toFixed(0)} bytes each; ${ROUNDS} alternating rounds, fresh storage each; load average ${loadavg()}`)
+  console.log('backend          events   raw ev/s (min / median)   shipped ev/s (min / median)   ratio (median)')
+  try {
+    for (const kind of KINDS) {
+      const items = all.slice(0, kind === 'embedded' ? nEmbedded : nEngines)
+      const raw: number[] = []
+      const shipped: number[] = []
+      for (let r = 0; r < ROUNDS; r++) {
+        const tag = `${kind.slice(0, 2)}${r}`
+        if (r % 2 === 0) {
+          raw.push(await rawRun(kind, items, tag, enricher))
+          shipped.push(await shipRun(kind, items, tag, enricher, redis, server))
+        } else {
+          shipped.push(await shipRun(kind, items, tag, enricher, redis, server))
+          raw.push(await rawRun(kind, items, tag, enricher))
+        }
+      }
+      const ratio = median(shipped) / median(raw)
+      console.log(
+        `${kind.padEnd(14)} ${fmt(items.length, 8)}   ${fmt(Math.min(...raw), 9)} / ${fmt(median(raw), 8)}      ${fmt(Math.min(...shipped), 11)} / ${fmt(median(shipped), 8)}        ${ratio.toFixed(2)} ${ratio >= 0.8 ? '' : '(below 0.8)'}`,
+      )
+      console.log(
+        `               rounds: raw ${raw.map((x) => x.toFixed(0)).join(' ')} | shipped ${shipped.map((x) => x.toFixed(0)).join(' ')}`,
+      )
+    }
+    console.log('goal: shipped ≥ 0.8 × raw. Reference points (the talk): amavis → Elasticsearch 500 events/s sustained;')
+    console.log("  Logstash's redis input with batching ~3,000 events/s.")
+  } finally {
+    enricher.close()
+    redis.disconnect()
+    await server.stop()
+  }
+}
+
+// ---- part 2: query latency ----------------------------------------------------------------------
+
+const DAY_MS = 86_400_000
+const QUERIES = ['', 'NOT action:(REJECT DISCARD BOUNCE)', 'subject:newsletter*', 'size:[9000 TO *]']
+type Panel = 'hits' | 'histogram' | 'terms action' | 'terms country'
+const PANELS: Panel[] = ['hits', 'histogram', 'terms action', 'terms country']
+
+/** One dashboard panel over the last 24 h (ending now) with query `q`; returns a summary to compare backends. */
+async function runPanel(backend: Backend, panel: Panel, q: string): Promise<string> {
+  const toMs = Date.now()
+  const base = { query: parseQuery(q, toMs), fromMs: toMs - DAY_MS, toMs }
+  if (panel === 'hits') {
+    const req: SearchRequest = { ...base, size: 50, sort: [{ field: '@timestamp', order: 'desc' }] }
+    const r = await backend.search(req)
+    return `total ${r.total}, ${r.hits.length} hits`
+  }
+  const aggs: AggsRequest['aggs'] =
+    panel === 'histogram'
+      ? { a: { type: 'date_histogram', interval: 'auto', buckets: 100 } }
+      : { a: { type: 'terms', field: panel === 'terms action' ? 'action' : 'client_geo.country_code', size: 10 } }
+  const r = await backend.aggregate({ ...base, aggs })
+  const a = r.aggs.a as { buckets: readonly { doc_count: number }[] }
+  return `total ${r.total}, ${a.buckets.length} buckets, top ${a.buckets[0]?.doc_count ?? 0}`
+}
+
+async function partQuery(): Promise<void> {
+  const kinds = KINDS.filter((k) => k !== 'elasticsearch')
+  if (kinds.length === 0) return
+  const n = Number(values['query-events'])
+  const iterations = Math.max(1, Number(values.iterations))
+  console.log(`\n# 2. Query latency: a dashboard's panels on ${n} events over 2 days (${kinds.join(' vs ')})`)
+  const enricher = await createEnricher(DEFAULTS.geoip, log)
+  const prefix = `${RUN}-q-`
+  const stores = new Map<Kind, OpenBackend>()
+  try {
+    for (const k of kinds) stores.set(k, await openBackend(k, prefix))
+    const endMs = Date.now()
+    const loadMs = new Map<Kind, number>(kinds.map((k) => [k, 0]))
+    const prepare = createPreparer({ indexPrefix: prefix, enrich: (d) => enricher.enrich(d) })
+    const t0 = performance.now()
+    let done = 0
+    for (const chunk of generateEventChunks({ count: n, seed: 2, startMs: endMs - 2 * DAY_MS, endMs }, 10_000)) {
+      const docs = chunk.map((raw) => {
+        const p = prepare(Buffer.from(raw))
+        if (!p.ok) throw new Error(p.reason)
+        return p.doc
+      })
+      for (const k of kinds) loadMs.set(k, loadMs.get(k)! + (await bulkAll(stores.get(k)!.backend, docs)))
+      done += docs.length
+      if (done % 200_000 === 0) console.log(`  loaded ${done} (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
+    }
+    for (const k of kinds) await stores.get(k)!.backend.refresh()
+    for (const k of kinds) {
+      const h = await stores.get(k)!.backend.health()
+      const size = h.sizeBytes !== undefined ? `, ${(h.sizeBytes / 1024 ** 3).toFixed(2)} GB on disk` : ''
+      console.log(`load (untimed for the latencies): ${k} ${fmt(n / (loadMs.get(k)! / 1000), 0)} events/s bulk()${size}`)
+    }
+    // The same answers on both, or the latencies compare different work.
+    for (const q of QUERIES)
+      for (const p of PANELS) {
+        const got = await Promise.all(kinds.map((k) => runPanel(stores.get(k)!.backend, p, q)))
+        if (new Set(got).size > 1) console.log(`  (warning: answers differ for ${p} "${q}": ${got.join(' | ')})`)
+      }
+    const times = new Map<string, number[]>()
+    const key = (k: Kind, p: Panel, q: string) => `${k}|${p}|${q}`
+    for (let it = -2; it < iterations; it++) {
+      for (const q of QUERIES)
+        for (const p of PANELS) {
+          const order = it % 2 === 0 ? kinds : [...kinds].reverse()
+          for (const k of order) {
+            const s = performance.now()
+            await runPanel(stores.get(k)!.backend, p, q)
+            const ms = performance.now() - s
+            if (it < 0) continue
+            const kk = key(k, p, q)
+            times.set(kk, [...(times.get(kk) ?? []), ms])
+          }
+        }
+    }
+    const [a, b] = kinds
+    console.log(`${iterations} interleaved iterations (2 warm-up), last 24 h ending now; ms; load average ${loadavg()}`)
+    console.log(
+      `panel          query                                 ${kinds.map((k) => `${k} p50 / p95`.padStart(22)).join('')}${b ? `   ratio p50  ratio p95 (${a}/${b})` : ''}`,
+    )
+    const ratios50: number[] = []
+    const ratios95: number[] = []
+    for (const p of PANELS)
+      for (const q of QUERIES) {
+        const cols = kinds.map((k) => {
+          const t = [...times.get(key(k, p, q))!].sort((x, y) => x - y)
+          return [percentile(t, 50), percentile(t, 95)]
+        })
+        let line = `${p.padEnd(14)} ${(q === '' ? '(all)' : q).padEnd(37)} ${cols.map(([x, y]) => `${fmt(x, 10, 1)} / ${fmt(y, 7, 1)}`.padStart(22)).join('')}`
+        if (b) {
+          const r50 = cols[0][0] / cols[1][0]
+          const r95 = cols[0][1] / cols[1][1]
+          ratios50.push(r50)
+          ratios95.push(r95)
+          line += `   ${fmt(r50, 9, 2)}  ${fmt(r95, 9, 2)}`
+        }
+        console.log(line)
+      }
+    // A whole dashboard refresh: the four panels of one query, one after another.
+    const refresh = (k: Kind) =>
+      QUERIES.flatMap((q) =>
+        Array.from({ length: iterations }, (_, i) => PANELS.reduce((s, p) => s + times.get(key(k, p, q))![i], 0)),
+      ).sort((x, y) => x - y)
+    const rs = kinds.map((k) => refresh(k))
+    console.log(
+      `dashboard refresh (4 panels, sequential)              ${rs.map((t) => `${fmt(percentile(t, 50), 10, 1)} / ${fmt(percentile(t, 95), 7, 1)}`.padStart(22)).join('')}${b ? `   ${fmt(percentile(rs[0], 50) / percentile(rs[1], 50), 9, 2)}  ${fmt(percentile(rs[0], 95) / percentile(rs[1], 95), 9, 2)}` : ''}`,
+    )
+    if (b)
+      console.log(
+        `geometric mean of the per-panel ratios: p50 ${geomean(ratios50).toFixed(2)}, p95 ${geomean(ratios95).toFixed(2)}; goal: ${a}/${b} ≤ 1 (${a} no slower)`,
+      )
+  } finally {
+    enricher.close()
+    for (const s of stores.values()) await s.drop()
+  }
+}
+
+const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length)
+
+// ---- part 3: ZMQ forwarding latency while shipping ----------------------------------------------
+
+/** User + system CPU ms of a process (all its threads), or of one thread with `tid`. */
+function cpuMs(pid: number, tid?: number): number {
+  try {
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`
+    const f = readFileSync(path, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return 0
+  }
+}
+
+function latencyLine(label: string, r: LatencyResult, cpuPct: number, mainPct: number): string {
+  const l = r.latenciesMs
+  return `${label.padEnd(9)} ${fmt(r.sent, 7)} ${fmt(r.received, 9)} ${fmt(percentile(l, 50), 8, 3)} ${fmt(percentile(l, 95), 8, 3)} ${fmt(percentile(l, 99), 8, 3)} ${fmt(l[l.length - 1], 8, 1)}   ${fmt(cpuPct, 4)} % (main thread ${fmt(mainPct, 0)} %)`
+}
+
+async function partLatency(): Promise<void> {
+  const rate = Number(values.rate)
+  const seconds = Number(values.seconds)
+  const backlog = Number(values.backlog)
+  console.log(`\n# 3. ZMQ forwarding latency (am.st inner → outer) while the collector ships Redis → embedded, against idle`)
+  const server = await startRedis(scope)
+  const redis = new Redis({ host: server.host, port: server.port, lazyConnect: true })
+  await redis.connect()
+  const home = await tmpDir(scope, 'vigil-bench-collector-')
+  const outer = `tcp://127.0.0.1:${await freePort()}`
+  const child = fork(
+    fileURLToPath(new URL('./_pipeline-collector.ts', import.meta.url)),
+    ['--home', home, '--outer', outer, '--snmp', `tcp://127.0.0.1:${await freePort()}`, '--redis', server.server],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  )
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  let probe: Awaited<ReturnType<typeof createForwardingProbe>> | undefined
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve())
+      child.once('exit', (c) => reject(new Error(`collector exited (${c}) before it was ready`)))
+    })
+    const pid = child.pid!
+    probe = await createForwardingProbe(`ipc://${home}/amavisd-zmq.sock`, outer)
+    // The backlog, generated and pushed to a side key before any timing; RENAME makes all of it
+    // appear in the amavis list at once, so the shipper runs flat out from the phase's start.
+    const key = commonConfigSchema.parse({}).redis_logging_key
+    const now = Date.now()
+    await pushAll(redis, `${RUN}-staging`, generateEvents({ count: backlog, seed: 3, startMs: now - 3600_000, endMs: now }))
+    await sleep(3000) // let the pipeline worker (GeoIP load, SQLite) settle
+    const phase = async (label: string, ship: boolean) => {
+      if (ship) {
+        await redis.rename(`${RUN}-staging`, key)
+        await sleep(500) // the shipper's first batches
+      }
+      const indexed0 = Number((await redis.hget(`${key}:stats`, 'indexed')) ?? 0)
+      const c0 = cpuMs(pid)
+      const m0 = cpuMs(pid, pid)
+      const t0 = performance.now()
+      const r = await probe!.measure(rate, seconds)
+      const wall = performance.now() - t0
+      const cpu = ((cpuMs(pid) - c0) / wall) * 100
+      const main = ((cpuMs(pid, pid) - m0) / wall) * 100
+      const shipped = Number((await redis.hget(`${key}:stats`, 'indexed')) ?? 0) - indexed0
+      const left = await redis.llen(key)
+      return { label, r, cpu, main, shipped, left, wall }
+    }
+    const idle = await phase('idle', false)
+    const busy = await phase('shipping', true)
+    console.log(
+      `${rate} frames/s for ${seconds} s per phase, 1,000 PIDs; collector at its defaults (js forwarder), shipper into embedded; load average ${loadavg()}`,
+    )
+    console.log('phase        sent  received   p50 ms   p95 ms   p99 ms   max ms   collector CPU (% of a core)')
+    console.log(latencyLine(idle.label, idle.r, idle.cpu, idle.main))
+    console.log(latencyLine(busy.label, busy.r, busy.cpu, busy.main))
+    console.log(
+      `while shipping: ${busy.shipped} events indexed during the phase (${fmt(busy.shipped / (busy.wall / 1000), 0)} events/s), ${busy.left} still queued at its end${busy.left === 0 ? ' (warning: the backlog ran out before the phase ended; raise --backlog)' : ''}`,
+    )
+    const q = (p: number) => percentile(busy.r.latenciesMs, p) / percentile(idle.r.latenciesMs, p)
+    console.log(`ratio shipping/idle: p50 ${q(50).toFixed(2)}, p95 ${q(95).toFixed(2)}, p99 ${q(99).toFixed(2)}; goal ≤ 1.2`)
+    if (busy.r.received < busy.r.sent || idle.r.received < idle.r.sent)
+      console.log('  (warning: frames were lost between the inner socket and the outer PUB)')
+  } finally {
+    probe?.close()
+    child.send('stop')
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    await exited
+    clearTimeout(kill)
+    redis.disconnect()
+    await server.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`log pipeline bench: parts ${[...PARTS].join(', ')}; backends ${KINDS.join(', ')}; ${new Date().toISOString()}`)
+  try {
+    if (PARTS.has('ship')) {
+      await partShip()
+      if (!PARTS.has('query') || !KINDS.includes('opensearch')) await stopEngine('opensearch')
+      await stopEngine('elasticsearch')
+    }
+    if (PARTS.has('query')) {
+      await partQuery()
+      await stopEngine('opensearch')
+    }
+    if (PARTS.has('latency')) await partLatency()
+  } finally {
+    await scope.close()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e)
+    process.exit(1)
+  },
+)
