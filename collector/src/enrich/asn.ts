@@ -70,4 +70,3 @@ export async function openAsnDb(dir: string, opts: { cacheDir?: string; log?: Lo
     },
   }
 }
-

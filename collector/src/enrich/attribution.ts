@@ -35,7 +35,13 @@ export const GEOLITE2_COUNTRY_ATTRIBUTION: Attribution = {
 }
 
 export const ASN_ATTRIBUTIONS: readonly Attribution[] = [
-  { data: 'asn', text: 'ASN data: RouteViews', url: 'https://www.routeviews.org/routeviews/', license: 'CC BY 4.0', licenseUrl: CC_BY_4 },
+  {
+    data: 'asn',
+    text: 'ASN data: RouteViews',
+    url: 'https://www.routeviews.org/routeviews/',
+    license: 'CC BY 4.0',
+    licenseUrl: CC_BY_4,
+  },
   { data: 'asn', text: 'NRO', url: 'https://www.nro.net/', license: 'CC BY 4.0', licenseUrl: CC_BY_4 },
   { data: 'asn', text: 'DB-IP', url: 'https://db-ip.com', license: 'CC BY 4.0', licenseUrl: CC_BY_4 },
 ]
@@ -67,13 +73,19 @@ export function attributionsFor(used: { country?: CountrySourceKind; asnIsDefaul
   return out
 }
 
+/** One plain-text line per credit (`IP Geolocation by DB-IP (https://db-ip.com, CC BY 4.0)`), for JSON answers. */
+export function attributionLines(list: readonly Attribution[]): string[] {
+  return list.map((a) => `${a.text} (${a.url}, ${a.license})`)
+}
+
 /** One line of plain text: `IP Geolocation by DB-IP (https://db-ip.com, CC BY 4.0) · …`. */
 export function attributionText(list: readonly Attribution[]): string {
-  return list.map((a) => `${a.text} (${a.url}, ${a.license})`).join(' · ')
+  return attributionLines(list).join(' · ')
 }
 
 /** HTML for a footer: one link per credit, as DB-IP's terms spell it (`<a href='https://db-ip.com'>…</a>`). */
 export function attributionHtml(list: readonly Attribution[]): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  const esc = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
   return list.map((a) => `<a href="${esc(a.url)}">${esc(a.text)}</a>`).join(' · ')
 }

@@ -36,8 +36,8 @@ export async function openCountryDb(path: string, opts: { cacheDir?: string; log
 }
 
 function openMmdb(path: string): CountryDb {
-  // The whole file in memory (8 MB): 18–28 ms to open, ~1.5 µs a lookup (notes §1.2); no fd kept open.
-  const reader = new Reader<CountryRecord & Response>(readFileSync(path))
+  // The whole file in memory (8 MB): 18–28 ms to open (notes §1.2); no fd kept open.
+  const reader = new Reader<CountryRecord & Response>(readFileSync(path), { cache: recordCache() })
   const md = reader.metadata
   const kind: CountrySourceKind = /geolite2/i.test(md.databaseType)
     ? 'geolite2'
@@ -51,6 +51,22 @@ function openMmdb(path: string): CountryDb {
       const r = reader.get(ip.ip)
       const cc = r?.country_code ?? r?.country?.iso_code ?? r?.registered_country?.iso_code
       return typeof cc === 'string' && cc.length === 2 ? cc.toUpperCase() : undefined
+    },
+  }
+}
+
+/**
+ * mmdb-lib decodes the record on every lookup unless given a cache (keyed by record offset). A
+ * country database has a few hundred distinct records, so a plain Map holds them all; the bound
+ * only matters for a city-sized file an operator might configure.
+ */
+function recordCache(max = 50000) {
+  const m = new Map<number, unknown>()
+  return {
+    get: (k: number) => m.get(k),
+    set: (k: number, v: unknown) => {
+      if (m.size >= max) m.clear()
+      m.set(k, v)
     },
   }
 }

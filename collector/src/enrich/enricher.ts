@@ -2,7 +2,8 @@
 // location, label} (field names: search/fields.ts), offline, from databases npm packages ship
 // (DB-IP Lite country MMDB, ip-location-db ASN CSVs; notes: dashboard-libraries.md §1).
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import countries from 'i18n-iso-countries'
 import type { Logger } from '@vigil/protocol'
 import type { GeoipConfig } from '../config.ts'
@@ -95,12 +96,16 @@ export async function createEnricher(cfg: GeoipConfig, log?: Logger, opts: Enric
   const asn = await openAsnDb(asnDir, { cacheDir: opts.cacheDir, log })
   const centroids = await loadCountryCentroids()
   const enricher = buildEnricher(country, asn, centroids, {
-    // Special-purpose space is looked up only in tables an operator wrote (a demo mapping
-    // 192.0.2.0/24): the shipped data has stray entries there (DB-IP: 2001:2::/48 → JP; the ASN
-    // table: 192.88.99.0/24 → AS6939), which would be wrong on a dashboard.
+    // Special-purpose space is looked up only in tables an operator supplied (a demo mapping
+    // 192.0.2.0/24: a country .csv, an asn_dir of their own): the shipped data has stray entries
+    // there (DB-IP: 2001:2::/48 → JP; the ASN table: 192.88.99.0/24 → AS6939), wrong on a map.
     countryInSpecial: country.kind === 'csv',
     asnInSpecial: !!cfg.asn_dir,
-    attribution: attributionsFor({ country: country.kind, asnIsDefault: !cfg.asn_dir }),
+    // A copy of the package (or of its upstream release) keeps its licence files, and its credits.
+    attribution: attributionsFor({
+      country: country.kind,
+      asnIsDefault: !cfg.asn_dir || existsSync(join(asnDir, 'ROUTEVIEWS-LICENSE')),
+    }),
   })
   log?.info('GeoIP databases loaded.', {
     country: country.source,
@@ -119,12 +124,7 @@ interface BuildOptions {
   attribution: Attribution[]
 }
 
-function buildEnricher(
-  country: CountryDb,
-  asn: AsnDb,
-  centroids: Map<string, GeoPoint>,
-  o: BuildOptions,
-): Enricher {
+function buildEnricher(country: CountryDb, asn: AsnDb, centroids: Map<string, GeoPoint>, o: BuildOptions): Enricher {
   const special = createSpecialRanges()
   const counts: EnricherCounts = { enriched: 0, invalid: 0, unknown: 0, labelled: 0 }
   const names = new Map<string, string | undefined>()

@@ -132,7 +132,7 @@ function embeddedV4(h: Uint16Array): number | undefined {
 export function formatV6(h: Uint16Array): string {
   let bestAt = -1
   let bestLen = 1
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (h[i] !== 0) {
       i++
       continue
@@ -145,8 +145,7 @@ export function formatV6(h: Uint16Array): string {
     }
     i = j
   }
-  const hex = (from: number, to: number): string =>
-    Array.from(h.subarray(from, to), (g) => g.toString(16)).join(':')
+  const hex = (from: number, to: number): string => Array.from(h.subarray(from, to), (g) => g.toString(16)).join(':')
   if (bestAt < 0) return hex(0, 8)
   return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`
 }

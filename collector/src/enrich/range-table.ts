@@ -3,8 +3,10 @@
 // by bisection. The ASN database uses it, and so can a small hand-written table that maps the
 // documentation nets for tests and demos (notes §1.3 (b)): the same code path either way.
 //
-// Measured on @ip-location-db/asn (411,961 IPv4 + 103,197 IPv6 rows, 81,276 distinct orgs): see
-// the report in collector/test/enrich/enricher.test.ts's "measures" test for this machine's numbers.
+// Measured on @ip-location-db/asn (411,961 IPv4 + 103,197 IPv6 rows), Node 20, CPU time on a busy
+// 2-core box: ~1.1 s to parse both CSVs (+30 MB heap for the intern map), ~0.1 s to read them back
+// from the 12.8 MB binary cache (+3 MB heap; the tables are ~40 MB of typed arrays either way);
+// ~0.4 µs a lookup. enricher.test.ts prints the wall-clock figures of each run.
 import { createHash } from 'node:crypto'
 import { mkdirSync, statSync } from 'node:fs'
 import { readFile, rename, writeFile } from 'node:fs/promises'
@@ -256,7 +258,14 @@ function addressAt(text: string, cur: Cursor, end: number, numericIsV6: boolean)
   return nextField(text, cur, end) ? parseAddress(cur.field.trim(), numericIsV6) : undefined
 }
 
-function addRow(b: Builder, text: string, at: number, end: number, numericIsV6: boolean, opts: RangeTableOptions): boolean {
+function addRow(
+  b: Builder,
+  text: string,
+  at: number,
+  end: number,
+  numericIsV6: boolean,
+  opts: RangeTableOptions,
+): boolean {
   cursor.pos = at
   const start = addressAt(text, cursor, end, numericIsV6)
   const last = addressAt(text, cursor, end, numericIsV6)
@@ -387,6 +396,7 @@ interface CacheHeader {
   columns: string
   sources: { path: string; size: number; mtimeMs: number }[]
   lengths: number[]
+  strings: number
   skipped: number
 }
 
@@ -406,6 +416,7 @@ async function writeCache(file: string, sources: CacheHeader['sources'], shape: 
     columns: shape,
     sources,
     lengths: arrays.map((a) => a.length),
+    strings: t.strings.length,
     skipped: t.skipped,
   }
   let json = Buffer.from(JSON.stringify(header))
@@ -447,9 +458,11 @@ async function readCache(file: string, sources: CacheHeader['sources'], shape: s
       off += n * 4
       return a
     })
-    const strings = Buffer.from(body.buffer, off).toString().split('\0')
+    const strings = h.strings === 0 ? [] : Buffer.from(body.buffer, off).toString().split('\0')
     const [v4Start, v4End, v6Start, v6End, values] = arrays
     if (values.length !== (v4Start.length + v6Start.length / 4) * shape.split(',').length) return undefined
+    // A NUL inside a value would split it in two: such a table is parsed every time rather than misread.
+    if (strings.length !== h.strings) return undefined
     return { v4Start, v4End, v6Start, v6End, values, strings, skipped: h.skipped }
   } catch {
     return undefined

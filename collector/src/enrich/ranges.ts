@@ -76,7 +76,7 @@ function inPrefix(words: Uint32Array, r: Rule): boolean {
   let bits = r.bits
   for (let k = 0; bits > 0; k++, bits -= 32) {
     const mask = bits >= 32 ? 0xffffffff : ~(0xffffffff >>> bits) >>> 0
-    if (((words[k] & mask) >>> 0) !== ((r.net[k] & mask) >>> 0)) return false
+    if ((words[k] & mask) >>> 0 !== (r.net[k] & mask) >>> 0) return false
   }
   return true
 }

@@ -7,7 +7,7 @@
 //
 //   field type   term                       phrase           wildcard            fuzzy               regexp
 //   keyword      whole value, any case      = term           any case            exact case          exact case
-//   text         all words (analyser)       words in order   one word, lowered   one word, lowered   one word, lowered
+//   text         all words (analyser)       words in order   one word, lowered   one word, lowered   one word, as written
 //   ip           address or CIDR            = term           —                   —                   —
 //   long/float   number equality            = term           —                   —                   —
 //   boolean      true/false                 = term           —                   —                   —
@@ -16,9 +16,10 @@
 // Ranges compare numbers (long, float, date as epoch ms), addresses (ip) or bytes (keyword).
 // Fuzzy and regexp are case-sensitive on keyword fields: the engines have no case_insensitive
 // fuzzy, and regexp's case_insensitive folds ASCII only (RegExp.ASCII_CASE_INSENSITIVE), which
-// the embedded store could not reproduce for other scripts. On text fields the pattern or value
-// is lower-cased because the indexed words are; in a regexp the character after a backslash keeps
-// its case (`\W`, `\D` are classes in Lucene's syntax).
+// the embedded store could not reproduce for other scripts. On text fields wildcard patterns and
+// fuzzy values are lower-cased, as the indexed words are. A regexp is never rewritten (it is the
+// user's own automaton, and the embedded store runs it as written too), so on a text field it
+// must be written in lower case: `subject:/news.*/` finds "Newsletter", `/News.*/` nothing.
 import { DEFAULT_FIELDS, fieldSpec, type FieldSpec } from './fields.ts'
 import { isIpOrCidr } from './lucene.ts'
 import type { Query } from './query.ts'
@@ -133,8 +134,7 @@ function compileLeaf(q: Leaf, name: string, spec: FieldSpec | undefined): Dsl {
         },
       }
     case 'regexp':
-      if (spec.type === 'keyword') return { regexp: { [name]: { value: q.pattern } } }
-      return spec.type === 'text' ? { regexp: { [name]: { value: lowerRegexp(q.pattern) } } } : MATCH_NONE
+      return spec.type === 'keyword' || spec.type === 'text' ? { regexp: { [name]: { value: q.pattern } } } : MATCH_NONE
   }
 }
 
@@ -189,15 +189,6 @@ function trailingStarLiteral(pattern: string): string | undefined {
     else out += c
   }
   return undefined
-}
-
-function lowerRegexp(pattern: string): string {
-  let out = ''
-  for (let i = 0; i < pattern.length; i++) {
-    if (pattern[i] === '\\' && i + 1 < pattern.length) out += pattern[i] + pattern[++i]
-    else out += pattern[i].toLowerCase()
-  }
-  return out
 }
 
 // Numbers beyond 2^53 stay strings: the engines parse them exactly, a JS number would round.

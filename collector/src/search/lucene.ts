@@ -14,7 +14,7 @@
 import lucene from 'lucene'
 import { isIP } from 'node:net'
 import { resolveDateMath, type DateRounding } from './date-math.ts'
-import { fieldSpec, type FieldSpec } from './fields.ts'
+import { fieldNames, fieldSpec, type FieldSpec } from './fields.ts'
 import { QueryError, type Query, type Span } from './query.ts'
 
 /** The parser's nodes, as observed (its typings omit `&&`/`||`, `proximity` and the range leaf's fields). */
@@ -85,6 +85,8 @@ interface Ctx {
  */
 export function parseQuery(q: string, nowMs: number = Date.now()): Query {
   if (q.trim() === '') return { kind: 'all' }
+  const reserved = /[\uE000-\uE003]/.exec(q)
+  if (reserved) throw new QueryError('Unexpected character', { start: reserved.index, end: reserved.index + 1 }, q)
   const lex = scanLexical(q)
   const text = withSentinels(q, lex)
   let ast: RawNode
@@ -295,12 +297,25 @@ function leafItem(ctx: Ctx, n: RawNode): Item {
   const t = trimSpan(ctx.text, n.termLocation!)
   const span = { start: n.fieldLocation ? n.fieldLocation.start.offset : t.start, end: t.end }
   ctx.spans.set(n, span)
-  const bare = n.field === '<implicit>' && !n.quoted && !n.regex && !n.prefix && n.similarity == null
-  const sign = bare ? SENTINEL_SIGN.get(n.term!) : undefined
+  const sign = sentinelSign(n)
   if (sign) return { kind: 'sign', sign, span }
-  const word = bare ? OPERATOR_WORDS.get(n.term!) : undefined
+  const word = operatorWord(n)
   if (word) return { kind: 'word', word, text: n.term!, span }
   return { kind: 'leaf', node: n, span }
+}
+
+function isBareTerm(n: RawNode): boolean {
+  return !!n.termLocation && n.field === '<implicit>' && !n.quoted && !n.regex && !n.prefix && n.similarity == null
+}
+
+/** A sign we put before a parenthesis. */
+function sentinelSign(n: RawNode): Sign | undefined {
+  return isBareTerm(n) ? SENTINEL_SIGN.get(n.term!) : undefined
+}
+
+/** `NOT(a)`, `(a OR)`: the package reads an operator glued to a parenthesis as a term. */
+function operatorWord(n: RawNode): Word | undefined {
+  return isBareTerm(n) ? OPERATOR_WORDS.get(n.term!) : undefined
 }
 
 /** termLocation includes the whitespace around the term ("a b": `a` is 0–2). */
@@ -452,7 +467,8 @@ function normChain(ctx: Ctx, root: RawNode, depth: number, group: GroupField): Q
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]
     const conn = connectorOf(ctx, n, depth)
-    const sentinel = n.termLocation && n.field === '<implicit>' ? SENTINEL_SIGN.get(n.term!) : undefined
+    if (operatorWord(n)) continue
+    const sentinel = sentinelSign(n)
     if (sentinel) {
       pendingSign = { sign: sentinel, span: ctx.spans.get(n)!, conn }
       continue
@@ -617,7 +633,8 @@ function leafTarget(ctx: Ctx, n: RawNode, group: GroupField): { target: Target; 
   }
   const { name, sign } = splitField(ctx, n)
   if (name === '*') return { target: { kind: 'default' }, sign }
-  if (name === '_exists_' || name === '_missing_') return { target: { kind: name === '_exists_' ? 'exists' : 'missing' }, sign }
+  if (name === '_exists_' || name === '_missing_')
+    return { target: { kind: name === '_exists_' ? 'exists' : 'missing' }, sign }
   return { target: { kind: 'field', name, spec: knownField(ctx, name, fieldNameSpan(n, sign)) }, sign }
 }
 
@@ -651,7 +668,8 @@ function termQuery(ctx: Ctx, n: RawNode, target: Target, clause: Span, vSpan: Sp
   const raw = n.term!
   if (target.kind === 'exists' || target.kind === 'missing') {
     const name = lucene.term.unescape(raw)
-    knownField(ctx, name, vSpan)
+    // An object path (`_exists_:recipients`) means any of its fields, as on the engines.
+    if (!fieldNames().some((f) => f.startsWith(`${name}.`))) knownField(ctx, name, vSpan)
     const exists: Query = { kind: 'exists', field: name, span: clause }
     return target.kind === 'exists' ? exists : makeBool([], [], [exists])
   }
@@ -705,7 +723,8 @@ function requireStringField(ctx: Ctx, field: Field, what: string, span: Span): v
 function regexpQuery(ctx: Ctx, field: Field, pattern: string, clause: Span, vSpan: Span): Query {
   requireStringField(ctx, field, 'Regular expressions', vSpan)
   const op = unsupportedRegexpOperator(pattern)
-  if (op) throw new QueryError(`Regular expression operator ${op} is not supported (escape it: \\${op})`, vSpan, ctx.query)
+  if (op)
+    throw new QueryError(`Regular expression operator ${op} is not supported (escape it: \\${op})`, vSpan, ctx.query)
   return { kind: 'regexp', field: field?.name ?? null, pattern, span: clause }
 }
 
@@ -732,7 +751,14 @@ function wildcardQuery(ctx: Ctx, field: Field, pattern: string, clause: Span, vS
 }
 
 // `~` alone and Lucene's old similarities (`~0.8`) are 'auto'; edits above 2 are 2, the engines' maximum.
-function fuzzyQuery(ctx: Ctx, field: Field, value: string, edits: string | undefined, clause: Span, vSpan: Span): Query {
+function fuzzyQuery(
+  ctx: Ctx,
+  field: Field,
+  value: string,
+  edits: string | undefined,
+  clause: Span,
+  vSpan: Span,
+): Query {
   requireStringField(ctx, field, 'Fuzzy terms', vSpan)
   let maxEdits: 0 | 1 | 2 | 'auto' = 'auto'
   if (edits !== undefined && /^\d+$/.test(edits)) maxEdits = Math.min(2, Number(edits)) as 0 | 1 | 2
@@ -741,7 +767,8 @@ function fuzzyQuery(ctx: Ctx, field: Field, value: string, edits: string | undef
 
 /** Quoted: consecutive words on text fields; on any other field the whole value, as a term. */
 function phraseQuery(ctx: Ctx, field: Field, value: string, slop: number, clause: Span, vSpan: Span): Query {
-  if (!field || field.spec.type === 'text') return { kind: 'phrase', field: field?.name ?? null, value, slop, span: clause }
+  if (!field || field.spec.type === 'text')
+    return { kind: 'phrase', field: field?.name ?? null, value, slop, span: clause }
   return typedTerm(ctx, field, value, clause, vSpan)
 }
 
@@ -812,12 +839,27 @@ function normRange(ctx: Ctx, n: RawNode, group: GroupField): { query: Query; sig
   const inc = n.inclusive!
   const min = n.term_min!
   const max = n.term_max!
-  const lo: Bound = { raw: min, inclusive: inc === 'both' || inc === 'left', span: { start: open + 1, end: open + 1 + min.length } }
-  const hi: Bound = { raw: max, inclusive: inc === 'both' || inc === 'right', span: { start: span.end - 1 - max.length, end: span.end - 1 } }
+  const lo: Bound = {
+    raw: min,
+    inclusive: inc === 'both' || inc === 'left',
+    span: { start: open + 1, end: open + 1 + min.length },
+  }
+  const hi: Bound = {
+    raw: max,
+    inclusive: inc === 'both' || inc === 'right',
+    span: { start: span.end - 1 - max.length, end: span.end - 1 },
+  }
   return { query: rangeQuery(ctx, target, lo, hi, span), sign }
 }
 
-function comparisonQuery(ctx: Ctx, field: NonNullable<Field>, op: string, raw: string, clause: Span, vSpan: Span): Query {
+function comparisonQuery(
+  ctx: Ctx,
+  field: NonNullable<Field>,
+  op: string,
+  raw: string,
+  clause: Span,
+  vSpan: Span,
+): Query {
   const span = { start: vSpan.start + op.length, end: vSpan.end }
   if (!raw) throw new QueryError(`Missing value after "${op}"`, { start: vSpan.start, end: span.start }, ctx.query)
   const b: Bound = { raw, inclusive: op.length === 2, span }
@@ -837,9 +879,13 @@ function rangeQuery(
     throw new QueryError(message, at, ctx.query)
   }
   if (spec.type === 'text') {
-    fail(`Ranges need a keyword, number, date or ip field; "${name}" is text${spec.hasKeyword ? ` (use ${name}.keyword)` : ''}`, span)
+    fail(
+      `Ranges need a keyword, number, date or ip field; "${name}" is text${spec.hasKeyword ? ` (use ${name}.keyword)` : ''}`,
+      span,
+    )
   }
-  if (spec.type === 'boolean' || spec.type === 'geo_point') fail(`Ranges are not supported on ${spec.type} field "${name}"`, span)
+  if (spec.type === 'boolean' || spec.type === 'geo_point')
+    fail(`Ranges are not supported on ${spec.type} field "${name}"`, span)
   const lower = lo && lo.raw !== '*' ? lo : undefined
   const upper = hi && hi.raw !== '*' ? hi : undefined
   if (!lower && !upper) return { kind: 'exists', field: name, span }

@@ -8,12 +8,7 @@ export const DEFAULT_MAX_ITEM_BYTES = 16 * 1024 * 1024
 
 /** Dead-letter reason classes, the label of the dead_lettered counters. */
 export type DeadReasonClass =
-  | 'invalid_json'
-  | 'not_object'
-  | 'no_timestamp'
-  | 'oversize'
-  | 'rejected'
-  | 'retries_exhausted'
+  'invalid_json' | 'not_object' | 'no_timestamp' | 'oversize' | 'rejected' | 'retries_exhausted'
 
 export type Prepared =
   | { readonly ok: true; readonly doc: IndexDoc }

@@ -186,8 +186,21 @@ export interface RedisQueue {
 type Reply = [number, Buffer[], number, number]
 interface ScriptedRedis extends Redis {
   vigilTakeBuffer(list: string, inflight: string, stats: string, n: number, b: number, mode: string): Promise<Reply>
-  vigilAck(inflight: string, stats: string, dead: string, n: number, indexed: number, ...lines: string[]): Promise<number>
-  vigilTakeover(shippers: string, inflight: string, stats: string, prefix: string, id: string): Promise<(string | number)[]>
+  vigilAck(
+    inflight: string,
+    stats: string,
+    dead: string,
+    n: number,
+    indexed: number,
+    ...lines: string[]
+  ): Promise<number>
+  vigilTakeover(
+    shippers: string,
+    inflight: string,
+    stats: string,
+    prefix: string,
+    id: string,
+  ): Promise<(string | number)[]>
 }
 
 export function createRedisQueue(target: RedisTarget, key: string, id: string, deadLetterKey?: string): RedisQueue {

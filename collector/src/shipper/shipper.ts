@@ -56,6 +56,13 @@ export interface Shipper {
   queueStatus(): Promise<QueueStatus>
 }
 
+/**
+ * Item codes retried for ever, like an unavailable backend: capacity and availability, not the
+ * item's fault (429 too many requests; 503 shard unavailable; 507 the embedded store's size cap,
+ * where events must stay queued). Other 5xx are dead-lettered after max_item_attempts.
+ */
+const RETRY_FOR_EVER = new Set([429, 503, 507])
+
 /** Dead-letter item text kept in the record; the rest is cut and `truncated` set. */
 const DEAD_ITEM_MAX_BYTES = 256 * 1024
 
@@ -88,7 +95,11 @@ export function createShipper(o: ShipperOptions): Shipper {
   const queue = createRedisQueue(o.redis, o.key, o.id, cfg.dead_letter_key)
   const st = createStatsCounters(o.id, o.key, now)
   const enrichFn: EnrichFn | undefined =
-    typeof o.enrich === 'function' ? o.enrich : o.enrich ? (d) => (o.enrich as { enrich: EnrichFn }).enrich(d) : undefined
+    typeof o.enrich === 'function'
+      ? o.enrich
+      : o.enrich
+        ? (d) => (o.enrich as { enrich: EnrichFn }).enrich(d)
+        : undefined
   const prepare = createPreparer({
     indexPrefix: o.indexPrefix,
     enrich: enrichFn,
@@ -289,7 +300,7 @@ export function createShipper(o: ShipperOptions): Shipper {
           else {
             p.attempts++
             st.c.retried++
-            if (r.code >= 500 && r.code < 600 && p.attempts >= cfg.max_item_attempts)
+            if (r.code >= 500 && r.code < 600 && !RETRY_FOR_EVER.has(r.code) && p.attempts >= cfg.max_item_attempts)
               dead.push({
                 raw: p.raw,
                 reasonClass: 'retries_exhausted',

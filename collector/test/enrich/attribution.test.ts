@@ -2,6 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   attributionHtml,
+  attributionLines,
   attributionsFor,
   attributionText,
   DEFAULT_ATTRIBUTIONS,
@@ -14,6 +15,7 @@ describe('attribution', () => {
     assert.match(html, /routeviews\.org/)
     assert.match(html, /nro\.net/)
     assert.match(attributionText(DEFAULT_ATTRIBUTIONS), /CC BY 4\.0/)
+    assert.equal(attributionLines(DEFAULT_ATTRIBUTIONS)[0], 'IP Geolocation by DB-IP (https://db-ip.com, CC BY 4.0)')
   })
 
   it('credits what is in use: MaxMind for a GeoLite2 file, nothing of ours for an operator table', () => {

@@ -45,9 +45,15 @@ describe('range table', () => {
     const dir = await tmpDir(t, 'range-table')
     const v4 = join(dir, 'a-ipv4.csv')
     const v6num = join(dir, 'a-ipv6-num.csv')
-    writeFileSync(v4, ['10.0.0.0,10.255.255.255,1,Outer', '9.0.0.0,9.0.0.255,3,Before', '10.1.0.0,10.1.0.255,2,Inner'].join('\n'))
+    writeFileSync(
+      v4,
+      ['10.0.0.0,10.255.255.255,1,Outer', '9.0.0.0,9.0.0.255,3,Before', '10.1.0.0,10.1.0.255,2,Inner'].join('\n'),
+    )
     // 2001:db8::/32 as decimal: numeric addresses in an *ipv6* file are IPv6.
-    writeFileSync(v6num, '42540766411282592856903984951653826560,42540766490510755371168322545197776895,64511,"Doc six"\n')
+    writeFileSync(
+      v6num,
+      '42540766411282592856903984951653826560,42540766490510755371168322545197776895,64511,"Doc six"\n',
+    )
     const table = await loadRangeTable([v4, v6num], { columns: ASN })
     assert.deepEqual([table.v4Count, table.v6Count], [3, 1])
     assert.equal(at(table, '9.0.0.1'), '3 Before')

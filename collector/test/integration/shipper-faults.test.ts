@@ -64,7 +64,14 @@ async function setup(
     redis_logging_key: KEY,
     collector: {
       search: { backend: 'embedded', embedded_vacuum: false, ...o.search },
-      shipper: { batch_max_events: 100, batch_wait_ms: 50, retry_min_ms: 50, retry_max_ms: 1000, orphan_after_secs: 5, ...o.shipper },
+      shipper: {
+        batch_max_events: 100,
+        batch_wait_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 1000,
+        orphan_after_secs: 5,
+        ...o.shipper,
+      },
       geoip: { enabled: o.geoip ?? false },
     },
   }
@@ -75,13 +82,28 @@ async function setup(
 
 let runs = 0
 /** Starts shipper-main; ready once its heartbeat key exists in Redis. */
-async function runShipper(t: Owner, s: Setup, r: RedisLike, id = 'mx-test', extra: string[] = []): Promise<ServiceProcess> {
+async function runShipper(
+  t: Owner,
+  s: Setup,
+  r: RedisLike,
+  id = 'mx-test',
+  extra: string[] = [],
+): Promise<ServiceProcess> {
   const n = ++runs
   return spawnService({
     t,
     name: `vigil-shipper-${id}-${n}`,
     cmd: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'collector/src/shipper-main.ts'), '--config', s.config, '--home', s.home, ...extra],
+    args: [
+      '--import',
+      'tsx',
+      join(ROOT, 'collector/src/shipper-main.ts'),
+      '--config',
+      s.config,
+      '--home',
+      s.home,
+      ...extra,
+    ],
     cwd: ROOT,
     env: { ...process.env, TZ: 'UTC' },
     logFile: join(s.home, `shipper-${id}-${n}.log`),
@@ -106,7 +128,9 @@ async function drained(c: Redis, expectTaken: number, timeoutMs = 30_000): Promi
       let inflight = 0
       for (const id of ids) inflight += await c.llen(`${KEY}:inflight:${id}`)
       const tot = await totals(c)
-      return q === 0 && inflight === 0 && tot.taken === expectTaken &&
+      return q === 0 &&
+        inflight === 0 &&
+        tot.taken === expectTaken &&
         tot.taken === (tot.indexed ?? 0) + (tot.dead_lettered ?? 0)
         ? tot
         : undefined
@@ -165,7 +189,8 @@ test('kill -9 of the shipper mid-batch, restarted: nothing lost, 0 duplicates', 
     const p = await runShipper(t, s, r)
     // Mid-batch: a batch is in flight and a part of the list is already acknowledged.
     await waitFor(
-      async () => (await c.llen(`${KEY}:inflight:mx-test`)) > 0 && ((await totals(c)).indexed ?? 0) >= (round + 1) * 300,
+      async () =>
+        (await c.llen(`${KEY}:inflight:mx-test`)) > 0 && ((await totals(c)).indexed ?? 0) >= (round + 1) * 300,
       { timeoutMs: 20_000, intervalMs: 2, what: 'a batch in flight' },
     )
     process.kill(p.pid, 'SIGKILL')
@@ -210,14 +235,22 @@ test('poison events: invalid JSON and a mapping conflict are dead-lettered with 
     JSON.stringify({ type: 'amavis', message: 'no time' }),
   ]
   const good = events(0, 500)
-  const all = [...good.slice(0, 200), ...poison.slice(0, 2), bigSubject, ...good.slice(200, 400), ...poison.slice(2), ...good.slice(400)]
+  const all = [
+    ...good.slice(0, 200),
+    ...poison.slice(0, 2),
+    bigSubject,
+    ...good.slice(200, 400),
+    ...poison.slice(2),
+    ...good.slice(400),
+  ]
   await produce(c, KEY, all)
   const p = await runShipper(t, s, r)
   const tot = await drained(c, all.length)
   await p.stop()
   const dead = await deadLetters(c)
   assert.equal(tot.dead_lettered, dead.length)
-  for (const d of dead) assert.ok(typeof d.reason === 'string' && (d.reason as string).length > 0, 'every dead letter has a reason')
+  for (const d of dead)
+    assert.ok(typeof d.reason === 'string' && (d.reason as string).length > 0, 'every dead letter has a reason')
   const reasons = dead.map((d) => d.reason as string)
   assert.equal(reasons.filter((x) => x.startsWith('invalid JSON')).length, 2)
   assert.ok(reasons.some((x) => x.startsWith('no usable @timestamp')))
@@ -267,7 +300,10 @@ test('a second shipper started mid-run, then the first killed: its batch is adop
 // ---- a real engine ------------------------------------------------------------------------------
 
 /** A TCP relay in front of the engine, to take it away (connections refused) and bring it back. */
-async function createRelay(t: Owner, target: URL): Promise<{ url: string; down(): Promise<void>; up(): Promise<void> }> {
+async function createRelay(
+  t: Owner,
+  target: URL,
+): Promise<{ url: string; down(): Promise<void>; up(): Promise<void> }> {
   const port = await freePort('127.0.0.1')
   const sockets = new Set<Socket>()
   let server: Server | undefined

@@ -41,7 +41,13 @@ interface Started {
 async function ship(
   t: Owner,
   r: RedisLike,
-  o: { id?: string; cfg?: Partial<ShipperConfig>; backend?: ScriptedBackend; stopTimeoutMs?: number; maxItemBytes?: number } = {},
+  o: {
+    id?: string
+    cfg?: Partial<ShipperConfig>
+    backend?: ScriptedBackend
+    stopTimeoutMs?: number
+    maxItemBytes?: number
+  } = {},
 ): Promise<Started> {
   const dir = await tmpDir(t, 'shipper')
   const backend = o.backend ?? createScriptedBackend()
@@ -91,7 +97,10 @@ test('drains the list with acknowledgement: every event stored once, lists empty
   assert.equal(q.inFlight, 0)
   assert.equal(q.unaccounted, 0)
   assert.deepEqual(q.totals, { taken: 2500, indexed: 2500, deadLettered: 0, redelivered: 0, takenOver: 0 })
-  assert.ok(s.backend.requests.every((b) => b.length <= 300), 'batch_max_events respected')
+  assert.ok(
+    s.backend.requests.every((b) => b.length <= 300),
+    'batch_max_events respected',
+  )
   assert.equal(s.backend.okAnswers, 2500, 'nothing sent twice')
   const st = s.shipper.stats()
   assert.equal(st.taken, 2500)
@@ -119,7 +128,7 @@ test('bulk requests are sized by bytes too; an item larger than the cap goes alo
     assert.ok(req.length === 1 || bytes <= 4096, `request of ${req.length} docs, ${bytes} bytes`)
   }
   assert.ok(s.backend.requests.some((req) => req.length === 1 && req[0].json.length > 5000))
-  assert.ok(s.backend.requests.length >= 81 * 400 / 4096, 'split into several requests')
+  assert.ok(s.backend.requests.length >= (81 * 400) / 4096, 'split into several requests')
 })
 
 test('a partial batch goes out after batch_wait_ms; a trickle is batched', async (t) => {
@@ -177,16 +186,19 @@ test('rejects and 5xx after max_item_attempts are dead-lettered, to the Redis li
   const conflict = JSON.stringify(amavisEvent(1000, { size: 'abc' }))
   const failing = JSON.stringify(amavisEvent(1001, { subject: 'always 500' }))
   const huge = JSON.stringify(amavisEvent(1002, { subject: 'y'.repeat(300 * 1024) }))
-  await produce(c, KEY, [...events(0, 10), ...poison, conflict, failing, huge, ...events(10, 10)])
+  const full = JSON.stringify(amavisEvent(1003, { subject: 'store full' }))
+  await produce(c, KEY, [...events(0, 10), ...poison, conflict, failing, huge, full, ...events(10, 10)])
   const backend = createScriptedBackend()
-  backend.script = (d) => {
+  backend.script = (d, attempt) => {
     if (d.doc.size === 'abc') return { status: 'reject', code: 400, reason: 'mapper_parsing_exception: field [size]' }
     if (d.doc.subject === 'always 500') return { status: 'retry', code: 500, reason: 'internal error' }
+    if (d.doc.subject === 'store full' && attempt <= 5)
+      return { status: 'retry', code: 507, reason: 'embedded store full' }
     return undefined
   }
   const s = await ship(t, r, { backend, cfg: { max_item_attempts: 3 }, maxItemBytes: 200 * 1024 })
-  await waitFor(async () => (await s.shipper.queueStatus()).totals.deadLettered === 6, { what: '6 dead letters' })
-  assert.equal(backend.docs.size, 20)
+  await waitFor(async () => (await s.shipper.queueStatus()).totals.indexed === 21, { what: '21 indexed' })
+  assert.equal(backend.docs.size, 21, 'a 507 (store full) is retried past max_item_attempts, not dead-lettered')
   const inRedis = (await c.lrange(`${KEY}:dead`, 0, -1)).map((l) => JSON.parse(l) as Record<string, unknown>)
   const inFile = await lines(s.deadFile)
   assert.equal(inRedis.length, 6)
@@ -355,5 +367,8 @@ test('Redis restarted (appendonly): the shipper reconnects and loses nothing', a
   assert.equal(q.unaccounted, 0)
   assert.equal(q.queued, 0)
   assert.equal(q.totals.indexed, 400, 'the totals survived the restart too')
-  assert.ok(s.logs.some((l) => l.includes('Redis unavailable')), 'the outage was seen')
+  assert.ok(
+    s.logs.some((l) => l.includes('Redis unavailable')),
+    'the outage was seen',
+  )
 })

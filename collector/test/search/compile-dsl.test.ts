@@ -26,14 +26,20 @@ describe('compileDsl: one clause per field type', () => {
     ['mail_from:a\\*b?', { wildcard: { mail_from: { value: 'a\\*b?', case_insensitive: true } } }],
     [
       'subject:Roam~',
-      { fuzzy: { subject: { value: 'roam', fuzziness: 'AUTO', transpositions: true, prefix_length: 0, max_expansions: 50 } } },
+      {
+        fuzzy: {
+          subject: { value: 'roam', fuzziness: 'AUTO', transpositions: true, prefix_length: 0, max_expansions: 50 },
+        },
+      },
     ],
     [
       'action:REJCT~1',
-      { fuzzy: { action: { value: 'REJCT', fuzziness: 1, transpositions: true, prefix_length: 0, max_expansions: 50 } } },
+      {
+        fuzzy: { action: { value: 'REJCT', fuzziness: 1, transpositions: true, prefix_length: 0, max_expansions: 50 } },
+      },
     ],
     ['action:/REJ.*/', { regexp: { action: { value: 'REJ.*' } } }],
-    ['subject:/New\\+[A-Z]*/', { regexp: { subject: { value: 'new\\+[a-z]*' } } }],
+    ['subject:/New\\+[A-Z]*/', { regexp: { subject: { value: 'New\\+[A-Z]*' } } }],
     ['client_ip:192.0.2.7', { term: { client_ip: '192.0.2.7' } }],
     ['client_ip:"2001:db8::/32"', { term: { client_ip: '2001:db8::/32' } }],
     ['size:9000', { term: { size: 9000 } }],
@@ -53,7 +59,11 @@ describe('compileDsl: one clause per field type', () => {
       '@timestamp:"2024-06-15"',
       {
         range: {
-          '@timestamp': { gte: String(Date.UTC(2024, 5, 15)), lte: String(Date.UTC(2024, 5, 16) - 1), format: 'epoch_millis' },
+          '@timestamp': {
+            gte: String(Date.UTC(2024, 5, 15)),
+            lte: String(Date.UTC(2024, 5, 16) - 1),
+            format: 'epoch_millis',
+          },
         },
       },
     ],
@@ -133,7 +143,9 @@ describe('compileDsl: bool', () => {
   })
 
   it('compiles an empty bool to match_all', () => {
-    assert.deepEqual(compileDsl({ kind: 'bool', must: [], should: [], mustNot: [], minimumShould: 0 }), { match_all: {} })
+    assert.deepEqual(compileDsl({ kind: 'bool', must: [], should: [], mustNot: [], minimumShould: 0 }), {
+      match_all: {},
+    })
   })
 })
 

@@ -88,6 +88,10 @@ describe('parseQuery: precedence, operators and Lucene clause semantics', () => 
     ['-(a b) c', '(-a -b c)'],
     ['+(a b) c', '(+(a b) c)'],
     ['!(a)', '(-a)'],
+    // An operator glued to a parenthesis comes back from the package as a term.
+    ['NOT(a)', '(-a)'],
+    ['a AND(b)', '(+a +b)'],
+    ['-(NOT(a))', '(-(-a))'],
     ['((a))', 'a'],
     ['(a b) (c d)', '(a b c d)'],
     ['action:(REJECT OR DISCARD)', '(action:REJECT action:DISCARD)'],
@@ -136,6 +140,8 @@ describe('parseQuery: leaves', () => {
     assert.equal(describeOf('-_exists_:client_ip'), '(-_exists_:client_ip)')
     assert.equal(describeOf('_missing_:client_ip'), '(-_exists_:client_ip)')
     assert.equal(describeOf('size:[* TO *]'), '_exists_:size')
+    assert.equal(describeOf('_exists_:recipients'), '_exists_:recipients')
+    assert.equal(describeOf('_exists_:elapsed'), '_exists_:elapsed')
   })
 
   it('keeps the sign out of the field name and the span', () => {
@@ -159,7 +165,13 @@ describe('parseQuery: leaves', () => {
     const mixed = parse('subject:a\\*b*')
     assert.ok(mixed.kind === 'wildcard')
     assert.equal(mixed.pattern, 'a\\*b*')
-    assert.deepEqual(parse('"news*"'), { kind: 'phrase', field: null, value: 'news*', slop: 0, span: { start: 0, end: 7 } })
+    assert.deepEqual(parse('"news*"'), {
+      kind: 'phrase',
+      field: null,
+      value: 'news*',
+      slop: 0,
+      span: { start: 0, end: 7 },
+    })
     assert.equal(describeOf('?'), '?')
   })
 
@@ -295,7 +307,10 @@ describe('parseQuery: ranges', () => {
       ['@timestamp:"now/h"', `@timestamp:[${Date.UTC(2024, 5, 15, 12)} TO ${Date.UTC(2024, 5, 15, 13) - 1}]`],
       ['@timestamp:2024-06-15', `@timestamp:[${day} TO ${dayEnd}]`],
       ['@timestamp:1700000000000', '@timestamp:[1700000000000 TO 1700000000000]'],
-      ['@timestamp:"2024-01-01T10:00:00Z"', `@timestamp:[${ms('2024-01-01T10:00:00Z')} TO ${ms('2024-01-01T10:00:00.999Z')}]`],
+      [
+        '@timestamp:"2024-01-01T10:00:00Z"',
+        `@timestamp:[${ms('2024-01-01T10:00:00Z')} TO ${ms('2024-01-01T10:00:00.999Z')}]`,
+      ],
     ]
     for (const [query, canonical] of dates) {
       it(`resolves ${query}`, () => assert.equal(describeOf(query), canonical))
@@ -376,6 +391,7 @@ describe('parseQuery: errors with positions', () => {
     ['NOT -a', 'Unexpected "-" after NOT', 4, 5],
     ['-action:-PASS', 'Unexpected "-"', 8, 9],
     ['subject:-(a b)', 'Put "-" before the field name', 8, 9],
+    ['a \uE001', 'Unexpected character', 2, 3],
     // semantic
     ['type_missing:amavis', 'Unknown field "type_missing"', 0, 12],
     ['a AND -nope:x', 'Unknown field "nope"', 7, 11],
@@ -395,7 +411,12 @@ describe('parseQuery: errors with positions', () => {
     ['@timestamp:[yesterday TO now]', '"yesterday" is not a date', 12, 21],
     ['@timestamp:"soon"', '"soon" is not a date', 11, 17],
     ['[1 TO 5]', 'A range needs a field: size:[1 TO 5]', 0, 8],
-    ['subject:[a TO b]', 'Ranges need a keyword, number, date or ip field; "subject" is text (use subject.keyword)', 0, 16],
+    [
+      'subject:[a TO b]',
+      'Ranges need a keyword, number, date or ip field; "subject" is text (use subject.keyword)',
+      0,
+      16,
+    ],
     ['is_bulk:[false TO true]', 'Ranges are not supported on boolean field "is_bulk"', 0, 23],
     ['size:abc*', 'Wildcards need a keyword or text field; "size" is long', 5, 9],
     ['client_ip:192.0.*', 'Wildcards need a keyword or text field; "client_ip" is ip', 10, 17],
@@ -403,7 +424,12 @@ describe('parseQuery: errors with positions', () => {
     ['size:/5.*/', 'Regular expressions need a keyword or text field; "size" is long', 5, 10],
     ['subject:/a~b/', 'Regular expression operator ~ is not supported (escape it: \\~)', 8, 13],
     ['subject:/<1-5>/', 'Regular expression operator < is not supported (escape it: \\<)', 8, 15],
-    ['client_geo.location:1', '"client_geo.location" is a geo_point: only _exists_:client_geo.location can search it', 20, 21],
+    [
+      'client_geo.location:1',
+      '"client_geo.location" is a geo_point: only _exists_:client_geo.location can search it',
+      20,
+      21,
+    ],
   ]
   for (const [query, message, start, end] of cases) {
     it(`${query} → ${message} @${start}–${end}`, () => assertError(query, message, start, end))

@@ -1,7 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { formatEventTimestamp } from '@vigil/protocol'
-import { createPreparer, dailyIndex, parseEventTimestamp, prepareItem, type Prepared } from '../../src/shipper/prepare.ts'
+import {
+  createPreparer,
+  dailyIndex,
+  parseEventTimestamp,
+  prepareItem,
+  type Prepared,
+} from '../../src/shipper/prepare.ts'
 import { amavisEvent } from './events.ts'
 
 const prep = createPreparer({ indexPrefix: 'amavis-' })

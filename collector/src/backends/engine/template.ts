@@ -21,10 +21,10 @@ export function fieldMapping(f: FieldSpec): Record<string, unknown> {
         : { type: 'text' }
     case 'date':
       return { type: 'date', format: 'strict_date_optional_time||epoch_millis' }
-    // double, not float, for every catalogue float: a 32-bit float holds time_unix only to ~2 min
-    // and makes max/avg answers differ from the embedded store (0.1 comes back 0.10000000149).
+    // time_unix (epoch seconds with a fraction) needs a double: a 32-bit float holds it only to
+    // ~2 min. The other floats (scores, elapsed seconds) are 32-bit, as the embedded store keeps them.
     case 'float':
-      return { type: 'double' }
+      return { type: f.name === 'time_unix' ? 'double' : 'float' }
     case 'long':
     case 'ip':
     case 'boolean':

@@ -1,0 +1,41 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { engineRequest, requireEngine, startSearchEngine, SHARED_ENGINE_ENV } from './index.ts'
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`)
+
+test('startSearchEngine runs a private Elasticsearch as the engine account and stops all of it by PID', async (t) => {
+  const es = await startSearchEngine('elasticsearch', t)
+  assert.equal(es.shared, false)
+  const health = await engineRequest(es.url, 'GET', '/_cluster/health')
+  assert.equal(health.body.cluster_name, 'vigil-test-elasticsearch')
+  assert.equal(health.body.number_of_nodes, 1)
+  // The launcher we hold runs the server as a child; both run as the unprivileged account.
+  const serverPid = Number(readFileSync(join(es.dir!, 'pid'), 'utf8'))
+  assert.notEqual(serverPid, es.pid)
+  if (process.getuid?.() === 0) assert.notEqual(statSync(`/proc/${serverPid}`).uid, 0)
+  await es.stop()
+  assert.equal(alive(es.pid!), false)
+  assert.equal(alive(serverPid), false)
+  assert.equal(existsSync(es.dir!), false)
+  await assert.rejects(engineRequest(es.url, 'GET', '/_cluster/health', undefined, 2000))
+  await es.stop() // idempotent
+})
+
+test('requireEngine uses the run’s shared instance when one is named, and leaves it running', async (t) => {
+  const os = await requireEngine('opensearch', t)
+  const saved = process.env[SHARED_ENGINE_ENV.opensearch]
+  process.env[SHARED_ENGINE_ENV.opensearch] = os.url
+  t.after(() => {
+    if (saved === undefined) delete process.env[SHARED_ENGINE_ENV.opensearch]
+    else process.env[SHARED_ENGINE_ENV.opensearch] = saved
+  })
+  const shared = await requireEngine('opensearch', t)
+  assert.equal(shared.shared, true)
+  assert.equal(shared.url, os.url)
+  await shared.stop()
+  const root = await engineRequest(os.url, 'GET', '/')
+  assert.equal(root.body.version.distribution, 'opensearch')
+})
