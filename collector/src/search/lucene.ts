@@ -651,6 +651,14 @@ function normTerm(
   if (n.prefix) {
     const prefixSpan = { start: vSpan.start - 1, end: vSpan.start }
     if (sign) throw new QueryError(`Unexpected "${n.prefix}"`, prefixSpan, ctx.query)
+    // `mail_id:-O1m…`: classic Lucene refuses a sign after the colon; the package would read it as
+    // NOT. amavis mail_ids are base64url, so ~1 in 64 starts with "-": say how to write it.
+    if (n.field !== '<implicit>' && n.field !== undefined)
+      throw new QueryError(
+        `A value cannot start with "${n.prefix}": quote or escape it (field:"${n.prefix}x" or field:\\${n.prefix}x), or put the sign before the field`,
+        prefixSpan,
+        ctx.query,
+      )
     sign = { sign: n.prefix as Sign, span: prefixSpan }
   }
   return { query: termQuery(ctx, n, target, clause, vSpan, edits), sign }

@@ -154,6 +154,14 @@ describe('parseQuery: leaves', () => {
     })
   })
 
+  it('refuses a sign after the colon, as classic Lucene does (a mail_id may start with -)', () => {
+    assertError('mail_id:-O1m1GuKouXb', /cannot start with "-": quote or escape it/, 8, 9)
+    assertError('mail_id:+abc', /cannot start with "\+"/, 8, 9)
+    assert.equal(describeOf('mail_id:"-O1m1GuKouXb"'), 'mail_id:-O1m1GuKouXb')
+    assert.equal(describeOf('mail_id:\\-O1m1GuKouXb'), 'mail_id:-O1m1GuKouXb')
+    assert.equal(describeOf('action:(-PASS +REJECT)'), '(+action:REJECT -action:PASS)')
+  })
+
   it('detects wildcards only when unescaped and unquoted', () => {
     assert.deepEqual(parse('subject:news*'), {
       kind: 'wildcard',
@@ -246,7 +254,7 @@ describe('parseQuery: leaves', () => {
   })
 
   it('types values: numbers, booleans, IPs', () => {
-    assert.equal(describeOf('spam_score:-1.5'), '(-spam_score:1.5)')
+    assertError('spam_score:-1.5', /cannot start with "-"/, 11, 12)
     assert.equal(describeOf('spam_score:\\-1.5'), 'spam_score:-1.5')
     assert.equal(describeOf('is_bulk:TRUE'), 'is_bulk:true')
     assert.equal(describeOf('client_ip:"::ffff:192.0.2.1"'), 'client_ip:"::ffff:192.0.2.1"')
