@@ -410,6 +410,7 @@ export function createCollector(
               await pipelineReady
               return pipeline.aggregate(req)
             },
+            attribution: () => pipeline.attribution(),
           })
           await http.listen({ host, port })
           const a = http.server.address()

@@ -13,11 +13,12 @@ import { createShipper, type Shipper } from './shipper/shipper.ts'
 async function loadEnricher(
   geo: GeoipConfig,
   l: Logger,
+  cacheDir: string,
 ): Promise<{ enrich(d: Record<string, unknown>): void } | undefined> {
   if (!geo.enabled) return undefined
   try {
     const m = await import('./enrich/enricher.ts')
-    return await m.createEnricher(geo, l)
+    return await m.createEnricher(geo, l, { cacheDir })
   } catch (err) {
     l.error('GeoIP enrichment unavailable; events are shipped without client_geo.', { err })
     return undefined
@@ -66,7 +67,7 @@ export function createShipperComponent(common: CommonConfig, c: CollectorConfig,
     async start() {
       backend = await createBackend(c.search, common.home, log.child(c.search.backend))
       if (!(await initBackend(backend))) return
-      const enricher = await loadEnricher(c.geoip, log.child('geoip'))
+      const enricher = await loadEnricher(c.geoip, log.child('geoip'), join(common.home, 'cache'))
       for (const d of dsns) {
         const w = `${d.server}/${d.db_id}`
         if (where.has(w)) continue

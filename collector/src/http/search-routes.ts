@@ -11,7 +11,7 @@ export interface SearchDeps {
   search(req: SearchRequest): Promise<SearchResponse>
   aggregate(req: AggsRequest): Promise<AggsResponse>
   /** Attribution of the enrichment data (shown wherever country/ASN are shown). */
-  attribution?: readonly string[]
+  attribution?(): readonly string[]
 }
 
 type Params = Record<string, string | string[] | undefined>
@@ -244,6 +244,6 @@ export function registerSearchRoutes(app: FastifyInstance, deps: SearchDeps): vo
   app.get('/api/search/fields', async () => ({
     fields: fieldNames().map((name) => ({ name, type: fieldSpec(name)!.type, aggregatable: isAggregatable(name) })),
     default_fields: DEFAULT_FIELDS,
-    attribution: deps.attribution ?? [],
+    attribution: deps.attribution?.() ?? [],
   }))
 }

@@ -24,7 +24,7 @@ export interface WireError {
 }
 
 export type FromWorker =
-  | { readonly t: 'ready'; readonly describe: string[] }
+  | { readonly t: 'ready'; readonly describe: string[]; readonly attribution: string[] }
   | { readonly t: 'fatal'; readonly error: WireError }
   | { readonly t: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }

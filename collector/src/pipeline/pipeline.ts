@@ -30,6 +30,8 @@ export interface Pipeline {
   refresh(): Promise<void>
   runRetention(): Promise<string[]>
   describe(): string[]
+  /** Credits of the enrichment databases in use (shown wherever country/ASN data is shown). */
+  attribution(): string[]
   /** True when this collector drains Redis itself. */
   readonly ships: boolean
 }
@@ -55,6 +57,7 @@ export function createPipeline(o: {
   let nextId = 1
   const calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
   let describeLines: string[] = []
+  let attributionLines: string[] = []
   let stopped: Promise<void> | undefined
   let onStopped: (() => void) | undefined
 
@@ -88,6 +91,7 @@ export function createPipeline(o: {
             case 'ready':
               ready = true
               describeLines = m.describe
+              attributionLines = m.attribution
               resolve()
               break
             case 'fatal':
@@ -144,5 +148,6 @@ export function createPipeline(o: {
     refresh: () => call<void>('refresh'),
     runRetention: () => call<string[]>('retention'),
     describe: () => describeLines,
+    attribution: () => attributionLines,
   }
 }

@@ -13,6 +13,7 @@ import type { AggsRequest, SearchRequest } from '../search/api.ts'
 import { createDirectIngest, type DirectIngest } from './direct-ingest.ts'
 import { toWireError, type FromWorker, type ToWorker, type WorkerInit } from './messages.ts'
 import { createEnricher } from '../enrich/enricher.ts'
+import { attributionLines } from '../enrich/attribution.ts'
 import { prepareItem } from '../shipper/prepare.ts'
 import { createShipper, type Shipper } from '../shipper/shipper.ts'
 
@@ -96,7 +97,8 @@ async function start(): Promise<void> {
   backend = await createBackend(cfg.search, common.home, log.child(cfg.search.backend))
   // An engine that is not up yet must not stop the collector: intake queues and retries.
   await backend.init().catch((err) => log.warn('Search backend not initialised yet; will retry.', { err }))
-  const enricher = await createEnricher(cfg.geoip, log.child('geoip'))
+  // the parsed ASN tables are cached in <home>/cache: a restart loads them in ~0.3 s instead of ~1.3 s of CPU
+  const enricher = await createEnricher(cfg.geoip, log.child('geoip'), { cacheDir: join(common.home, 'cache') })
   const prepare = (raw: string) =>
     prepareItem(raw, { indexPrefix: cfg.search.index_prefix, enrich: (d) => enricher.enrich(d) })
   direct = createDirectIngest({
@@ -138,7 +140,7 @@ async function start(): Promise<void> {
     describe.push(
       `shipper: draining redis list ${common.redis_logging_key} (id ${cfg.shipper.id ?? common.myhostname})`,
     )
-  post({ t: 'ready', describe })
+  post({ t: 'ready', describe, attribution: attributionLines(enricher.attribution) })
 }
 
 async function stop(drainMs: number): Promise<void> {
