@@ -40,17 +40,27 @@ function mailId(r: Rand, index: number): string {
 }
 function hex(r: Rand, n: number): string {
   let s = ''
-  while (s.length < n) s += Math.floor(r() * 0x100000000).toString(16).padStart(8, '0')
+  while (s.length < n)
+    s += Math.floor(r() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0')
   return s.slice(0, n)
 }
-const queueId = (r: Rand) =>
-  '4' + Array.from({ length: 11 }, () => B64URL[Math.floor(r() * 62)]).join('') // Postfix long ids
+const queueId = (r: Rand) => '4' + Array.from({ length: 11 }, () => B64URL[Math.floor(r() * 62)]).join('') // Postfix long ids
 
 // First octets of public IPv4 space, spread over the regions (ARIN, RIPE, APNIC, LACNIC, AFRINIC).
 const V4_FIRST = [3, 8, 12, 23, 24, 31, 37, 41, 45, 46, 49, 58, 62, 77, 78, 80, 81, 82, 85, 88, 91, 94, 101, 103]
   .concat([109, 110, 112, 113, 116, 118, 121, 123, 141, 151, 154, 175, 176, 177, 178, 179, 181, 185, 186, 187])
   .concat([188, 189, 190, 193, 194, 195, 196, 197, 200, 201, 202, 203, 210, 211, 212, 213, 217, 218, 220, 222])
-const V6_PREFIXES = ['2a00:1450:4001', '2a01:4f8:c17', '2001:67c:2e8', '2600:1f18:24e6', '2400:cb00:2048', '2c0f:fb50:4003', '2804:14d:1a87']
+const V6_PREFIXES = [
+  '2a00:1450:4001',
+  '2a01:4f8:c17',
+  '2001:67c:2e8',
+  '2600:1f18:24e6',
+  '2400:cb00:2048',
+  '2c0f:fb50:4003',
+  '2804:14d:1a87',
+]
 
 function clientIp(r: Rand): string {
   const kind = weighted(r, [
@@ -66,11 +76,38 @@ function clientIp(r: Rand): string {
   return kind === 'mapped' ? `::ffff:${v4}` : v4
 }
 
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar']
-  .concat(['peggy', 'sybil', 'trent', 'victor', 'walter', 'info', 'sales', 'support', 'noreply', 'billing', 'hr'])
+const USERS = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'mallory',
+  'oscar',
+].concat(['peggy', 'sybil', 'trent', 'victor', 'walter', 'info', 'sales', 'support', 'noreply', 'billing', 'hr'])
 const OUR_DOMAINS = ['example.net', 'mail.example.net', 'corp.example.net', 'example.org']
-const THEIR_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.co.jp', 'web.de', 'orange.fr', 'mail.ru', 'qq.com', 'uol.com.br']
-  .concat(['shop.example.com', 'news.example.com', 'bank.example.com', 'partner.example.de', 'bücher.example', 'müller.example'])
+const THEIR_DOMAINS = [
+  'gmail.com',
+  'outlook.com',
+  'yahoo.co.jp',
+  'web.de',
+  'orange.fr',
+  'mail.ru',
+  'qq.com',
+  'uol.com.br',
+].concat([
+  'shop.example.com',
+  'news.example.com',
+  'bank.example.com',
+  'partner.example.de',
+  'bücher.example',
+  'müller.example',
+])
 const SUBJECTS = [
   'Your weekly newsletter #{n}',
   'Newsletter: {w} offers inside',
@@ -95,9 +132,22 @@ const SUBJECTS = [
 ]
 const WORDS = ['Kitty', 'Apollo', 'Orion', 'budget', 'holiday', 'security', 'marketing', 'Zürich', 'déjà vu', 'sales']
 const TESTS_HAM = ['BAYES_00', 'DKIM_VALID', 'DKIM_VALID_AU', 'RCVD_IN_DNSWL_NONE', 'SPF_PASS', 'RCVD_IN_MSPIKE_H2']
-const TESTS_SPAM = ['BAYES_99', 'URIBL_BLOCKED', 'HTML_MESSAGE', 'RDNS_NONE', 'FREEMAIL_FROM', 'MIME_HTML_ONLY', 'PYZOR_CHECK']
+const TESTS_SPAM = [
+  'BAYES_99',
+  'URIBL_BLOCKED',
+  'HTML_MESSAGE',
+  'RDNS_NONE',
+  'FREEMAIL_FROM',
+  'MIME_HTML_ONLY',
+  'PYZOR_CHECK',
+]
 const VIRUSES = ['Eicar-Signature', 'Win.Trojan.Agent-123', 'Doc.Dropper.Agent-6332', 'Html.Phishing.Bank-1']
-const USER_AGENTS = ['Mozilla Thunderbird 115.6', 'Microsoft Outlook 16.0', 'Apple Mail (2.3731)', 'Roundcube Webmail/1.6.5']
+const USER_AGENTS = [
+  'Mozilla Thunderbird 115.6',
+  'Microsoft Outlook 16.0',
+  'Apple Mail (2.3731)',
+  'Roundcube Webmail/1.6.5',
+]
 
 function subject(r: Rand): string {
   const n = String(Math.floor(r() * 90000) + 1000)
@@ -135,9 +185,29 @@ function outcome(r: Rand): Outcome {
   const spam = ct === 'Spam' ? 8 + r() * 30 : ct === 'Spammy' ? 5 + r() * 3 : -2 + r() * 6
   if (ct === 'MtaTempFailed') return { contentType: ct, action: 'TEMPFAIL', code: '451', spam, quarantine: false }
   if (ct === 'Virus' || ct === 'Banned')
-    return { contentType: ct, action: weighted(r, [['DISCARD', 6], ['BOUNCE', 2], ['REJECT', 2]] as const), code: '554', spam, quarantine: true }
+    return {
+      contentType: ct,
+      action: weighted(r, [
+        ['DISCARD', 6],
+        ['BOUNCE', 2],
+        ['REJECT', 2],
+      ] as const),
+      code: '554',
+      spam,
+      quarantine: true,
+    }
   if (ct === 'Spam')
-    return { contentType: ct, action: weighted(r, [['DISCARD', 5], ['REJECT', 4], ['PASS', 1]] as const), code: '554', spam, quarantine: true }
+    return {
+      contentType: ct,
+      action: weighted(r, [
+        ['DISCARD', 5],
+        ['REJECT', 4],
+        ['PASS', 1],
+      ] as const),
+      code: '554',
+      spam,
+      quarantine: true,
+    }
   return { contentType: ct, action: 'PASS', code: '250', spam, quarantine: false }
 }
 
@@ -154,7 +224,12 @@ export function amavisEvent(r: Rand, index: number, tsMs: number, host: string):
   const out = outcome(r)
   const inbound = r() < 0.8
   const from = r() < 0.03 ? '' : addr(r, inbound ? THEIR_DOMAINS : OUR_DOMAINS)
-  const nRcpt = weighted(r, [[1, 80], [2, 12], [3, 5], [5, 3]] as const)
+  const nRcpt = weighted(r, [
+    [1, 80],
+    [2, 12],
+    [3, 5],
+    [5, 3],
+  ] as const)
   const rcpts = Array.from({ length: nRcpt }, () => addr(r, inbound ? OUR_DOMAINS : THEIR_DOMAINS))
   const qid = queueId(r)
   const queuedAs = out.action === 'PASS' ? queueId(r) : undefined
@@ -165,7 +240,14 @@ export function amavisEvent(r: Rand, index: number, tsMs: number, host: string):
   const el = { Receiving: ms(0.002, 0.05), Decoding: ms(0.005, 0.08), VirusCheck: ms(0.01, 0.3), SpamCheck: ms(0.3, 4) }
   const sending = out.action === 'PASS' ? ms(0.01, 0.2) : 0
   const total = el.Receiving + el.Decoding + el.VirusCheck + el.SpamCheck + sending + ms(0.01, 0.1)
-  const tests = [...new Set([pick(r, TESTS_HAM), pick(r, TESTS_HAM), pick(r, TESTS_SPAM), ...(out.spam > 5 ? [pick(r, TESTS_SPAM)] : [])])]
+  const tests = [
+    ...new Set([
+      pick(r, TESTS_HAM),
+      pick(r, TESTS_HAM),
+      pick(r, TESTS_SPAM),
+      ...(out.spam > 5 ? [pick(r, TESTS_SPAM)] : []),
+    ]),
+  ]
   const response =
     out.action === 'PASS'
       ? `250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as ${queuedAs}`

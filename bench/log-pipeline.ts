@@ -13,7 +13,10 @@
 //           cache answers a repeat.
 //  latency: the collector's ZMQ forwarding latency (am.st inner → outer PUB) while its pipeline
 //           worker ships a Redis backlog into the embedded store at full speed, against idle
-//           (goal ≤ 1.2 ×), with the collector process's CPU in both phases.
+//           (goal ≤ 1.2 ×), idle and shipping phases alternating; with the collector's CPU and
+//           how long its main thread waited for a CPU (schedstat), which on a shared 2-core host
+//           is where the tail comes from. The probe runs at nice -10 (it is the instrument).
+//           --worker-nice N adds a tuned phase (not shipped): the pipeline worker thread reniced.
 // Engines come from VIGIL_TEST_ES_URL / VIGIL_TEST_OS_URL when set, else private ones are started
 // (test/harness/search-engine.ts, --heap, default 1g: OpenSearch's shipped jvm.options) and
 // stopped; Redis is a private redis-server. All data lives in temp dirs or bench-only indices that
@@ -72,7 +75,12 @@ const { values } = parseArgs({
     'worker-nice': { type: 'string' },
   },
 })
-const PARTS = new Set(values.part!.split(',').map((s) => (s === 'all' ? ['ship', 'query', 'latency'] : [s])).flat())
+const PARTS = new Set(
+  values
+    .part!.split(',')
+    .map((s) => (s === 'all' ? ['ship', 'query', 'latency'] : [s]))
+    .flat(),
+)
 type Kind = 'embedded' | EngineKind
 const KINDS = values.backends!.split(',').filter(Boolean) as Kind[]
 const ROUNDS = Math.max(1, Number(values.rounds))
@@ -101,7 +109,9 @@ async function engine(kind: EngineKind): Promise<SearchEngineInstance> {
       ? { kind, url: shared, pid: null, shared: true, dir: null, stop: async () => {} }
       : await startSearchEngine(kind, scope, { heap: values.heap })
     engines.set(kind, e)
-    console.log(`${kind}: ${e.shared ? `shared instance at ${e.url}` : `private instance, heap ${values.heap}, pid ${e.pid}`}`)
+    console.log(
+      `${kind}: ${e.shared ? `shared instance at ${e.url}` : `private instance, heap ${values.heap}, pid ${e.pid}`}`,
+    )
   }
   return e
 }
@@ -247,11 +257,7 @@ async function shipRun(
     return items.length / ((doneAt - t0) / 1000)
   } finally {
     await shipper.stop()
-    await redis.eval(
-      `for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`,
-      0,
-      `${key}*`,
-    )
+    await redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `${key}*`)
     await store.drop()
     rmSync(dir, { recursive: true, force: true })
   }
@@ -274,7 +280,9 @@ async function partShip(): Promise<void> {
   console.log(
     `shipper at its shipped defaults (batch_max_events ${batch_max_events}, batch_max_bytes ${batch_max_bytes}, batch_wait_ms ${batch_wait_ms}, geoip on); raw: sequential bulk() in the same batches, no Redis`,
   )
-  console.log(`events ~${avgBytes.toFixed(0)} bytes each; ${ROUNDS} alternating rounds, fresh storage each; load average ${loadavg()}`)
+  console.log(
+    `events ~${avgBytes.toFixed(0)} bytes each; ${ROUNDS} alternating rounds, fresh storage each; load average ${loadavg()}`,
+  )
   try {
     for (const kind of KINDS) if (kind !== 'embedded') await engine(kind)
     // A fresh JVM (and V8) is several times slower for its first few thousand documents: one
@@ -308,7 +316,9 @@ async function partShip(): Promise<void> {
         `               rounds: raw ${raw.map((x) => x.toFixed(0)).join(' ')} | shipped ${shipped.map((x) => x.toFixed(0)).join(' ')}`,
       )
     }
-    console.log('goal: shipped ≥ 0.8 × raw. Reference points (the talk): amavis → Elasticsearch 500 events/s sustained;')
+    console.log(
+      'goal: shipped ≥ 0.8 × raw. Reference points (the talk): amavis → Elasticsearch 500 events/s sustained;',
+    )
     console.log("  Logstash's redis input with batching ~3,000 events/s.")
   } finally {
     enricher.close()
@@ -510,7 +520,10 @@ function latencyLine(p: PhaseResult): string {
 
 /** The collector's busiest thread other than the main one over `ms`: the pipeline worker while it ships. */
 async function busiestOtherThread(pid: number, ms: number): Promise<number | undefined> {
-  const tids = () => readdirSync(`/proc/${pid}/task`).map(Number).filter((t) => t !== pid)
+  const tids = () =>
+    readdirSync(`/proc/${pid}/task`)
+      .map(Number)
+      .filter((t) => t !== pid)
   const before = new Map(tids().map((t) => [t, cpuMs(pid, t)]))
   await sleep(ms)
   let best: number | undefined
@@ -528,7 +541,9 @@ async function partLatency(): Promise<void> {
   const backlog = Number(values.backlog)
   const rounds = Math.max(1, Number(values['latency-rounds']))
   const workerNice = values['worker-nice'] === undefined ? undefined : Number(values['worker-nice'])
-  console.log(`\n# 3. ZMQ forwarding latency (am.st inner → outer) while the collector ships Redis → embedded, against idle`)
+  console.log(
+    `\n# 3. ZMQ forwarding latency (am.st inner → outer) while the collector ships Redis → embedded, against idle`,
+  )
   const server = await startRedis(scope)
   const redis = new Redis({ host: server.host, port: server.port, lazyConnect: true })
   await redis.connect()
@@ -547,6 +562,7 @@ async function partLatency(): Promise<void> {
       child.once('exit', (c) => reject(new Error(`collector exited (${c}) before it was ready`)))
     })
     const pid = child.pid!
+    probe = await createForwardingProbe(`ipc://${home}/amavisd-zmq.sock`, outer)
     // The probe (this process: its JS thread and its ZMQ I/O thread) is the instrument, so it runs
     // ahead of everything else on the machine: its own scheduling delays are not the collector's.
     for (const t of readdirSync('/proc/self/task').map(Number))
@@ -555,7 +571,6 @@ async function partLatency(): Promise<void> {
       } catch {
         // not root: the probe's own delays stay in the figures (then its wait column says how much)
       }
-    probe = await createForwardingProbe(`ipc://${home}/amavisd-zmq.sock`, outer)
     // The backlog is generated and pushed to a side key before any timing. RENAME moves it into
     // the amavis list at once (the shipper runs flat out from the phase's start) and out again
     // for the next idle phase (once the batch in flight is acknowledged), so idle and shipping
@@ -618,7 +633,9 @@ async function partLatency(): Promise<void> {
     console.log(
       `${rate} frames/s, ${rounds} × ${seconds} s per phase kind, alternating; 1,000 PIDs; collector at its defaults (js forwarder), shipper into embedded; load average ${loadavg()}`,
     )
-    console.log('phase                     sent  received   p50 ms   p95 ms   p99 ms   max ms   collector CPU (% of a core)')
+    console.log(
+      'phase                     sent  received   p50 ms   p95 ms   p99 ms   max ms   collector CPU (% of a core)',
+    )
     const all = [pi, pb, ...(tuned.length ? [pool(tuned[0].label + ' (tuned)', tuned)] : [])]
     for (const p of all) console.log(latencyLine(p))
     console.log(
@@ -626,7 +643,9 @@ async function partLatency(): Promise<void> {
     )
     for (const p of all.slice(1)) {
       const q = (x: number) => percentile(p.r.latenciesMs, x) / percentile(pi.r.latenciesMs, x)
-      console.log(`ratio ${p.label}/idle: p50 ${q(50).toFixed(2)}, p95 ${q(95).toFixed(2)}, p99 ${q(99).toFixed(2)}; goal ≤ 1.2`)
+      console.log(
+        `ratio ${p.label}/idle: p50 ${q(50).toFixed(2)}, p95 ${q(95).toFixed(2)}, p99 ${q(99).toFixed(2)}; goal ≤ 1.2`,
+      )
     }
     if (all.some((p) => p.r.received < p.r.sent))
       console.log('  (warning: frames were lost between the inner socket and the outer PUB)')
@@ -642,7 +661,9 @@ async function partLatency(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`log pipeline bench: parts ${[...PARTS].join(', ')}; backends ${KINDS.join(', ')}; ${new Date().toISOString()}`)
+  console.log(
+    `log pipeline bench: parts ${[...PARTS].join(', ')}; backends ${KINDS.join(', ')}; ${new Date().toISOString()}`,
+  )
   try {
     if (PARTS.has('ship')) {
       await partShip()

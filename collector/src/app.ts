@@ -486,7 +486,6 @@ export function createCollector(
         await bus.stop()
         await events.stop()
         // after the receiver flushed its last batch into it: the worker drains, then closes the store
-        await pipelineReady?.catch(() => {})
         await pipeline.stop().catch((err) => log.warn('Pipeline stop failed.', { err }))
         await responder.stop()
         await saveTotals(true)

@@ -60,7 +60,10 @@ export const SHARED_ENGINE_ENV: Record<EngineKind, string> = {
 export function engineHome(kind: EngineKind): string {
   const home = join(ENGINES_DIR, DIST[kind].dir)
   if (!existsSync(join(home, 'bin', DIST[kind].bin)))
-    throw new VigilError(ErrorCode.HARNESS_MISSING, `${DIST[kind].dir} not found in ${ENGINES_DIR}: run scripts/provision-engines.sh`)
+    throw new VigilError(
+      ErrorCode.HARNESS_MISSING,
+      `${DIST[kind].dir} not found in ${ENGINES_DIR}: run scripts/provision-engines.sh`,
+    )
   if (!existsSync(join(ENGINE_JAVA_HOME, 'bin', 'java')))
     throw new VigilError(ErrorCode.HARNESS_MISSING, `no Java at ${ENGINE_JAVA_HOME} (set VIGIL_ENGINE_JAVA_HOME)`)
   return home
@@ -148,7 +151,10 @@ export async function startSearchEngine(
     writeFileSync(join(run, 'config', d.yml), ymlLines(settings) + '\n')
     // The stock jvm.options logs GC to logs/gc.log relative to the working dir (OpenSearch): point it at the run dir.
     const jvmOptions = join(run, 'config', 'jvm.options')
-    writeFileSync(jvmOptions, readFileSync(jvmOptions, 'utf8').replaceAll('file=logs/gc.log', `file=${run}/logs/gc.log`))
+    writeFileSync(
+      jvmOptions,
+      readFileSync(jvmOptions, 'utf8').replaceAll('file=logs/gc.log', `file=${run}/logs/gc.log`),
+    )
 
     const asRoot = process.getuid?.() === 0
     if (asRoot) {

@@ -134,9 +134,13 @@ export function createPipeline(o: {
       stopped ??= (async () => {
         const w = worker
         if (!w) return
+        const drainMs = o.drainMs ?? 5000
+        // The worker finishes the shipper's batch (bounded by the shipper) and drains the direct
+        // queue for drainMs; an engine or a Redis that does not answer must not hold the collector.
         await new Promise<void>((r) => {
           onStopped = r
-          w.postMessage({ t: 'stop', drainMs: o.drainMs ?? 5000 } satisfies ToWorker)
+          setTimeout(r, drainMs + 15_000).unref()
+          w.postMessage({ t: 'stop', drainMs } satisfies ToWorker)
         })
         await w.terminate()
       })()

@@ -128,7 +128,8 @@ async function start(): Promise<void> {
       log: log.child('shipper'),
       onIndexed: (docs) => post({ t: 'indexed', raws: docs.map((d) => d.raw) }),
     })
-    await shipper.start()
+    // Redis may be down when the collector starts: the events wait there, the shipper keeps trying.
+    void startShipper(shipper)
   }
   await runRetention().catch((err) => log.warn('Retention failed; will retry in an hour.', { err }))
   retentionTimer = setInterval(
@@ -143,7 +144,22 @@ async function start(): Promise<void> {
   post({ t: 'ready', describe, attribution: attributionLines(enricher.attribution) })
 }
 
+let stopping = false
+
+async function startShipper(s: Shipper): Promise<void> {
+  for (let waitMs = cfg.shipper.retry_min_ms; !stopping; waitMs = Math.min(waitMs * 2, cfg.shipper.retry_max_ms)) {
+    try {
+      await s.start()
+      return
+    } catch (err) {
+      log.warn('Shipper cannot reach Redis yet; retrying.', { err: err as Error, retry_in_ms: waitMs })
+      await new Promise((r) => setTimeout(r, waitMs))
+    }
+  }
+}
+
 async function stop(drainMs: number): Promise<void> {
+  stopping = true
   await started.catch(() => {})
   if (retentionTimer) clearInterval(retentionTimer)
   await shipper?.stop().catch((err) => log.error('Shipper stop failed.', { err }))

@@ -9,7 +9,13 @@ import { BackendUnavailableError, type Backend, type IndexDoc } from '../../src/
 import { createElasticsearchBackend } from '../../src/backends/engine/elasticsearch.ts'
 import { createOpenSearchBackend } from '../../src/backends/engine/opensearch.ts'
 import { templateName } from '../../src/backends/engine/template.ts'
-import type { DateHistogramResult, GeoResult, PercentilesResult, StatsResult, TermsResult } from '../../src/search/api.ts'
+import type {
+  DateHistogramResult,
+  GeoResult,
+  PercentilesResult,
+  StatsResult,
+  TermsResult,
+} from '../../src/search/api.ts'
 import type { Query } from '../../src/search/query.ts'
 import {
   createScope,
@@ -24,7 +30,12 @@ const span = { start: 0, end: 0 }
 const ALL: Query = { kind: 'all' }
 const term = (field: string, value: string): Query => ({ kind: 'term', field, value, span })
 
-function searchConfig(kind: EngineKind, url: string, prefix: string, extra: Record<string, unknown> = {}): SearchConfig {
+function searchConfig(
+  kind: EngineKind,
+  url: string,
+  prefix: string,
+  extra: Record<string, unknown> = {},
+): SearchConfig {
   return collectorConfigSchema.parse({ search: { backend: kind, nodes: [url], index_prefix: prefix, ...extra } }).search
 }
 
@@ -70,7 +81,8 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
     const prefix = `vigil-t-${randomUUID().slice(0, 8)}-`
     let engine: SearchEngineInstance
     let backend: Backend
-    const create = (cfg: SearchConfig) => (kind === 'elasticsearch' ? createElasticsearchBackend(cfg) : createOpenSearchBackend(cfg))
+    const create = (cfg: SearchConfig) =>
+      kind === 'elasticsearch' ? createElasticsearchBackend(cfg) : createOpenSearchBackend(cfg)
 
     before(async () => {
       engine = await requireEngine(kind, scope)
@@ -105,9 +117,15 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
     test('bulk() stores every event once: a re-sent event overwrites itself', async () => {
       const docs = corpus(prefix)
       const first = await backend.bulk(docs)
-      assert.deepEqual(first, docs.map(() => ({ status: 'ok' })))
+      assert.deepEqual(
+        first,
+        docs.map(() => ({ status: 'ok' })),
+      )
       const changed = docs.map((d) => (d.id === 'ev-03' ? indexDoc(prefix, { ...d.doc, subject: 'Changed' }) : d))
-      assert.deepEqual(await backend.bulk(changed), docs.map(() => ({ status: 'ok' })))
+      assert.deepEqual(
+        await backend.bulk(changed),
+        docs.map(() => ({ status: 'ok' })),
+      )
       await backend.refresh()
       const count = await engineRequest(engine.url, 'GET', `/${prefix}*/_count`)
       assert.equal(count.body.count, 12)
@@ -122,14 +140,21 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
     test('bulk() rejects a mapping conflict with the engine reason and stores the rest', async () => {
       const ok = indexDoc(prefix, { '@timestamp': '2024-03-02T00:00:00Z', event_id: 'x-ok', type: 'amavis' })
       const badSize = indexDoc(prefix, { '@timestamp': '2024-03-02T00:00:00Z', event_id: 'x-size', size: 'large' })
-      const badSubject = indexDoc(prefix, { '@timestamp': '2024-03-02T00:00:00Z', event_id: 'x-subj', subject: { a: 1 } })
+      const badSubject = indexDoc(prefix, {
+        '@timestamp': '2024-03-02T00:00:00Z',
+        event_id: 'x-subj',
+        subject: { a: 1 },
+      })
       const res = await backend.bulk([ok, badSize, badSubject])
       assert.deepEqual(res[0], { status: 'ok' })
       for (const r of res.slice(1)) {
         assert.equal(r.status, 'reject')
         assert.equal((r as { code: number }).code, 400)
       }
-      assert.match((res[1] as { reason: string }).reason, /^(mapper_parsing_exception|document_parsing_exception): .*\[size\]/)
+      assert.match(
+        (res[1] as { reason: string }).reason,
+        /^(mapper_parsing_exception|document_parsing_exception): .*\[size\]/,
+      )
       assert.match((res[2] as { reason: string }).reason, /\[subject\]/)
       await backend.refresh()
       const r = await backend.search({ query: ALL, fromMs: Date.parse('2024-03-02T00:00:00Z'), size: 10, sort: [] })
@@ -146,10 +171,12 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
       assert.equal(all.next, undefined)
       assert.equal(all.hits[0].event_id, 'ev-11', 'newest first by default')
       const byAction = await backend.search({ query: ALL, size: 50, sort: [{ field: 'action', order: 'asc' }] })
-      assert.deepEqual(
-        byAction.hits.map((h) => `${h.action}/${h.event_id}`).slice(0, 4),
-        ['BOUNCE/ev-05', 'BOUNCE/ev-11', 'DISCARD/ev-03', 'DISCARD/ev-09'],
-      )
+      assert.deepEqual(byAction.hits.map((h) => `${h.action}/${h.event_id}`).slice(0, 4), [
+        'BOUNCE/ev-05',
+        'BOUNCE/ev-11',
+        'DISCARD/ev-03',
+        'DISCARD/ev-09',
+      ])
       const seen: string[] = []
       let token: string | undefined
       let pages = 0
@@ -166,7 +193,10 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
         pages++
       } while (token && pages < 10)
       assert.equal(pages, 3)
-      assert.deepEqual(seen, corpus(prefix).map((d) => d.id))
+      assert.deepEqual(
+        seen,
+        corpus(prefix).map((d) => d.id),
+      )
       // Sorted on a field some events lack: those come last, on every page.
       const ct = await backend.search({ query: ALL, size: 12, sort: [{ field: 'content_type', order: 'desc' }] })
       assert.equal(ct.hits[11].event_id, 'ev-05')
@@ -324,7 +354,7 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
       const h = await backend.health()
       assert.equal(h.up, true, h.detail)
       assert.equal(h.docs, 12)
-      assert.ok((h.sizeBytes ?? 0) > 0)
+      assert.ok((h.sizeBytes ?? 0) > 0, `sizeBytes ${h.sizeBytes}`)
     })
 
     test('applyRetention() deletes whole days past retention and nothing else', async () => {

@@ -29,7 +29,19 @@ const JOIN_BELOW_DOCS = 20000
 const MAX_BUCKETS = 65536
 /** The 'auto' interval ladder, smallest first. */
 const AUTO_LADDER_MS = [
-  1e3, 5e3, 10e3, 30e3, 60e3, 300e3, 600e3, 1800e3, 3600e3, 3 * 3600e3, 12 * 3600e3, 86400e3, 7 * 86400e3,
+  1e3,
+  5e3,
+  10e3,
+  30e3,
+  60e3,
+  300e3,
+  600e3,
+  1800e3,
+  3600e3,
+  3 * 3600e3,
+  12 * 3600e3,
+  86400e3,
+  7 * 86400e3,
 ]
 
 interface Scope {
@@ -65,8 +77,9 @@ export function runAggregate(
 function makeScope(db: Database.Database, query: SqlFragment, fromMs?: number, toMs?: number): Scope {
   const range = timeRange(fromMs, toMs)
   if (query === TRUE) {
-    const total = (db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${range.sql}`).get(...range.params) as { n: number })
-      .n
+    const total = (
+      db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${range.sql}`).get(...range.params) as { n: number }
+    ).n
     const sideRange = { sql: range.sql.replaceAll('d.ts_ms', 'k.ts_ms'), params: range.params }
     return {
       total,
@@ -77,8 +90,9 @@ function makeScope(db: Database.Database, query: SqlFragment, fromMs?: number, t
   const where = and([query, range])
   db.exec('CREATE TEMP TABLE IF NOT EXISTS agg_m (rid INTEGER PRIMARY KEY)')
   db.exec('DELETE FROM temp.agg_m')
-  const total = db.prepare(`INSERT INTO temp.agg_m SELECT d.rid FROM docs d WHERE ${where.sql}`).run(...where.params)
-    .changes
+  const total = db
+    .prepare(`INSERT INTO temp.agg_m SELECT d.rid FROM docs d WHERE ${where.sql}`)
+    .run(...where.params).changes
   const docWhere = { sql: 'd.rid IN (SELECT rid FROM temp.agg_m)', params: [] }
   if (total < JOIN_BELOW_DOCS)
     return {
@@ -203,7 +217,8 @@ function terms(ctx: Ctx, name: string, size: number): TermsResult {
 
 function numericRows(ctx: Ctx, f: StoredField | '@timestamp', select: string, group = ''): SqlSelect {
   if (f === '@timestamp') {
-    const onDocs = (s: string) => s.replaceAll('k.value', 'd.ts_ms').replaceAll('k.mult', '1').replaceAll('k.ts_ms', 'd.ts_ms')
+    const onDocs = (s: string) =>
+      s.replaceAll('k.value', 'd.ts_ms').replaceAll('k.mult', '1').replaceAll('k.ts_ms', 'd.ts_ms')
     const w = ctx.scope.docWhere
     return { sql: onDocs(`SELECT ${select} FROM docs d WHERE ${w.sql} ${group}`), params: w.params }
   }
@@ -271,13 +286,19 @@ export function autoIntervalMs(fromMs: number, toMs: number, buckets: number): n
   return AUTO_LADDER_MS[AUTO_LADDER_MS.length - 1]
 }
 
-function dateHistogram(ctx: Ctx, spec: Extract<AggSpec, { type: 'date_histogram' }>, req: AggsRequest): DateHistogramResult {
+function dateHistogram(
+  ctx: Ctx,
+  spec: Extract<AggSpec, { type: 'date_histogram' }>,
+  req: AggsRequest,
+): DateHistogramResult {
   const { db, scope } = ctx
   let fromMs = req.fromMs
   let toMs = req.toMs
   if (fromMs === undefined || toMs === undefined) {
     const w = scope.docWhere
-    const r = db.prepare(`SELECT min(d.ts_ms) AS lo, max(d.ts_ms) AS hi FROM docs d WHERE ${w.sql}`).get(...w.params) as {
+    const r = db
+      .prepare(`SELECT min(d.ts_ms) AS lo, max(d.ts_ms) AS hi FROM docs d WHERE ${w.sql}`)
+      .get(...w.params) as {
       lo: number | null
       hi: number | null
     }
@@ -310,7 +331,9 @@ function dateHistogram(ctx: Ctx, spec: Extract<AggSpec, { type: 'date_histogram'
       key,
       key_as_string: new Date(key).toISOString(),
       doc_count: counts.get(key) ?? 0,
-      ...(split && { split: Object.fromEntries(split.keys.map((k) => [k, split.counts.get(`${key}\u0000${k}`) ?? 0])) }),
+      ...(split && {
+        split: Object.fromEntries(split.keys.map((k) => [k, split.counts.get(`${key}\u0000${k}`) ?? 0])),
+      }),
       ...(metric && { metric: metric.get(key) ?? null }),
       ...(series && { series: Object.fromEntries(series.map((s) => [s.name, s.counts.get(key) ?? 0])) }),
     })
@@ -389,8 +412,7 @@ function geo(ctx: Ctx, size: number): GeoResult {
   return {
     buckets: top.map((r) => {
       const p = first.get(code.id, (r.v as string).toLowerCase(), r.v, loc.id, ...w.params) as
-        | { lat: number; lon: number }
-        | undefined
+        { lat: number; lon: number } | undefined
       return { country_code: r.v as string, doc_count: r.c, location: p ? { lat: p.lat, lon: p.lon } : null }
     }),
   }

@@ -101,7 +101,8 @@ export function initSchema(db: Database.Database): Map<string, StoredField> {
   const specs = catalogueSpecs()
   db.transaction(() => specs.forEach((s) => insert.run(s.name)))()
   const ids = new Map<string, number>()
-  for (const r of db.prepare('SELECT id, name FROM fields').all() as { id: number; name: string }[]) ids.set(r.name, r.id)
+  for (const r of db.prepare('SELECT id, name FROM fields').all() as { id: number; name: string }[])
+    ids.set(r.name, r.id)
   const out = new Map<string, StoredField>()
   for (const spec of specs) out.set(spec.name, { spec, id: ids.get(spec.name)!, table: tableFor(spec) })
   return out

@@ -25,8 +25,9 @@ export function runSearch(
   req: SearchRequest,
 ): SearchResponse {
   const where = and([compileQuery(req.query, { fields }), timeRange(req.fromMs, req.toMs)])
-  const total = (db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${where.sql}`).get(...where.params) as { n: number })
-    .n
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${where.sql}`).get(...where.params) as { n: number }
+  ).n
   const size = Math.max(0, Math.min(MAX_SIZE, Math.trunc(req.size)))
   if (size === 0) return { total, hits: [] }
   const keys = sortKeys(req.sort, fields)
@@ -75,7 +76,8 @@ function sortKey(s: SortSpec, fields: ReadonlyMap<string, StoredField>): SortKey
   if (s.field === '@timestamp') return { expr: 'd.ts_ms', desc, nullable: false }
   if (s.field === 'event_id') return { expr: 'd.event_id', desc, nullable: false }
   const f = fields.get(s.field)
-  if (!f || !isAggregatable(s.field)) throw new QueryError(`Cannot sort on field "${s.field}"`, { start: 0, end: 0 }, '')
+  if (!f || !isAggregatable(s.field))
+    throw new QueryError(`Cannot sort on field "${s.field}"`, { start: 0, end: 0 }, '')
   const agg = desc ? 'max' : 'min'
   const value = f.table === 'ip' ? `hex(${agg}(value))` : `${agg}(value)`
   return { expr: `(SELECT ${value} FROM ${f.table} WHERE rid = d.rid AND fid = ${f.id})`, desc, nullable: true }

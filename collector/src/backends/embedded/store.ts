@@ -214,7 +214,15 @@ function bulk(s: Open, o: EmbeddedOptions, docs: readonly IndexDoc[]): ItemResul
     results[i] = { status: 'ok' }
     if (lastOf.get(d.id) === i) accepted.push({ i, rows })
   }
-  if (accepted.length) s.db.transaction(() => writeDocs(s, docs, accepted))()
+  if (!accepted.length) return results
+  try {
+    s.db.transaction(() => writeDocs(s, docs, accepted))()
+  } catch (err) {
+    // Another process holding the write lock past busy_timeout: transient, send again later.
+    if (!/^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code))) throw err
+    for (let i = 0; i < docs.length; i++)
+      if (results[i].status === 'ok') results[i] = { status: 'retry', code: 503, reason: 'embedded store busy' }
+  }
   return results
 }
 
@@ -260,7 +268,9 @@ function applyRetention(s: Open, o: EmbeddedOptions, nowMs: number, retentionDay
     const start = dayStartMs(day, o.indexPrefix)
     return start !== undefined && start + DAY_MS <= cutoffMs
   })
-  const dels = SIDE_TABLES.map((t) => s.db.prepare(`DELETE FROM ${t} WHERE rid IN (SELECT rid FROM docs WHERE day = ?)`))
+  const dels = SIDE_TABLES.map((t) =>
+    s.db.prepare(`DELETE FROM ${t} WHERE rid IN (SELECT rid FROM docs WHERE day = ?)`),
+  )
   const delDocs = s.db.prepare('DELETE FROM docs WHERE day = ?')
   const delDay = s.db.prepare('DELETE FROM meta WHERE key = ?')
   for (const day of expired.sort()) {

@@ -93,7 +93,10 @@ function tokenizeAscii(text: string): string[] {
       if (j + 1 >= n) break
       const prev = ASCII_CLASS[text.charCodeAt(j - 1)]
       const next = ASCII_CLASS[text.charCodeAt(j + 1)]
-      if ((prev === C.Letter && next === C.Letter && MID_LETTER.has(c)) || (prev === C.Digit && next === C.Digit && MID_NUM.has(c)))
+      if (
+        (prev === C.Letter && next === C.Letter && MID_LETTER.has(c)) ||
+        (prev === C.Digit && next === C.Digit && MID_NUM.has(c))
+      )
         j += 2
       else break
     }

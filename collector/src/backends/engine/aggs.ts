@@ -127,7 +127,9 @@ export function readPrepass(req: AggsRequest, aggs: any): Prepass {
     const field = spec.split.field
     splitValues.set(
       i,
-      (aggs?.[splitName(String(i))]?.buckets ?? []).map((b: { key: unknown; key_as_string?: string }) => termKey(field, b)),
+      (aggs?.[splitName(String(i))]?.buckets ?? []).map((b: { key: unknown; key_as_string?: string }) =>
+        termKey(field, b),
+      ),
     )
   }
   return {
@@ -158,20 +160,31 @@ export interface AggsPlan {
 
 const internal = (i: number) => `a${i}`
 
-function histogramPlan(req: AggsRequest, spec: Extract<AggSpec, { type: 'date_histogram' }>, i: number, pre: Prepass): HistogramPlan {
+function histogramPlan(
+  req: AggsRequest,
+  spec: Extract<AggSpec, { type: 'date_histogram' }>,
+  i: number,
+  pre: Prepass,
+): HistogramPlan {
   let minMs = req.fromMs
   let maxMs = req.toMs
   let intervalMs: number
   if (spec.interval === 'auto') {
     minMs ??= pre.tsMin ?? maxMs
     maxMs ??= pre.tsMax ?? minMs
-    intervalMs = minMs === undefined || maxMs === undefined ? AUTO_INTERVALS_MS[0] : autoIntervalMs(minMs, maxMs, spec.buckets ?? 100)
+    intervalMs =
+      minMs === undefined || maxMs === undefined
+        ? AUTO_INTERVALS_MS[0]
+        : autoIntervalMs(minMs, maxMs, spec.buckets ?? 100)
   } else intervalMs = parseIntervalMs(spec.interval)
   const split = spec.split ? { field: spec.split.field, values: pre.splitValues.get(i) ?? [] } : undefined
   return { type: 'date_histogram', intervalMs, minMs, maxMs, split }
 }
 
-function histogramAgg(spec: Extract<AggSpec, { type: 'date_histogram' }>, plan: HistogramPlan): Record<string, unknown> {
+function histogramAgg(
+  spec: Extract<AggSpec, { type: 'date_histogram' }>,
+  plan: HistogramPlan,
+): Record<string, unknown> {
   const bounds: Record<string, number> = {}
   if (plan.minMs !== undefined) bounds.min = plan.minMs
   if (plan.maxMs !== undefined) bounds.max = plan.maxMs

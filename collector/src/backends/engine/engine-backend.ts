@@ -4,7 +4,13 @@
 import type { Logger } from '@vigil/protocol'
 import type { AggsRequest, AggsResponse, SearchRequest, SearchResponse } from '../../search/api.ts'
 import { withTimeRange } from '../../search/compile-dsl.ts'
-import { BackendUnavailableError, type Backend, type BackendHealth, type IndexDoc, type ItemResult } from '../backend.ts'
+import {
+  BackendUnavailableError,
+  type Backend,
+  type BackendHealth,
+  type IndexDoc,
+  type ItemResult,
+} from '../backend.ts'
 import { buildAggs, buildPrepassAggs, readAggs, readPrepass } from './aggs.ts'
 import { classifyError, type BulkItem, type EngineClient } from './engine-client.ts'
 import { buildSearchBody, readSearchResponse } from './search-body.ts'

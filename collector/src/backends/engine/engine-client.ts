@@ -5,7 +5,11 @@
 /** One `_bulk` response item (after filter_path): status, and error for a failed one. */
 export interface BulkItem {
   readonly status: number
-  readonly error?: { readonly type?: string; readonly reason?: string; readonly caused_by?: { type?: string; reason?: string } }
+  readonly error?: {
+    readonly type?: string
+    readonly reason?: string
+    readonly caused_by?: { type?: string; reason?: string }
+  }
 }
 
 export interface EngineClient {
@@ -55,5 +59,9 @@ export function classifyError(err: unknown): ClassifiedError {
     const main = root?.reason ? root : error
     reason = [main.type, main.reason].filter(Boolean).join(': ') || reason
   }
-  return { unreachable: status === undefined, status, reason: status === undefined ? `${e?.name ?? 'Error'}: ${reason}` : reason }
+  return {
+    unreachable: status === undefined,
+    status,
+    reason: status === undefined ? `${e?.name ?? 'Error'}: ${reason}` : reason,
+  }
 }

@@ -26,7 +26,8 @@ export function decodeSearchAfter(token: string, keys: number): unknown[] {
   } catch {
     v = undefined
   }
-  if (!Array.isArray(v) || v.length !== keys) throw new Error(`search_after: "${token}" is not a token from this search`)
+  if (!Array.isArray(v) || v.length !== keys)
+    throw new Error(`search_after: "${token}" is not a token from this search`)
   return v
 }
 

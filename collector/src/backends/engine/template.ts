@@ -53,7 +53,8 @@ export function buildProperties(fields: readonly FieldSpec[] = FIELDS): Properti
         if (existing) throw new Error(`field catalogue: ${f.name} is mapped twice or is also an object`)
         props[part] = fieldMapping(f)
       } else {
-        if (existing && !existing.properties) throw new Error(`field catalogue: ${parts.slice(0, i + 1).join('.')} is a leaf and an object`)
+        if (existing && !existing.properties)
+          throw new Error(`field catalogue: ${parts.slice(0, i + 1).join('.')} is a leaf and an object`)
         const obj = (props[part] ??= { type: 'object', properties: {} }) as { properties: Properties }
         props = obj.properties
       }

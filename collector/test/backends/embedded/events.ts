@@ -50,7 +50,12 @@ export function amavisEvent(n: number, over: Record<string, unknown> = {}, opt: 
     dsn_sent: action === 'BOUNCE',
     dst_ip: '127.0.0.1',
     dst_port: 10024,
-    elapsed: { Amavis: 0.099, Receiving: 0.012, SpamCheck: Number((total / 2).toFixed(3)), Total: Number(total.toFixed(3)) },
+    elapsed: {
+      Amavis: 0.099,
+      Receiving: 0.012,
+      SpamCheck: Number((total / 2).toFixed(3)),
+      Total: Number(total.toFixed(3)),
+    },
     host: `mx${n % 2}.example.net`,
     ip_trace: [clientIp],
     log_id: logId,
@@ -69,7 +74,8 @@ export function amavisEvent(n: number, over: Record<string, unknown> = {}, opt: 
       rcpt_is_local: true,
       rcpt_to: r,
       smtp_code: action === 'PASS' || i > 0 ? '250' : '554',
-      smtp_response: action === 'PASS' || i > 0 ? '250 2.0.0 Ok: queued as 4Xyz2ABCdez9' : '554 5.7.1 Rejected by policy',
+      smtp_response:
+        action === 'PASS' || i > 0 ? '250 2.0.0 Ok: queued as 4Xyz2ABCdez9' : '554 5.7.1 Rejected by policy',
       spam_score: Number(((n % 20) - 5).toFixed(3)),
     })),
     size: 1000 + ((n * 37) % 20000),

@@ -43,11 +43,23 @@ const CORPUS = [
   amavisEvent(2, { subject: 'The panther is pink', action: ['DISCARD'], size: 9000, spam_score: 2 }),
   amavisEvent(3, { subject: 'Köln Karneval 日本語のテキスト', action: ['BOUNCE'], spam_score: 5 }),
   amavisEvent(4, { subject: 'roam around', action: ['PASS', 'DSN'], client_ip: '192.0.2.77', spam_score: 3.5 }),
-  amavisEvent(5, { subject: 'foam party', action: ['pass'], client_ip: '::ffff:192.0.2.78', attached_file_names: [['a.exe', 'b.zip'], 'c.txt'] }),
+  amavisEvent(5, {
+    subject: 'foam party',
+    action: ['pass'],
+    client_ip: '::ffff:192.0.2.78',
+    attached_file_names: [['a.exe', 'b.zip'], 'c.txt'],
+  }),
   amavisEvent(6, { subject: 'rome trip', elapsed: { Total: 0.5 }, virusnames: ['Eicar-Test-Signature'] }),
   amavisEvent(7, { subject: 'mora', elapsed: undefined, message_id: 'X'.repeat(1100) }),
-  amavisEvent(8, { subject: '', recipients: [{ action: 'REJECT', rcpt_to: 'z@example.org', rcpt_is_local: false, smtp_response: '554 5.7.1 spam' }] }),
-  amavisEvent(9, { subject: 'Pink Panther', type: 'other', author: ['Pink Floyd <pf@example.com>', 'Panther Inc <p@example.com>'] }),
+  amavisEvent(8, {
+    subject: '',
+    recipients: [{ action: 'REJECT', rcpt_to: 'z@example.org', rcpt_is_local: false, smtp_response: '554 5.7.1 spam' }],
+  }),
+  amavisEvent(9, {
+    subject: 'Pink Panther',
+    type: 'other',
+    author: ['Pink Floyd <pf@example.com>', 'Panther Inc <p@example.com>'],
+  }),
 ]
 
 describe('embedded store queries', () => {
@@ -55,7 +67,12 @@ describe('embedded store queries', () => {
   let b: Backend
   before(async () => {
     const dir = await tmpDir(scope, 'vigil-embedded-query-')
-    b = createEmbeddedBackend({ path: join(dir, 'q.sqlite'), indexPrefix: 'amavis-', maxSizeBytes: 1 << 30, vacuum: true })
+    b = createEmbeddedBackend({
+      path: join(dir, 'q.sqlite'),
+      indexPrefix: 'amavis-',
+      maxSizeBytes: 1 << 30,
+      vacuum: true,
+    })
     scope.after(() => b.close())
     await b.init()
     const res = await b.bulk(CORPUS)
@@ -121,7 +138,11 @@ describe('embedded store queries', () => {
     ['values over ignore_above are not indexed', exists('message_id'), [0, 1, 2, 3, 4, 5, 6, 8, 9]],
     ['exists on an object path means any sub-field', exists('elapsed'), [0, 1, 2, 3, 4, 5, 6, 8, 9]],
     ['.keyword is exact on the whole text value', term('subject.keyword', 'pink panther'), [9]],
-    ['@timestamp range', range('@timestamp', { gte: String(Date.UTC(2024, 0, 1, 10, 2)), lt: String(Date.UTC(2024, 0, 1, 10, 4)) }), [2, 3]],
+    [
+      '@timestamp range',
+      range('@timestamp', { gte: String(Date.UTC(2024, 0, 1, 10, 2)), lt: String(Date.UTC(2024, 0, 1, 10, 4)) }),
+      [2, 3],
+    ],
     ['a partial date term covers its whole unit', term('@timestamp', '2024-01-01T10:05'), [5]],
     ['an unqualified term searches the default fields', term(null, 'panther'), [0, 2, 9]],
     ['an unqualified term matches keyword defaults', term(null, 'reject'), [1, 3]],
@@ -133,15 +154,32 @@ describe('embedded store queries', () => {
       'the talk query: NOT over a group is three terms',
       bool({
         must: [term('type', 'amavis')],
-        mustNot: [bool({ should: [term('action', 'REJECT'), term('action', 'DISCARD'), term('action', 'BOUNCE')], minimumShould: 1 })],
+        mustNot: [
+          bool({
+            should: [term('action', 'REJECT'), term('action', 'DISCARD'), term('action', 'BOUNCE')],
+            minimumShould: 1,
+          }),
+        ],
       }),
       [0, 4, 5, 6, 7, 8],
     ],
-    ['must with should ignores the should', bool({ must: [term('action', 'reject')], should: [term('size', '9000')] }), [1]],
-    ['minimumShould 1 requires a should', bool({ must: [term('subject', 'pink')], should: [term('type', 'other')], minimumShould: 1 }), [9]],
+    [
+      'must with should ignores the should',
+      bool({ must: [term('action', 'reject')], should: [term('size', '9000')] }),
+      [1],
+    ],
+    [
+      'minimumShould 1 requires a should',
+      bool({ must: [term('subject', 'pink')], should: [term('type', 'other')], minimumShould: 1 }),
+      [9],
+    ],
     ['should alone needs one match', bool({ should: [term('action', 'reject'), term('action', 'bounce')] }), [1, 3]],
     ['mustNot alone starts from every document', bool({ mustNot: [term('action', 'pass')] }), [1, 2, 3, 6]],
-    ['mustNot with should ignores should', bool({ mustNot: [term('action', 'pass')], should: [term('action', 'reject')] }), [1, 2, 3, 6]],
+    [
+      'mustNot with should ignores should',
+      bool({ mustNot: [term('action', 'pass')], should: [term('action', 'reject')] }),
+      [1, 2, 3, 6],
+    ],
   ]
   for (const [name, query, expected] of cases)
     it(name, async () => {

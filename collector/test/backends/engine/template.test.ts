@@ -29,7 +29,7 @@ describe('buildIndexTemplate', () => {
 
   it('gives a longer (more specific) prefix a higher priority', () => {
     const longer = buildIndexTemplate({ indexPrefix: 'amavis-eu-', shards: 1, replicas: 0 }) as any
-    assert.ok(longer.priority > t.priority)
+    assert.ok(longer.priority > t.priority, `${longer.priority} > ${t.priority}`)
   })
 
   it('maps every catalogue field at its dotted path', () => {
@@ -39,10 +39,7 @@ describe('buildIndexTemplate', () => {
   const cases: Array<[path: string, expected: Record<string, unknown>]> = [
     ['@timestamp', { type: 'date', format: 'strict_date_optional_time||epoch_millis' }],
     ['action', { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE }],
-    [
-      'subject',
-      { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } } },
-    ],
+    ['subject', { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE } } }],
     ['message', { type: 'text' }],
     ['client_ip', { type: 'ip' }],
     ['size', { type: 'long' }],

@@ -144,22 +144,34 @@ describe('aggregations', () => {
     assert.equal(h.date_histogram.fixed_interval, '1m')
     assert.deepEqual(h.date_histogram.extended_bounds, { min: 0, max: 10 * MIN - 1 })
     assert.deepEqual(h.aggs.split.filters.filters, { v0: { term: { is_bulk: true } } })
-    assert.equal(plan.aggs.a1.terms.shard_size >= 10_000, true)
+    assert.equal(plan.aggs.a1.terms.shard_size >= 10_000, true, 'a large shard_size')
     assert.deepEqual(plan.aggs.a1.terms.order, [{ _count: 'desc' }, { _key: 'asc' }])
     assert.deepEqual(plan.aggs.a1_missing, { missing: { field: 'action' } })
     const out = readAggs(req, plan, {
       a0: { buckets: [{ key: 0, doc_count: 2, split: { buckets: { v0: { doc_count: 1 } } } }] },
       a1: { buckets: [{ key: 'PASS', doc_count: 2 }], sum_other_doc_count: 1 },
       a1_missing: { doc_count: 4 },
-      a2: { values: [{ key: 50, value: 10 }, { key: 99, value: null }] },
+      a2: {
+        values: [
+          { key: 50, value: 10 },
+          { key: 99, value: null },
+        ],
+      },
     }) as any
-    assert.deepEqual(out.h.buckets, [{ key: 0, key_as_string: '1970-01-01T00:00:00.000Z', doc_count: 2, split: { true: 1 } }])
+    assert.deepEqual(out.h.buckets, [
+      { key: 0, key_as_string: '1970-01-01T00:00:00.000Z', doc_count: 2, split: { true: 1 } },
+    ])
     assert.deepEqual(out.t, { buckets: [{ key: 'PASS', doc_count: 2 }], other_doc_count: 1, missing_doc_count: 4 })
     assert.deepEqual(out.p, { values: { '50.0': 10, '99.0': null } })
   })
 
   it('answers every bucket of the range even when no index exists', () => {
-    const r: AggsRequest = { query: ALL, fromMs: 0, toMs: HOUR - 1, aggs: { h: { type: 'date_histogram', interval: '30m' } } }
+    const r: AggsRequest = {
+      query: ALL,
+      fromMs: 0,
+      toMs: HOUR - 1,
+      aggs: { h: { type: 'date_histogram', interval: '30m' } },
+    }
     const out = readAggs(r, buildAggs(r, readPrepass(r, undefined)), undefined) as any
     assert.deepEqual(
       out.h.buckets.map((b: any) => [b.key, b.doc_count]),
@@ -188,7 +200,8 @@ describe('bulk items and errors', () => {
     [{ status: 404, error: { type: 'index_not_found_exception', reason: 'no such index' } }, 'reject'],
   ]
   for (const [item, expected] of cases)
-    it(`treats an item with status ${item!.status} as ${expected}`, () => assert.equal(itemResult(item).status, expected))
+    it(`treats an item with status ${item!.status} as ${expected}`, () =>
+      assert.equal(itemResult(item).status, expected))
 
   it('gives a rejected item its type, reason and cause', () => {
     assert.deepEqual(
@@ -203,7 +216,8 @@ describe('bulk items and errors', () => {
       {
         status: 'reject',
         code: 400,
-        reason: 'mapper_parsing_exception: failed to parse field [size] (illegal_argument_exception: For input string: "abc")',
+        reason:
+          'mapper_parsing_exception: failed to parse field [size] (illegal_argument_exception: For input string: "abc")',
       },
     )
   })
@@ -211,10 +225,17 @@ describe('bulk items and errors', () => {
   it('reads both clients’ errors: an answer has a status and the root cause, no answer is unreachable', () => {
     const answered = classifyError({
       name: 'ResponseError',
-      meta: { statusCode: 400, body: { error: { type: 'x', reason: 'y', root_cause: [{ type: 'parse', reason: 'bad' }] } } },
+      meta: {
+        statusCode: 400,
+        body: { error: { type: 'x', reason: 'y', root_cause: [{ type: 'parse', reason: 'bad' }] } },
+      },
     })
     assert.deepEqual(answered, { unreachable: false, status: 400, reason: 'parse: bad' })
-    const refused = classifyError({ name: 'ConnectionError', message: 'connect ECONNREFUSED', meta: { statusCode: null } })
+    const refused = classifyError({
+      name: 'ConnectionError',
+      message: 'connect ECONNREFUSED',
+      meta: { statusCode: null },
+    })
     assert.equal(refused.unreachable, true)
     assert.match(refused.reason, /ConnectionError: connect ECONNREFUSED/)
   })
