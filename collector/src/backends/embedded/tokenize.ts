@@ -60,12 +60,7 @@ export function tokenize(text: string): string[] {
 // (checked by a randomised test): letters, digits and '_' join (WB5, WB8–10, WB13a/b); ':' '.'
 // and "'" join two letters (WB6/7); '.' ',' ';' and "'" join two digits (WB11/12). A lone '_'
 // is not word-like for ICU, a run of two or more is.
-const enum C {
-  Other,
-  Letter,
-  Digit,
-  Under,
-}
+const C = { Other: 0, Letter: 1, Digit: 2, Under: 3 } as const
 const ASCII_CLASS = new Uint8Array(128)
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c)

@@ -13,7 +13,8 @@ import type {
   TermsResult,
 } from '../../search/api.ts'
 import { compileDsl } from '../../search/compile-dsl.ts'
-import { fieldSpec } from '../../search/fields.ts'
+import { fieldSpec, isAggregatable } from '../../search/fields.ts'
+import { QueryError } from '../../search/query.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -46,10 +47,16 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, 
  */
 export const TERMS_SHARD_SIZE = 50_000
 
-/** Milliseconds of a fixed interval (`30s`, `5m`, `1d`, `250ms`); throws on anything else. */
+/** The most buckets one histogram may have (the engines' search.max_buckets; the embedded store's limit). */
+export const MAX_BUCKETS = 65536
+
+// Request errors are QueryErrors (HTTP 400), worded as the embedded store words them.
+const badRequest = (msg: string) => new QueryError(msg, { start: 0, end: 0 }, '')
+
+/** Milliseconds of a fixed interval (`30s`, `5m`, `1d`, `250ms`); throws QueryError on anything else. */
 export function parseIntervalMs(interval: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(interval)
-  if (!m || Number(m[1]) === 0) throw new Error(`date_histogram: invalid interval "${interval}"`)
+  if (!m || Number(m[1]) === 0) throw badRequest(`Invalid interval "${interval}"`)
   return Number(m[1]) * UNIT_MS[m[2]]
 }
 
@@ -75,7 +82,20 @@ export function percentKey(p: number): string {
   return Number.isInteger(p) ? p.toFixed(1) : String(p)
 }
 
+function aggregatable(name: string): string {
+  if (!isAggregatable(name)) throw badRequest(`Field "${name}" cannot be aggregated`)
+  return name
+}
+
+const NUMERIC = new Set(['long', 'float', 'date', 'boolean'])
+function numeric(name: string): string {
+  if (name !== '@timestamp' && !NUMERIC.has(fieldSpec(name)?.type ?? ''))
+    throw badRequest(`Field "${name}" is not numeric`)
+  return name
+}
+
 function termsAgg(field: string, size: number): Record<string, unknown> {
+  aggregatable(field)
   return {
     terms: {
       field,
@@ -177,7 +197,9 @@ function histogramPlan(
         ? AUTO_INTERVALS_MS[0]
         : autoIntervalMs(minMs, maxMs, spec.buckets ?? 100)
   } else intervalMs = parseIntervalMs(spec.interval)
-  const split = spec.split ? { field: spec.split.field, values: pre.splitValues.get(i) ?? [] } : undefined
+  if (minMs !== undefined && maxMs !== undefined && bucketCount(minMs, maxMs, intervalMs) > MAX_BUCKETS)
+    throw badRequest(`Too many buckets (${bucketCount(minMs, maxMs, intervalMs)}); use a larger interval`)
+  const split = spec.split ? { field: aggregatable(spec.split.field), values: pre.splitValues.get(i) ?? [] } : undefined
   return { type: 'date_histogram', intervalMs, minMs, maxMs, split }
 }
 
@@ -196,7 +218,7 @@ function histogramAgg(
       },
     }
   // stats, not the op itself: its count tells "no values" (null) from a sum of 0.
-  if (spec.metric) sub.metric = { stats: { field: spec.metric.field } }
+  if (spec.metric) sub.metric = { stats: { field: numeric(spec.metric.field) } }
   if (spec.series?.length)
     sub.series = {
       filters: { filters: Object.fromEntries(spec.series.map((s, j) => [`s${j}`, compileDsl(s.query)])) },
@@ -232,11 +254,11 @@ export function buildAggs(req: AggsRequest, pre: Prepass): AggsPlan {
         break
       case 'stats':
         plans.set(name, { type: 'stats' })
-        aggs[key] = { stats: { field: spec.field } }
+        aggs[key] = { stats: { field: numeric(spec.field) } }
         break
       case 'percentiles':
         plans.set(name, { type: 'percentiles' })
-        aggs[key] = { percentiles: { field: spec.field, percents: [...spec.percents], keyed: false } }
+        aggs[key] = { percentiles: { field: numeric(spec.field), percents: [...spec.percents], keyed: false } }
         break
       case 'geo':
         plans.set(name, { type: 'geo' })

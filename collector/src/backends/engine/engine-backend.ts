@@ -141,7 +141,12 @@ export function createEngineBackend(opts: EngineBackendOptions): Backend {
         prepassAggs ? (await searchBody({ query, size: 0, aggs: prepassAggs })).aggregations : undefined,
       )
       const plan = buildAggs(req, prepass)
-      const body = await searchBody({ query, size: 0, track_total_hits: true, aggs: plan.aggs })
+      const body = await searchBody({
+        query,
+        size: 0,
+        track_total_hits: true,
+        ...(Object.keys(plan.aggs).length ? { aggs: plan.aggs } : {}),
+      })
       const total = body?.hits?.total?.value ?? 0
       return { total, aggs: readAggs(req, plan, body?.aggregations) }
     },

@@ -1,6 +1,7 @@
 // SearchRequest → the engines' `_search` body, and the answer back. Pure (tested without an engine).
 import type { SearchRequest, SearchResponse, SortSpec } from '../../search/api.ts'
 import { withTimeRange } from '../../search/compile-dsl.ts'
+import { QueryError } from '../../search/query.ts'
 
 const DEFAULT_SORT: readonly SortSpec[] = [{ field: '@timestamp', order: 'desc' }]
 
@@ -18,7 +19,7 @@ export function encodeSearchAfter(sortValues: readonly unknown[]): string {
   return Buffer.from(JSON.stringify(sortValues)).toString('base64url')
 }
 
-/** The sort values in a token; throws (a plain Error naming the token) when it is not one of ours. */
+/** The sort values in a token; throws QueryError (a 400, as on the embedded store) when it is not one for this sort. */
 export function decodeSearchAfter(token: string, keys: number): unknown[] {
   let v: unknown
   try {
@@ -27,7 +28,7 @@ export function decodeSearchAfter(token: string, keys: number): unknown[] {
     v = undefined
   }
   if (!Array.isArray(v) || v.length !== keys)
-    throw new Error(`search_after: "${token}" is not a token from this search`)
+    throw new QueryError('Invalid search_after token for this sort', { start: 0, end: 0 }, '')
   return v
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { tmpDir } from '../../../../test/harness/index.ts'
 import { BackendUnavailableError, type Backend } from '../../../src/backends/backend.ts'
 import { createEmbeddedBackend } from '../../../src/backends/embedded/store.ts'
+import type { TermsResult } from '../../../src/search/api.ts'
 import { amavisEvent, BASE_MS } from './events.ts'
 
 const DAY_MS = 86400000
@@ -55,7 +56,7 @@ describe('embedded store writes', () => {
     assert.equal(await count(b, term('second')), 1)
     const agg = await b.aggregate({ query: all, aggs: { s: { type: 'terms', field: 'subject.keyword', size: 10 } } })
     assert.deepEqual(
-      (agg.aggs.s as { buckets: unknown[] }).buckets.find((x) => (x as { key: string }).key === 'first version'),
+      (agg.aggs.s as TermsResult).buckets.find((x) => (x as { key: string }).key === 'first version'),
       undefined,
     )
   })
@@ -106,7 +107,7 @@ describe('embedded store writes', () => {
       const res = await b.bulk([amavisEvent(1, over)])
       assert.equal(res[0].status, 'ok')
       const agg = await b.aggregate({ query: all, aggs: { x: { type: 'terms', field, size: 5 } } })
-      assert.deepEqual((agg.aggs.x as { buckets: unknown[] }).buckets, [{ key, doc_count: 1 }])
+      assert.deepEqual((agg.aggs.x as TermsResult).buckets, [{ key, doc_count: 1 }])
     })
 
   it('treats null, [] and "" in numeric fields as missing, and stores fields outside the catalogue unindexed', async (t) => {
@@ -132,7 +133,7 @@ describe('embedded store writes', () => {
     assert.deepEqual(await b.applyRetention(BASE_MS + 3 * DAY_MS, 0), [], '0 keeps everything')
     const agg = await b.aggregate({ query: all, aggs: { a: { type: 'terms', field: 'event_id', size: 10 } } })
     assert.deepEqual(
-      (agg.aggs.a as { buckets: { key: string }[] }).buckets.map((x) => x.key),
+      (agg.aggs.a as TermsResult).buckets.map((x) => x.key),
       ['ev-3', 'ev-4', 'ev-5'],
       'side rows of the deleted day are gone too',
     )

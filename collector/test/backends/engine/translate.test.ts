@@ -22,8 +22,8 @@ import {
   readSearchResponse,
   sortClauses,
 } from '../../../src/backends/engine/search-body.ts'
-import type { AggsRequest } from '../../../src/search/api.ts'
-import type { Query } from '../../../src/search/query.ts'
+import type { AggSpec, AggsRequest } from '../../../src/search/api.ts'
+import { QueryError, type Query } from '../../../src/search/query.ts'
 
 const ALL: Query = { kind: 'all' }
 const MIN = 60_000
@@ -45,7 +45,7 @@ describe('intervals', () => {
     })
 
   it('refuses intervals the engines cannot fix (weeks, months, zero)', () => {
-    for (const bad of ['1w', '1M', '0s', 'auto', '']) assert.throws(() => parseIntervalMs(bad), /invalid interval/)
+    for (const bad of ['1w', '1M', '0s', 'auto', '']) assert.throws(() => parseIntervalMs(bad), QueryError)
   })
 
   it('counts epoch-aligned buckets, both ends inclusive', () => {
@@ -98,8 +98,8 @@ describe('search body', () => {
     const token = encodeSearchAfter([1709287200000, 'ev-1'])
     assert.match(token, /^[A-Za-z0-9_-]+$/)
     assert.deepEqual(decodeSearchAfter(token, 2), [1709287200000, 'ev-1'])
-    assert.throws(() => decodeSearchAfter(token, 3), /search_after/)
-    assert.throws(() => decodeSearchAfter('not json', 2), /search_after/)
+    assert.throws(() => decodeSearchAfter(token, 3), QueryError)
+    assert.throws(() => decodeSearchAfter('not json', 2), /Invalid search_after token/)
     const body = buildSearchBody({ query: ALL, size: 5, sort: [], searchAfter: token })
     assert.deepEqual(body.search_after, [1709287200000, 'ev-1'])
   })
@@ -180,6 +180,27 @@ describe('aggregations', () => {
         [30 * MIN, 0],
       ],
     )
+  })
+
+  it('refuses what the embedded store refuses, as QueryErrors', () => {
+    const bad: Array<[AggSpec, RegExp]> = [
+      [{ type: 'terms', field: 'subject', size: 5 }, /Field "subject" cannot be aggregated/],
+      [{ type: 'stats', field: 'action' }, /Field "action" is not numeric/],
+      [{ type: 'percentiles', field: 'client_ip', percents: [50] }, /not numeric/],
+      [{ type: 'date_histogram', interval: '1s', split: { field: 'message', size: 2 } }, /cannot be aggregated/],
+    ]
+    for (const [spec, msg] of bad)
+      assert.throws(
+        () => buildAggs({ query: ALL, aggs: { x: spec } }, readPrepass({ query: ALL, aggs: {} }, undefined)),
+        (e: unknown) => e instanceof QueryError && msg.test(e.message),
+      )
+    const wide: AggsRequest = {
+      query: ALL,
+      fromMs: 0,
+      toMs: 86_400_000,
+      aggs: { h: { type: 'date_histogram', interval: '1s' } },
+    }
+    assert.throws(() => buildAggs(wide, readPrepass(wide, undefined)), /Too many buckets \(86401\)/)
   })
 
   it('reads geo points in every _source form', () => {
