@@ -165,6 +165,15 @@ export const DEFAULT_FIELDS: readonly string[] = [
   'content_type',
 ]
 
+/**
+ * `float` fields held as 64-bit doubles on every backend (the engines map them `double`): epoch
+ * seconds with a fraction need more than a 32-bit float's ~2 minutes of precision. The other
+ * floats (scores, elapsed seconds) are 32-bit, as the engines' `float` keeps them.
+ */
+export function isDoubleField(name: string): boolean {
+  return name === 'time_unix'
+}
+
 /** Fields a terms aggregation or a sort may use: keyword, numeric, date, boolean, ip (not text). */
 export function isAggregatable(name: string): boolean {
   const f = byName.get(name)

@@ -3,7 +3,7 @@
 // with a 'mapper_parsing_exception' reason, and the values one backend indexes are the values
 // the others index (float fields are 32-bit in the engines, so they are here: Math.fround).
 import { isIP } from 'node:net'
-import type { FieldType } from '../../search/fields.ts'
+import { isDoubleField, type FieldType } from '../../search/fields.ts'
 
 /** A leaf value accepted for a field, in its stored form. */
 export type Coerced = string | number | Buffer
@@ -50,6 +50,7 @@ export function coerceLeaf(field: string, type: FieldType, v: unknown): Coerced 
     case 'float': {
       const n = toNumber(v)
       if (n === null) return null
+      if (n !== undefined && isDoubleField(field) && Number.isFinite(n)) return n
       if (n !== undefined && Number.isFinite(Math.fround(n))) return Math.fround(n)
       break
     }

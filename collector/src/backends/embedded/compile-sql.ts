@@ -11,7 +11,7 @@
 //   date     epoch ms; a term with a partial date (`2024-01-01`) covers the whole unit.
 // Every leaf is `d.rid IN (SELECT rid FROM <side table> WHERE fid = ? AND …)`, an index range
 // on (fid, value…), materialised once per statement by SQLite.
-import { DEFAULT_FIELDS, type FieldSpec } from '../../search/fields.ts'
+import { DEFAULT_FIELDS, isDoubleField, type FieldSpec } from '../../search/fields.ts'
 import { QueryError, type Query } from '../../search/query.ts'
 import { dateRange, parseDateMs, parseIp, parseIpOrCidr } from './coerce.ts'
 import { fuzzyEdits, luceneRegexToRegex, wildcardPrefix, wildcardToRegex } from './matchers.ts'
@@ -294,7 +294,7 @@ export function parseNumber(spec: FieldSpec, s: string): number | undefined {
     case 'long': {
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined
       const n = Number(t)
-      return spec.type === 'float' ? Math.fround(n) : n
+      return spec.type === 'float' && !isDoubleField(spec.name) ? Math.fround(n) : n
     }
     default:
       return undefined

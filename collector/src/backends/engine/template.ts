@@ -2,7 +2,7 @@
 // from the field catalogue (collector/src/search/fields.ts): every daily index `<prefix>YYYY.MM.DD`
 // gets the same explicit mapping, `dynamic: false`, so a field outside the catalogue stays in
 // `_source` but is searchable on no backend (the embedded store indexes the same list).
-import { FIELDS, KEYWORD_IGNORE_ABOVE, type FieldSpec } from '../../search/fields.ts'
+import { FIELDS, KEYWORD_IGNORE_ABOVE, isDoubleField, type FieldSpec } from '../../search/fields.ts'
 
 export interface TemplateSettings {
   readonly indexPrefix: string
@@ -24,7 +24,7 @@ export function fieldMapping(f: FieldSpec): Record<string, unknown> {
     // time_unix (epoch seconds with a fraction) needs a double: a 32-bit float holds it only to
     // ~2 min. The other floats (scores, elapsed seconds) are 32-bit, as the embedded store keeps them.
     case 'float':
-      return { type: f.name === 'time_unix' ? 'double' : 'float' }
+      return { type: isDoubleField(f.name) ? 'double' : 'float' }
     case 'long':
     case 'ip':
     case 'boolean':

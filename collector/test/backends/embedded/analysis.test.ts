@@ -72,6 +72,10 @@ describe('coercion (engine mapping rules)', () => {
   ]
   for (const [type, v, expected] of ok)
     it(`${type} accepts ${JSON.stringify(v)}`, () => assert.deepEqual(coerceLeaf('f', type as 'long', v), expected))
+  it('keeps time_unix a double (epoch seconds with a fraction), as the engines map it', () => {
+    assert.equal(coerceLeaf('time_unix', 'float', 1704103200.123), 1704103200.123)
+    assert.notEqual(coerceLeaf('spam_score', 'float', 1704103200.123), 1704103200.123)
+  })
   const bad: [string, unknown][] = [
     ['long', 'abc'],
     ['long', true],
