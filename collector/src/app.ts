@@ -206,16 +206,16 @@ export function createCollector(
   // The ring, the stage histograms and the live stream see every event, whichever way it came:
   // over ZMQ (the receiver) or through Redis (the pipeline's shipper, once stored).
   const observe = (e: StoredEvent) => {
-      ring.push(e)
-      histograms.observeElapsed(e.event.elapsed)
-      if (streamClients.size > 0)
-        broadcast('event', {
-          log_id: e.event.log_id ?? null,
-          action: e.event.action ?? null,
-          content_type: e.event.content_type ?? null,
-          message: e.event.message ?? null,
-          received_at: e.receivedAt,
-        })
+    ring.push(e)
+    histograms.observeElapsed(e.event.elapsed)
+    if (streamClients.size > 0)
+      broadcast('event', {
+        log_id: e.event.log_id ?? null,
+        action: e.event.action ?? null,
+        content_type: e.event.content_type ?? null,
+        message: e.event.message ?? null,
+        received_at: e.receivedAt,
+      })
   }
   const pipeline: Pipeline = createPipeline({
     common,

@@ -58,7 +58,10 @@ const shipperSection = z
     /** auto: drain Redis when storage_redis_dsn is set; on/off force it. */
     enabled: z.enum(['auto', 'on', 'off']).default('auto'),
     /** Unique per shipper draining the same list; its in-flight list is <redis_logging_key>:inflight:<id>. Default: <myhostname>. */
-    id: z.string().regex(/^[A-Za-z0-9._@-]+$/).optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._@-]+$/)
+      .optional(),
     batch_max_events: z.number().int().min(1).max(100000).default(1000),
     batch_max_bytes: z
       .number()

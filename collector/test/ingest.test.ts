@@ -37,7 +37,13 @@ describe('ingest', () => {
       s.ingest.handle('mx', rec({ pid: 1, smtp_protocol_errors: { bare_lf: 2, timeout: 1 }, events_dead_lettered: 3 })),
       true,
     )
-    assert.equal(s.ingest.handle('mx', rec({ pid: 2, smtp_protocol_errors: { bare_lf: 1 }, events_trimmed: 4, events_produced: 7 })), true)
+    assert.equal(
+      s.ingest.handle(
+        'mx',
+        rec({ pid: 2, smtp_protocol_errors: { bare_lf: 1 }, events_trimmed: 4, events_produced: 7 }),
+      ),
+      true,
+    )
     assert.deepEqual(s.stats.smtpProtocolErrors, { bare_lf: 3, timeout: 1 })
     assert.equal(s.stats.filterEventsDeadLettered, 3)
     assert.equal(s.stats.filterEventsTrimmed, 4)

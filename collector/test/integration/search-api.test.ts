@@ -104,7 +104,10 @@ test('events over ZMQ are searchable with Lucene queries and aggregations on the
 
   const catalogue = await get(base, '/api/search/fields')
   assert.ok(catalogue.body.fields.some((f: any) => f.name === 'subject.keyword' && f.aggregatable))
-  assert.ok(catalogue.body.attribution.some((l: string) => /db-ip\.com/.test(l)), 'DB-IP credit where its data is served')
+  assert.ok(
+    catalogue.body.attribution.some((l: string) => /db-ip\.com/.test(l)),
+    'DB-IP credit where its data is served',
+  )
 
   // errors: a 400 with the parser's position, all parameter problems at once
   const bad = await get(base, `/api/search?q=${q('action:(REJECT')}`)

@@ -267,7 +267,16 @@ export function buildAggs(req: AggsRequest, pre: Prepass): AggsPlan {
           aggs: {
             located: {
               filter: { exists: { field: 'client_geo.location' } },
-              aggs: { one: { top_hits: { size: 1, _source: { includes: ['client_geo.location'] } } } },
+              // the country's earliest located document, as the embedded store picks it
+              aggs: {
+                one: {
+                  top_hits: {
+                    size: 1,
+                    sort: [{ '@timestamp': 'asc' }, { event_id: 'asc' }],
+                    _source: { includes: ['client_geo.location'] },
+                  },
+                },
+              },
             },
           },
         }
