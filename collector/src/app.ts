@@ -393,6 +393,7 @@ export function createCollector(
                 stats,
                 histograms,
                 sseClients: streamClients.size,
+                pipeline: lastAccount,
               }),
             subscribe(send) {
               streamClients.add(send)

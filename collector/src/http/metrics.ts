@@ -18,7 +18,11 @@ export interface MetricsInput {
   stats: BusStats
   histograms: StageHistograms
   sseClients: number
+  /** The log pipeline's last accounting (refreshed every 5 s), when it runs. */
+  pipeline?: PipelineAccount
 }
+
+import type { PipelineAccount } from '../pipeline/accounting.ts'
 
 export function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
@@ -155,6 +159,35 @@ export function formatMetrics(m: MetricsInput): string {
   counter('vigil_minder_rounds', 'am.nanny rounds published.', [[{}, s.nannyRounds]])
   counter('vigil_minder_purged', 'Processes purged from the table (gone, stale or given up).', [[{}, s.purged]])
   counter('vigil_minder_signals', 'TERM/KILL signals sent to overdue children (kill_overdue).', [[{}, s.signalsSent]])
+  const p = m.pipeline
+  if (p) {
+    const gauge = (name: string, help: string, v: number) => {
+      family(name, 'gauge', help)
+      out.push(`${name} ${formatMetricNumber(v)}`)
+    }
+    counter('vigil_pipeline_indexed', 'Events the search store confirmed.', [[{}, p.indexed]])
+    counter('vigil_pipeline_retried', 'Item attempts the store answered with retry (429, 5xx, full).', [
+      [{}, p.retried],
+    ])
+    counter(
+      'vigil_pipeline_dead_lettered',
+      'Events dead-lettered by the pipeline, by reason class.',
+      Object.entries(p.dead_lettered_by_reason).map(([reason, n]) => [{ reason }, n]),
+    )
+    gauge('vigil_pipeline_queued', 'Events waiting: Redis list length, or the direct intake queue.', p.queued)
+    gauge('vigil_pipeline_in_flight', 'Events taken by the shipper, not yet confirmed.', p.in_flight)
+    gauge(
+      'vigil_pipeline_oldest_queued_age_seconds',
+      'Age of the oldest queued event (0 when none).',
+      p.oldest_queued_age_secs ?? 0,
+    )
+    gauge('vigil_pipeline_backend_up', 'Whether the search store answers (1) or not (0).', p.backend.up ? 1 : 0)
+    gauge(
+      'vigil_pipeline_balanced',
+      'Whether indexed + dead-lettered + queued + in flight + trimmed = produced.',
+      p.balanced ? 1 : 0,
+    )
+  }
   family('vigil_stream_clients', 'gauge', 'Connected /api/stream clients.')
   out.push(`vigil_stream_clients ${m.sseClients}`)
 
