@@ -110,7 +110,11 @@ export function createPipeline(o: {
               o.onIndexed?.(m.raws)
               break
             case 'log':
-              o.log.child(m.name.replace(/^collector\//, ''))[m.level](m.msg, m.fields)
+              {
+                // the worker names itself collector/pipeline[/…]; o.log is already collector/pipeline
+                const sub = m.name.replace(/^collector\/pipeline\/?/, '')
+                ;(sub ? o.log.child(sub) : o.log)[m.level](m.msg, m.fields)
+              }
               break
             case 'stopped':
               onStopped?.()
