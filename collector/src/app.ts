@@ -221,11 +221,11 @@ export function createCollector(
     common,
     cfg,
     log: log.child('pipeline'),
-    onIndexed(raws) {
+    onIndexed(events) {
       const at = now()
-      for (const raw of raws) {
+      for (const e of events) {
         try {
-          observe({ raw, event: JSON.parse(raw) as Record<string, unknown>, receivedAt: at })
+          observe({ raw: e.raw, event: e.summary, receivedAt: at })
         } catch (err) {
           log.error('Event observer failed.', { err })
         }

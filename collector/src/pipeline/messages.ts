@@ -17,6 +17,15 @@ export type ToWorker =
   | { readonly t: 'call'; readonly id: number; readonly method: CallMethod; readonly arg?: unknown }
   | { readonly t: 'stop'; readonly drainMs: number }
 
+export interface IndexedEvent {
+  readonly raw: string
+  /** The fields the ring, the stage histograms and /api/stream use. */
+  readonly summary: Readonly<Record<string, unknown>>
+}
+
+/** Fields of an event the main thread needs (see app.ts observe()). */
+export const SUMMARY_FIELDS = ['log_id', 'action', 'content_type', 'message', 'elapsed'] as const
+
 export interface WireError {
   readonly name: string
   readonly message: string
@@ -28,8 +37,12 @@ export type FromWorker =
   | { readonly t: 'fatal'; readonly error: WireError }
   | { readonly t: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }
-  /** Raw amavis JSON of events the shipper stored (they never crossed the ZMQ events channel). */
-  | { readonly t: 'indexed'; readonly raws: string[] }
+  /**
+   * Events the shipper stored (they never crossed the ZMQ events channel), for the collector's ring
+   * and live stream: the raw amavis JSON plus the few fields the main thread reads, already parsed
+   * here, so the bus's event loop never parses a thousand events at once.
+   */
+  | { readonly t: 'indexed'; readonly events: IndexedEvent[] }
   | {
       readonly t: 'log'
       readonly level: LogLevel

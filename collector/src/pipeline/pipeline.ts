@@ -6,7 +6,7 @@ import type { CommonConfig, Logger } from '@vigil/protocol'
 import type { CollectorConfig } from '../config.ts'
 import type { AggsRequest, AggsResponse, SearchRequest, SearchResponse } from '../search/api.ts'
 import type { EventSink, StoredEvent } from '../sinks/sink.ts'
-import type { CallMethod, FromWorker, ToWorker, WireError, WorkerInit } from './messages.ts'
+import type { CallMethod, FromWorker, IndexedEvent, ToWorker, WireError, WorkerInit } from './messages.ts'
 
 /** A failure the worker reported for a call, with its original error name (QueryError, BackendUnavailableError…). */
 export class PipelineCallError extends Error {
@@ -48,7 +48,7 @@ export function createPipeline(o: {
   cfg: CollectorConfig
   log: Logger
   /** Events the shipper stored (Redis topology): the collector's ring and live stream see them here. */
-  onIndexed?(raws: string[]): void
+  onIndexed?(events: IndexedEvent[]): void
   /** How long stop() lets queued events reach the backend. */
   drainMs?: number
 }): Pipeline {
@@ -107,7 +107,7 @@ export function createPipeline(o: {
               break
             }
             case 'indexed':
-              o.onIndexed?.(m.raws)
+              o.onIndexed?.(m.events)
               break
             case 'log':
               {

@@ -11,11 +11,19 @@ import type { Backend } from '../backends/backend.ts'
 import { createBackend } from '../backends/create.ts'
 import type { AggsRequest, SearchRequest } from '../search/api.ts'
 import { createDirectIngest, type DirectIngest } from './direct-ingest.ts'
-import { toWireError, type FromWorker, type ToWorker, type WorkerInit } from './messages.ts'
+import {
+  SUMMARY_FIELDS,
+  toWireError,
+  type FromWorker,
+  type IndexedEvent,
+  type ToWorker,
+  type WorkerInit,
+} from './messages.ts'
 import { createEnricher } from '../enrich/enricher.ts'
 import { attributionLines } from '../enrich/attribution.ts'
 import { prepareItem } from '../shipper/prepare.ts'
 import { createShipper, type Shipper } from '../shipper/shipper.ts'
+import { parseRedisServer } from '../shipper/redis-queue.ts'
 
 const port = parentPort!
 const init = workerData as WorkerInit
@@ -71,7 +79,13 @@ async function status(): Promise<unknown> {
     topology: shipper ? 'redis' : 'direct',
     backend: { kind: cfg.search.backend, ...health },
     direct: direct ? { ...direct.stats(), queued: direct.queued } : undefined,
-    shipper: shipper ? { ...shipper.stats(), queue: await shipper.queueStatus().catch(() => undefined) } : undefined,
+    shipper: shipper
+      ? {
+          ...shipper.stats(),
+          ...(earlyBacklog !== undefined ? { backlogAtStart: earlyBacklog } : {}),
+          queue: await shipper.queueStatus().catch(() => undefined),
+        }
+      : undefined,
     retention,
   }
 }
@@ -93,7 +107,41 @@ async function call(method: string, arg: unknown): Promise<unknown> {
   throw new Error(`unknown method ${method}`)
 }
 
+/**
+ * Events already queued (or in flight) when the collector started were produced before it counted
+ * anything: measured first thing, before the store and the GeoIP data load, so that events the
+ * filters write meanwhile count as produced, not as backlog. undefined when Redis is not reachable
+ * (the shipper then measures when it starts).
+ */
+let earlyBacklog: number | undefined
+async function measureBacklog(dsn: { server: string; db_id: number; password?: string }): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const s = parseRedisServer(dsn.server)
+  const r = new Redis({
+    ...(s.path ? { path: s.path } : { host: s.host, port: s.port }),
+    db: dsn.db_id,
+    password: dsn.password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: () => null,
+  })
+  r.on('error', () => {})
+  try {
+    await r.connect()
+    const key = common.redis_logging_key
+    const [q, f] = await Promise.all([r.llen(key), r.llen(`${key}:inflight:${cfg.shipper.id ?? common.myhostname}`)])
+    earlyBacklog = q + f
+  } catch {
+    earlyBacklog = undefined
+  } finally {
+    r.disconnect()
+  }
+}
+
 async function start(): Promise<void> {
+  const dsn0 = common.storage_redis_dsn[0]
+  if (init.ship && dsn0) await measureBacklog(dsn0)
   backend = await createBackend(cfg.search, common.home, log.child(cfg.search.backend))
   // An engine that is not up yet must not stop the collector: intake queues and retries.
   await backend.init().catch((err) => log.warn('Search backend not initialised yet; will retry.', { err }))
@@ -126,7 +174,7 @@ async function start(): Promise<void> {
       deadLetterFile: cfg.shipper.dead_letter_file || join(common.home, 'shipper-dead-letter.ndjson'),
       enrich: (d) => enricher.enrich(d),
       log: log.child('shipper'),
-      onIndexed: (docs) => post({ t: 'indexed', raws: docs.map((d) => d.raw) }),
+      onIndexed: (docs) => relayIndexed(docs),
     })
     // Redis may be down when the collector starts: the events wait there, the shipper keeps trying.
     void startShipper(shipper)
@@ -145,6 +193,18 @@ async function start(): Promise<void> {
 }
 
 let stopping = false
+
+/** Shipped events to the main thread in chunks of 100: each chunk is one short task there. */
+function relayIndexed(docs: readonly { raw: string; doc: Readonly<Record<string, unknown>> }[]): void {
+  for (let i = 0; i < docs.length; i += 100) {
+    const events: IndexedEvent[] = docs.slice(i, i + 100).map((d) => {
+      const summary: Record<string, unknown> = {}
+      for (const f of SUMMARY_FIELDS) if (d.doc[f] !== undefined) summary[f] = d.doc[f]
+      return { raw: d.raw, summary }
+    })
+    post({ t: 'indexed', events })
+  }
+}
 
 async function startShipper(s: Shipper): Promise<void> {
   for (let waitMs = cfg.shipper.retry_min_ms; !stopping; waitMs = Math.min(waitMs * 2, cfg.shipper.retry_max_ms)) {

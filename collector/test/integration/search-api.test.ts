@@ -148,3 +148,35 @@ test('events over ZMQ are searchable with Lucene queries and aggregations on the
   assert.ok(dl[0].reason.length > 0)
   assert.equal(JSON.parse(dl[0].item).log_id, '1234-13')
 })
+
+test('with Redis, the collector drains the amavis list: searchable, in /api/events and the live ring, accounted', async (t) => {
+  const { startRedis } = await import('../../../test/harness/index.ts')
+  const redis = await startRedis(t)
+  await redis.command('RPUSH', 'amavis-log', event(0)) // queued before the collector started
+  const { c } = await collectorInTmp(t, 'collector-ship', { storage_redis_dsn: [{ server: redis.server }] })
+  const base = c.internals.httpAddress!
+  await get(base, '/api/pipeline') // answers once the pipeline is up
+  for (let i = 1; i <= 5; i++) {
+    await redis.command('RPUSH', 'amavis-log', event(i))
+    await redis.command('LTRIM', 'amavis-log', '-100000', '-1')
+  }
+  await c.internals.inject('mx-test', [formatVigilStats({ pid: 1, events_produced: 5 })])
+  await waitFor(async () => (await get(base, '/api/search?size=0')).body.total === 6, '6 events shipped')
+  const ring = await waitFor(async () => {
+    const r = (await get(base, '/api/events?limit=10')).body
+    return r.events.length === 6 ? r : undefined
+  }, 'the ring sees shipped events')
+  assert.equal(ring.events[0].log_id, '1234-05', 'raw amavis JSON, newest first')
+  assert.equal(ring.events[0].client_geo, undefined, 'the ring keeps what the producer wrote')
+  const acct = await waitFor(async () => {
+    const a = (await get(base, '/api/pipeline')).body
+    return a.indexed === 6 ? a : undefined
+  }, 'accounting')
+  assert.equal(acct.topology, 'redis')
+  assert.equal(acct.backlog_at_start, 1)
+  assert.equal(acct.produced, 5)
+  assert.equal(acct.queued, 0)
+  assert.equal(acct.in_flight, 0)
+  assert.equal(acct.balanced, true, acct.verdict)
+  assert.equal(await redis.command('LLEN', 'amavis-log'), ':0\r\n')
+})
