@@ -18,7 +18,7 @@ import type {
   StatsResult,
   TermsResult,
 } from '../../search/api.ts'
-import { and, compileQuery, TRUE, type SqlFragment } from './compile-sql.ts'
+import { and, compileQuery, compileQueryIn, TRUE, type SqlFragment } from './compile-sql.ts'
 import { formatIp } from './coerce.ts'
 import type { StoredField } from './schema.ts'
 import { timeRange } from './search.ts'
@@ -64,7 +64,7 @@ export function runAggregate(
   fields: ReadonlyMap<string, StoredField>,
   req: AggsRequest,
 ): AggsResponse {
-  const query = compileQuery(req.query, { fields })
+  const query = compileQueryIn(req.query, { fields }, req.fromMs, req.toMs)
   return db.transaction(() => {
     const scope = makeScope(db, query, req.fromMs, req.toMs)
     const ctx: Ctx = { db, fields, scope }

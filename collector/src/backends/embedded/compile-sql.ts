@@ -87,8 +87,41 @@ export function not(p: SqlFragment): SqlFragment {
   return { sql: `NOT (${p.sql})`, params: p.params }
 }
 
+/**
+ * The time range of the request being compiled (compileQueryIn). kw, num and ip rows repeat their
+ * document's ts_ms, so a leaf can drop out-of-range rows inside its own index scan instead of
+ * looking every match up in `docs` first: `size:[9000 TO *]` over the last day reads that day's
+ * matches, not a month's. Equivalent under NOT too, since the caller keeps `d.ts_ms` in range.
+ */
+let leafRange: { fromMs?: number; toMs?: number } | undefined
+const TIMED_TABLES = new Set(['kw', 'num', 'ip'])
+
 function side(table: string, where: string, params: unknown[]): SqlFragment {
+  if (leafRange && TIMED_TABLES.has(table)) {
+    const extra: string[] = []
+    const p = [...params]
+    if (leafRange.fromMs !== undefined) {
+      extra.push('ts_ms >= ?')
+      p.push(Math.trunc(leafRange.fromMs))
+    }
+    if (leafRange.toMs !== undefined) {
+      extra.push('ts_ms <= ?')
+      p.push(Math.trunc(leafRange.toMs))
+    }
+    if (extra.length)
+      return { sql: `d.rid IN (SELECT rid FROM ${table} WHERE ${where} AND ${extra.join(' AND ')})`, params: p }
+  }
   return { sql: `d.rid IN (SELECT rid FROM ${table} WHERE ${where})`, params }
+}
+
+/** compileQuery for a request limited to [fromMs, toMs] on @timestamp (the caller still ANDs timeRange). */
+export function compileQueryIn(q: Query, ctx: CompileContext, fromMs?: number, toMs?: number): SqlFragment {
+  leafRange = fromMs === undefined && toMs === undefined ? undefined : { fromMs, toMs }
+  try {
+    return compileQuery(q, ctx)
+  } finally {
+    leafRange = undefined
+  }
 }
 
 // null: the field's type cannot take this value (skipped for unqualified terms, a QueryError

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3'
 import { isAggregatable } from '../../search/fields.ts'
 import { QueryError } from '../../search/query.ts'
 import type { SearchRequest, SearchResponse, SortSpec } from '../../search/api.ts'
-import { and, compileQuery, type SqlFragment } from './compile-sql.ts'
+import { and, compileQueryIn, type SqlFragment } from './compile-sql.ts'
 import type { StoredField } from './schema.ts'
 
 interface SortKey {
@@ -24,7 +24,7 @@ export function runSearch(
   fields: ReadonlyMap<string, StoredField>,
   req: SearchRequest,
 ): SearchResponse {
-  const where = and([compileQuery(req.query, { fields }), timeRange(req.fromMs, req.toMs)])
+  const where = and([compileQueryIn(req.query, { fields }, req.fromMs, req.toMs), timeRange(req.fromMs, req.toMs)])
   const total = (
     db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${where.sql}`).get(...where.params) as { n: number }
   ).n
