@@ -88,6 +88,7 @@ function makeScope(db: Database.Database, query: SqlFragment, fromMs?: number, t
     }
   }
   const where = and([query, range])
+  const sideRange = { sql: range.sql.replaceAll('d.ts_ms', 'k.ts_ms'), params: range.params }
   db.exec('CREATE TEMP TABLE IF NOT EXISTS agg_m (rid INTEGER PRIMARY KEY)')
   db.exec('DELETE FROM temp.agg_m')
   const total = db
@@ -107,9 +108,14 @@ function makeScope(db: Database.Database, query: SqlFragment, fromMs?: number, t
     total,
     docWhere,
     // Unary + keeps SQLite from driving the loop by rid: the (fid, value) index is scanned in order.
+    // The time range first: out-of-range rows are dropped on the index entry, before the lookup.
     side: (table, fid) => ({
       from: `${table} k`,
-      where: { sql: 'k.fid = ? AND +k.rid IN (SELECT rid FROM temp.agg_m)', params: [fid] },
+      where: and([
+        { sql: 'k.fid = ?', params: [fid] },
+        sideRange,
+        { sql: '+k.rid IN (SELECT rid FROM temp.agg_m)', params: [] },
+      ]),
     }),
   }
 }
