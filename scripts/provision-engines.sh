@@ -8,13 +8,18 @@ set -euo pipefail
 say() { printf 'provision-engines: %s\n' "$*"; }
 dir=${VIGIL_ENGINES_DIR:-/var/cache/vigil/engines}
 mkdir -p "$dir"
+# mvn fetches, unzip unpacks: Debian packages, installed when missing (as root, like provision.sh).
+for tool in mvn:maven unzip:unzip; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 && continue
+  say "installing ${tool#*:}"
+  DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends "${tool#*:}" >/dev/null
+done
 declare -A coord=(
   [elasticsearch-9.5.3]=org.elasticsearch.distribution.integ-test-zip:elasticsearch:9.5.3:zip
   [opensearch-3.8.0]=org.opensearch.distribution.integ-test-zip:opensearch:3.8.0:zip
 )
 for name in "${!coord[@]}"; do
   [[ -x "$dir/$name/bin/${name%%-*}" ]] && continue
-  command -v mvn >/dev/null 2>&1 || { say "mvn not found: apt-get install maven" >&2; exit 1; }
   say "fetching ${coord[$name]}"
   tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
   mvn -q -B dependency:copy -Dartifact="${coord[$name]}" -DoutputDirectory="$tmp" >"$tmp/mvn.log" 2>&1 ||
