@@ -99,11 +99,13 @@ describe('createSupervisor', () => {
       output: (name, stream, line) => out.push(`${stream} [${name}] ${line}`),
     })
     sup.start()
+    // stdout and stderr are separate pipes: the stderr line may come after the ready line.
     await waitFor(
-      'both children ready',
-      () => out.filter((l) => l.startsWith('stdout') && l.includes('ready')).length === 2,
+      'both children ready and the stderr line passed through',
+      () =>
+        out.filter((l) => l.startsWith('stdout') && l.includes('ready')).length === 2 &&
+        out.some((l) => /^stderr \[two\] stderr line from \d+$/.test(l)),
     )
-    assert.ok(out.some((l) => /^stderr \[two\] stderr line from \d+$/.test(l)))
     const pids = sup.status().map((s) => s.pid as number)
     assert.equal(pids.length, 2)
     await sup.stop()
