@@ -2,25 +2,41 @@
 // its server-sent-event stream, /metrics and the search API (Lucene queries, aggregations) to the
 // browser under one origin.
 import Fastify, { type FastifyInstance } from 'fastify'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
+import { join, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, VigilError, type CommonConfig, type Logger } from '@vigil/protocol'
 import type { DashboardConfig } from './config.ts'
 
-const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url))
-const ASSETS: Record<string, string> = {
-  '/': 'index.html',
-  '/index.html': 'index.html',
-  '/app.js': 'app.js',
-  '/style.css': 'style.css',
-  '/favicon.svg': 'favicon.svg',
-}
+const DIST_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url))
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
+  json: 'application/json',
+  png: 'image/png',
+  woff2: 'font/woff2',
+}
+
+/** Every file of the built app (dashboard/web/dist, made by scripts/build-web.sh), by URL path. */
+async function loadBuiltApp(dir = DIST_DIR): Promise<Map<string, Buffer>> {
+  if (!dir.endsWith('/')) dir += '/'
+  const files = new Map<string, Buffer>()
+  let names: string[]
+  try {
+    names = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name).slice(dir.length))
+  } catch {
+    throw new VigilError(
+      ErrorCode.CONFIG_INVALID,
+      `The dashboard is not built (${dir} is missing): run \`npm run build:web\` (npm start does it).`,
+    )
+  }
+  for (const n of names) files.set('/' + n.split(sep).join('/'), await readFile(join(dir, n)))
+  return files
 }
 
 export interface Dashboard {
@@ -40,15 +56,21 @@ function splitHostPort(s: string): { host: string; port: number } {
 /** Builds the fastify app (no listening); exported for inject() tests. */
 export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, forceCloseConnections: true })
-  const files = new Map<string, Buffer>()
-  for (const f of new Set(Object.values(ASSETS))) files.set(f, await readFile(WEB_DIR + f))
+  const files = await loadBuiltApp(cfg.web_dir)
   const upstream = `http://${cfg.collector_http}`
-  for (const [route, file] of Object.entries(ASSETS)) {
-    app.get(route, async (_req, reply) => {
-      reply.header('content-type', TYPES[file.split('.').pop()!])
-      return files.get(file)
-    })
+  const sendFile = (path: string, reply: import('fastify').FastifyReply) => {
+    reply.header('content-type', TYPES[path.split('.').pop()!] ?? 'application/octet-stream')
+    // Hashed asset names never change content; index.html is always revalidated.
+    reply.header('cache-control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache')
+    return reply.send(files.get(path))
   }
+  app.get('/', (_req, reply) => sendFile('/index.html', reply))
+  app.get('/*', (req, reply) => {
+    const path = req.url.split('?')[0]
+    if (files.has(path)) return sendFile(path, reply)
+    reply.code(404)
+    return reply.send({ error: `no such file ${path}` })
+  })
   app.get('/favicon.ico', async (_req, reply) => reply.redirect('/favicon.svg'))
 
   // Relays a GET to the collector; an unreachable collector is a 502 with a JSON reason, never a hang.
@@ -83,7 +105,7 @@ export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Prom
     return relay('/api/events' + (q ? `?${q}` : ''), reply)
   })
   // The search API (Lucene queries, aggregations) and the pipeline accounting, relayed as they are.
-  for (const path of ['/api/search', '/api/search/aggs', '/api/search/fields', '/api/pipeline'])
+  for (const path of ['/api/search', '/api/search/aggs', '/api/search/fields', '/api/pipeline', '/api/history'])
     app.get(path, (req, reply) => {
       const q = new URLSearchParams(req.query as Record<string, string>).toString()
       return relay(path + (q ? `?${q}` : ''), reply)

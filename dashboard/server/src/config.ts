@@ -11,6 +11,8 @@ export const dashboardConfigSchema = z.strictObject({
   listen: hostPort.default(DEFAULT_DASHBOARD_LISTEN),
   /** The collector's HTTP side, whose /api and /metrics the dashboard serves to the browser. */
   collector_http: hostPort.default(DEFAULT_HTTP_LISTEN),
+  /** The built web app (`npm run build:web` makes it); tests point this at their own build. */
+  web_dir: z.string().optional(),
   /** Upstream request timeout. */
   upstream_timeout_secs: z.number().positive().default(5),
 })
