@@ -36,6 +36,8 @@ COPY dashboard/server/package.json dashboard/server/
 # tsx (a devDependency) runs the TypeScript sources: no build step, so dev deps are needed.
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The dashboard's React app, built once into dashboard/web/dist.
+RUN bash scripts/build-web.sh
 RUN mkdir -p /var/lib/vigil /etc/vigil && chown node:node /var/lib/vigil
 ENV VIGIL_CONFIG=/etc/vigil/vigil.yaml MIBS=
 USER node

@@ -77,8 +77,18 @@ export const filterConfigSchema = z.strictObject({
   notify_method: deliveryMethod.default(DEFAULT_NOTIFY_METHOD),
   /** Number of pre-forked worker processes ($max_servers). */
   max_servers: z.number().int().min(1).max(256).default(2),
-  /** Connections a worker serves before it exits and is replaced ($max_requests). */
-  max_requests: z.number().int().min(1).default(20),
+  /**
+   * Connections a worker serves before it exits and is replaced ($max_requests). Not amavis's 20:
+   * a Perl child grows with every message, a Node.js worker does not, and each replacement costs a
+   * Node.js start (docs/adr/0006-warm-spare-workers.md).
+   */
+  max_requests: z.number().int().min(1).default(1000),
+  /**
+   * Warm workers kept started beyond max_servers ($min_spare_servers), so a retiring worker's
+   * replacement is already running when it leaves: no connection waits for a Node.js start.
+   * At most max_servers sessions are served at once whatever the spares.
+   */
+  min_spare_servers: z.number().int().min(0).max(16).default(1),
   /** Idle/command timeout of an SMTP session ($smtpd_timeout). */
   smtpd_timeout_secs: z.number().positive().default(300),
   /** Largest message accepted ($smtpd_message_size_limit, bytes; 0 = no limit). */

@@ -179,7 +179,7 @@ export type FilterStackOptions = Omit<TestFilterOptions, 'home'> & {
 
 /**
  * The usual integration start-up: a private home, a bus at its inner endpoint, optionally an events
- * PULL, the filter itself, then a wait until all its `max_servers` workers are ready.
+ * PULL, the filter itself, then a wait until all its `max_servers` workers and warm spares are ready.
  */
 export async function startFilterStack(
   t: Owner & { after(fn: () => unknown): void },
@@ -198,6 +198,6 @@ export async function startFilterStack(
   const bus = await startBus(t, innerEndpoint(home))
   const pull = events ? await startEventsPull(t, eventsEndpoint(home)) : undefined
   const f = await startTestFilter(t, { home, ...filterOpts })
-  await waitWorkersReady(bus, f.cfg.max_servers)
+  await waitWorkersReady(bus, f.cfg.max_servers + f.cfg.min_spare_servers)
   return { ...f, bus, pull }
 }

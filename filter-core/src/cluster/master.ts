@@ -1,7 +1,9 @@
 // The filter master (amavisd's parent process): owns the listening sockets, pre-forks
-// max_servers workers, hands each accepted connection to an idle worker (one connection per
-// worker at a time, as Net::Server::PreFork children), replaces workers that retire after
-// max_requests or die (immediately, with a crash-loop backoff), and sends the cold-start
+// max_servers workers plus min_spare_servers warm spares, hands each accepted connection to an
+// idle worker (one connection per worker at a time, at most max_servers at once, as
+// Net::Server::PreFork children), starts a worker's replacement as soon as it has been handed its
+// last (max_requests-th) connection, so the replacement is warm before the old one leaves,
+// replaces workers that die (immediately, with a crash-loop backoff), and sends the cold-start
 // `am.snmp FLUSH` / sys* / `am.st FLUSH` burst before the first worker starts.
 import { fork, type ChildProcess } from 'node:child_process'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -89,14 +91,30 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
   let backoffMs = 0
   let entry: WorkerEntry | undefined
 
-  // An idle worker within its max_requests budget. Connections wait here, not behind a busy
-  // worker, so the first worker to become free takes the next one (as preforked amavisd children
-  // accepting from one listen queue). Workers can queue (worker-main.ts), but measurements on a
-  // loaded box showed no gain from handing over early, so it is not done.
+  // An idle worker within its max_requests budget, while fewer than max_servers sessions run.
+  // Connections wait here, not behind a busy worker, so the first worker to become free takes the
+  // next one (as preforked amavisd children accepting from one listen queue). Workers can queue
+  // (worker-main.ts), but measurements on a loaded box showed no gain from handing over early, so
+  // it is not done. Of the idle workers the one closest to its max_requests is taken: retirements
+  // come one at a time and the spares stay spare (warm) until one is needed.
   const pickWorker = (): WorkerSlot | undefined => {
-    for (const w of workers.values())
-      if (w.state === 'ready' && w.assigned < cfg.max_requests && w.inflight === 0) return w
-    return undefined
+    let busy = 0
+    let best: WorkerSlot | undefined
+    for (const w of workers.values()) {
+      if (w.inflight > 0) busy++
+      else if (w.state === 'ready' && w.assigned < cfg.max_requests && (!best || w.assigned > best.assigned)) best = w
+    }
+    return busy < cfg.max_servers ? best : undefined
+  }
+
+  // Workers that will still take connections (starting, or ready within their budget): kept at
+  // max_servers + min_spare_servers. A worker handed its last connection no longer counts, so its
+  // replacement starts while it serves that connection.
+  const wanted = cfg.max_servers + cfg.min_spare_servers
+  const topUp = () => {
+    let fresh = 0
+    for (const w of workers.values()) if (w.state !== 'retiring' && w.assigned < cfg.max_requests) fresh++
+    for (; fresh < wanted && !stopping && !respawnTimer; fresh++) spawn()
   }
 
   const dispatch = () => {
@@ -107,6 +125,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       if (socket.destroyed) continue
       slot.inflight++
       slot.assigned++
+      if (slot.assigned >= cfg.max_requests) topUp()
       const msg: MasterToWorker = { type: 'conn', listener }
       try {
         slot.child.send(msg, socket, { keepOpen: false }, (err) => {
@@ -166,9 +185,10 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       const ranMs = Date.now() - slot.startedAt
       const normal = code === 0 && slot.state === 'retiring'
       if (normal) {
-        log.debug('Worker retired after max_requests; starting a replacement.', { pid })
+        // Its replacement was started when it took its last connection (topUp is a no-op then).
+        log.debug('Worker retired after max_requests.', { pid })
         backoffMs = 0
-        spawn()
+        topUp()
         return
       }
       log.warn('Worker died; starting a replacement.', { pid, code, signal })
@@ -180,11 +200,11 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
         log.warn('Workers keep crashing; backing off before the next start.', { delay_ms: backoffMs })
         respawnTimer = setTimeout(() => {
           respawnTimer = undefined
-          while (workers.size < cfg.max_servers && !stopping) spawn()
+          topUp()
         }, backoffMs)
         return
       }
-      if (!respawnTimer) spawn()
+      topUp()
     })
     const init: MasterToWorker = { type: 'init', common, cfg, logLevel: common.log_level as LogLevel }
     child.send(init)
@@ -265,17 +285,22 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
         started = false
         throw err
       }
-      for (let i = 0; i < cfg.max_servers; i++) spawn()
+      topUp()
       log.info('Filter listening.', {
         listen: servers.map((s) => `${s.listener.protocol}:${s.address}`).join(','),
         workers: cfg.max_servers,
+        spares: cfg.min_spare_servers,
       })
     },
     async stop() {
       if (stopping) return
       stopping = true
       if (respawnTimer) clearTimeout(respawnTimer)
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.server.close(() => r()))))
+      // close() stops accepting at once, but its callback waits until every socket handed to a
+      // worker is closed there (net.Server tracks sockets sent to children): awaiting it before
+      // the workers are told to stop would hang the shutdown for as long as a client keeps an
+      // idle session open (up to smtpd_timeout). So: stop accepting, stop the workers, then await.
+      const closed = servers.map((s) => new Promise<void>((r) => s.server.close(() => r())))
       for (const p of pending.splice(0)) p.socket.destroy()
       const exits = [...workers.values()].map(
         (w) =>
@@ -296,6 +321,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
           }),
       )
       await Promise.all(exits)
+      await Promise.all(closed)
       workers.clear()
       for (const l of listeners) if (l.address.startsWith('unix:')) rmSync(l.address.slice(5), { force: true })
     },
@@ -303,7 +329,9 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       const where = servers.length
         ? servers.map((s) => `${s.listener.protocol}://${s.address}`)
         : listeners.map((l) => `${l.protocol}://${l.address}`)
-      return [`filter: ${where.join(', ')} (${cfg.mode}, ${cfg.max_servers} workers) -> ${cfg.forward_method}`]
+      return [
+        `filter: ${where.join(', ')} (${cfg.mode}, ${cfg.max_servers} workers + ${cfg.min_spare_servers} spare) -> ${cfg.forward_method}`,
+      ]
     },
     listeners: () => servers.map((s) => ({ listener: s.listener, address: s.address })),
     workerPids: () => [...workers.keys()],

@@ -35,7 +35,8 @@ test('a subscriber sees the cold-start burst, the state sequence and one counter
   const { bus, pull, ...f } = await startFilterStack(t, {
     events: true,
     forwardPort: sink.port,
-    filter: { max_servers: 1, local_domains_maps: ['example.test'] },
+    // One process, as amavisd with $max_servers 1 and no spare child: the exact sequence one child sends.
+    filter: { max_servers: 1, min_spare_servers: 0, local_domains_maps: ['example.test'] },
   })
   const r = await sendMail({
     port: f.port,

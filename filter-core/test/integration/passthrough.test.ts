@@ -71,12 +71,13 @@ test('publishes the amavis state sequence and one am.snmp message per message', 
     10000,
     'idle after session',
   )
+  // The states of the worker that served the session (the warm spare only says it is idle).
+  const pid = bus.messages.find((m) => /^am\.st \d+ \S+ A$/.test(m[0]))![0].split(' ')[1]
   const states = bus.messages
-    .filter((m) => m[0].startsWith('am.st '))
+    .filter((m) => m[0].startsWith(`am.st ${pid} `))
     .map((m) => m[0].split(' '))
     .filter((p) => p[3] !== 'FLUSH')
     .map((p) => (p[4] ? `${p[3]} ${p[4]}` : p[3]))
-  const pid = bus.messages.find((m) => /^am\.st \d+ \S+ A$/.test(m[0]))![0].split(' ')[1]
   const id = `${pid.padStart(5, '0')}-01`
   assert.deepEqual(states, [
     '-',

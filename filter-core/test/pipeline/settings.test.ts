@@ -61,7 +61,8 @@ test('settingsFor gives each recipient the destinies and levels of the config', 
 test('the filter config defaults are amavis/Debian defaults and reject unknown keys', () => {
   const cfg = filterConfigSchema.parse({})
   assert.equal(cfg.max_servers, 2)
-  assert.equal(cfg.max_requests, 20)
+  assert.equal(cfg.max_requests, 1000)
+  assert.equal(cfg.min_spare_servers, 1)
   assert.equal(cfg.sa_tag_level_deflt, 2)
   assert.equal(cfg.sa_tag2_level_deflt, 6.2)
   assert.equal(cfg.sa_kill_level_deflt, 6.9)
