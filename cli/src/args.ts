@@ -127,6 +127,14 @@ export const COMMANDS = {
     minArgs: 0,
     maxArgs: 0,
   },
+  user: {
+    summary: 'Manage the dashboard users: add NAME --role admin|viewer, list, del NAME, passwd NAME.',
+    synopsis: 'add NAME --role admin|viewer [--password-stdin] | list | del NAME | passwd NAME [--password-stdin]',
+    valueOptions: ['role'],
+    flagOptions: ['password-stdin'],
+    minArgs: 1,
+    maxArgs: 2,
+  },
   help: {
     summary: 'Show this help, or the help of one command.',
     synopsis: '[COMMAND]',

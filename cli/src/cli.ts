@@ -12,6 +12,7 @@ import { runStart, selectComponents } from './commands/start.ts'
 import { runControl } from './commands/control.ts'
 import { runDemo, runRelease, runTestMessage } from './commands/delegated.ts'
 import { runPipeline } from './commands/pipeline.ts'
+import { runUser } from './commands/user.ts'
 
 /** `vigil shipper`: the collector package's standalone shipper (collector/src/shipper-app.ts). */
 const SHIPPER = {
@@ -106,6 +107,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return runRelease(loaded, parsed.args, io)
     case 'pipeline':
       return runPipeline(loaded, parsed.options, io)
+    case 'user':
+      return runUser(loaded, parsed.args, parsed.options, io)
     case 'shipper':
       return runComponent(SHIPPER, loaded, io)
     case 'demo':

@@ -1,9 +1,14 @@
 // What the CLI needs from its process, passed in explicitly so commands are testable in-process.
+
+/** Standard input (`vigil user` reads passwords from it): a terminal or a pipe. */
+export type CliStdin = NodeJS.ReadableStream & { readonly isTTY?: boolean }
 export interface CliIo {
   readonly stdout: (text: string) => void
   readonly stderr: (text: string) => void
   readonly env: Readonly<Record<string, string | undefined>>
   readonly cwd: string
+  /** Standard input; absent in tests that do not need it. */
+  readonly stdin?: CliStdin
   /** Signal and IPC events of the running process (`process` in main.ts). */
   readonly proc: {
     once(event: 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'disconnect', listener: () => void): unknown

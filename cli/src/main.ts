@@ -15,6 +15,7 @@ export async function main(argv: readonly string[]): Promise<never> {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    stdin: process.stdin,
     proc: process,
   })
   process.exit(code)

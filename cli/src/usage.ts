@@ -32,6 +32,11 @@ export function formatUsage(topic?: CommandName): string {
     lines.push(
       `  ${'--test-message FILE'.padEnd(20)}run one .eml through the checks, print the verdicts, forward nothing`,
     )
+  if (topic === 'user')
+    lines.push(
+      `  ${'--role ROLE'.padEnd(20)}admin (everything, user management) or viewer (read-only; subjects in rot13 unless dashboard.viewer_subjects: raw)`,
+      `  ${'--password-stdin'.padEnd(20)}read the password from the first line of stdin (the default when stdin is not a terminal)`,
+    )
   if (topic === 'demo')
     lines.push(
       `  ${'--count N'.padEnd(20)}number of demo messages (default: one round of the mix)`,

@@ -30,12 +30,16 @@ import { createNdjsonFileSink } from './sinks/ndjson-file.ts'
 import { createDeadLetter } from './sinks/dead-letter.ts'
 import type { EventSink, StoredEvent } from './sinks/sink.ts'
 import { createStageHistograms } from './http/stage-histograms.ts'
+import { stageLatencyJson } from './http/stage-latency.ts'
 import { formatMetrics } from './http/metrics.ts'
 import { buildHttpApp, parseListen } from './http/server.ts'
 import type { FastifyInstance } from 'fastify'
 import { createPipeline, type Pipeline } from './pipeline/pipeline.ts'
 import { registerSearchRoutes } from './http/search-routes.ts'
 import { pipelineAccount } from './pipeline/accounting.ts'
+import { createHistory } from './history/history.ts'
+import { tiersOf } from './history/plan.ts'
+import { registerHistoryRoutes } from './http/history-routes.ts'
 
 export interface Collector {
   start(): Promise<void>
@@ -179,6 +183,15 @@ export function createCollector(
         log,
       }),
     )
+  // Counter history (graphs): sampled on a timer, stored by its own worker thread.
+  const history = cfg.history.enabled
+    ? createHistory({
+        path: cfg.history.path || join(common.home, 'history.db'),
+        tiers: tiersOf(cfg.history),
+        totals,
+        log: log.child('history'),
+      })
+    : undefined
   let savedGeneration = -1
   let saveChain: Promise<void> = Promise.resolve()
   const saveTotals = (force = false): Promise<void> => {
@@ -364,6 +377,7 @@ export function createCollector(
       if (best) log.info('Totals restored.', { saved_at: formatAbsTime(best.savedAt) })
       savedGeneration = totals.generation
       try {
+        await history?.start() // its start sample: the restored (or lost) totals, before any traffic
         await bus.start()
         await responder.start()
         await events.start()
@@ -401,6 +415,7 @@ export function createCollector(
             },
             hello: statusJson,
             pipeline: account,
+            stages: () => stageLatencyJson(histograms.entries(), histograms.overflow, now()),
           })
           registerSearchRoutes(http, {
             search: async (req) => {
@@ -413,6 +428,7 @@ export function createCollector(
             },
             attribution: () => pipeline.attribution(),
           })
+          if (history) registerHistoryRoutes(http, history)
           await http.listen({ host, port })
           const a = http.server.address()
           httpAddress =
@@ -426,6 +442,7 @@ export function createCollector(
         // every part's stop() is idempotent and closes its sockets whether it started or not
         for (const p of [events, responder, bus]) await p.stop().catch(() => {})
         await pipeline.stop().catch(() => {})
+        await history?.stop().catch(() => {})
         if (http) await http.close().catch(() => {})
         throw err
       }
@@ -485,6 +502,7 @@ export function createCollector(
         }
         if (http) await http.close().catch((err) => log.warn('HTTP close failed.', { err }))
         await bus.stop()
+        await history?.stop().catch((err) => log.warn('History stop failed.', { err }))
         await events.stop()
         // after the receiver flushed its last batch into it: the worker drains, then closes the store
         await pipeline.stop().catch((err) => log.warn('Pipeline stop failed.', { err }))
@@ -501,6 +519,7 @@ export function createCollector(
         `snmp-responder REP: ${common.zmq.snmp}`,
         `events PULL: ${common.zmq.events ?? eventsSocket(common.home)}`,
       ]
+      if (history) lines.push(history.describe())
       if (cfg.http_listen) lines.push(`HTTP (API, /api/stream, /metrics): http://${httpAddress ?? cfg.http_listen}`)
       return lines
     },

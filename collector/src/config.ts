@@ -95,6 +95,53 @@ const geoipSection = z
   })
   .prefault({})
 
+/** One tier of the counter history: a sample every `step_secs`, kept for `retention_secs`. */
+const historyTier = z.strictObject({
+  step_secs: z.number().min(0.1).max(86400),
+  retention_secs: z.number().positive(),
+})
+
+/** Counter history (collector/src/history/): tiers in SQLite under <home>, served by GET /api/history. */
+const historySection = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** SQLite file; default <home>/history.db. */
+    path: z.string().default(''),
+    /**
+     * Finest first; each step a whole multiple of the previous one (a coarser tier is downsampled
+     * from the finer one). Default: 10 s for a day, 1 min for a week, 5 min for a year.
+     */
+    tiers: z
+      .array(historyTier)
+      .min(1)
+      .max(6)
+      .default([
+        { step_secs: 10, retention_secs: 86400 },
+        { step_secs: 60, retention_secs: 7 * 86400 },
+        { step_secs: 300, retention_secs: 365 * 86400 },
+      ])
+      .superRefine((tiers, ctx) => {
+        tiers.forEach((t, i) => {
+          const ms = t.step_secs * 1000
+          if (Math.abs(ms - Math.round(ms)) > 1e-9)
+            ctx.addIssue({ code: 'custom', message: 'step_secs: whole milliseconds', path: [i, 'step_secs'] })
+          if (t.retention_secs < t.step_secs * 2)
+            ctx.addIssue({ code: 'custom', message: 'retention_secs: at least two steps', path: [i, 'retention_secs'] })
+          if (i > 0) {
+            const prev = tiers[i - 1]
+            const r = Math.round(ms) / Math.round(prev.step_secs * 1000)
+            if (r < 2 || !Number.isInteger(r))
+              ctx.addIssue({
+                code: 'custom',
+                message: `step_secs: a whole multiple (≥ 2) of the previous tier's ${prev.step_secs}`,
+                path: [i, 'step_secs'],
+              })
+          }
+        })
+      }),
+  })
+  .prefault({})
+
 export const collectorConfigSchema = z
   .strictObject({
     /** HTTP API, SSE stream and /metrics. Empty string disables the HTTP side. */
@@ -160,6 +207,7 @@ export const collectorConfigSchema = z
     search: searchSection,
     shipper: shipperSection,
     geoip: geoipSection,
+    history: historySection,
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>()
@@ -173,3 +221,4 @@ export type CollectorConfig = z.infer<typeof collectorConfigSchema>
 export type SearchConfig = CollectorConfig['search']
 export type ShipperConfig = CollectorConfig['shipper']
 export type GeoipConfig = CollectorConfig['geoip']
+export type HistoryConfig = CollectorConfig['history']

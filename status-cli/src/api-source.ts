@@ -1,9 +1,11 @@
 // The collector's HTTP API as a source for the full screen: /api/status carries the host of
-// every process (the amavis ZMQ stream does not), /api/counters the running totals. The
-// conversion to screen rows is pure; only fetchJson does I/O.
+// every process (the amavis ZMQ stream does not), /api/counters the running totals, and
+// /api/stages, /api/pipeline and /api/events the live summary beside the table. The conversion
+// to screen rows is pure; only fetchJson does I/O.
 import { isIdle } from '@vigil/protocol'
 import { advanceHistory, decayPeak, type ProcRow, type RedrawView } from './state.ts'
 import type { CounterSnapshot } from './counters.ts'
+import type { MessageRow, PipelineHealth, StageRow } from './summary.ts'
 
 export interface ApiProcess {
   readonly host: string
@@ -102,4 +104,54 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
     throw new Error(`${url}: HTTP ${res.status}`)
   }
   return res.json()
+}
+
+// --- the live summary (summary.ts) from /api/stages, /api/pipeline and /api/events ----------------
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
+const str = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? v.map(String).join(',') : '')
+
+/** Per-stage latency of a /api/stages body (collector/src/http/stage-latency.ts). */
+export function parseApiStages(body: unknown): StageRow[] {
+  const stages = (body as { stages?: unknown } | null)?.stages
+  if (!Array.isArray(stages)) throw new Error('expected { stages: [...] }')
+  return stages.map((s: Record<string, unknown>) => ({
+    stage: String(s.stage ?? '?'),
+    count: num(s.count),
+    p50Secs: num(s.p50_secs),
+    p95Secs: num(s.p95_secs),
+    meanSecs: num(s.mean_secs),
+  }))
+}
+
+/** Pipeline health from a /api/pipeline body (collector/src/pipeline/accounting.ts). */
+export function parseApiPipeline(body: unknown): PipelineHealth {
+  const b = body as Record<string, unknown> | null
+  if (!b || typeof b !== 'object' || typeof b.indexed !== 'number') throw new Error('expected a pipeline account')
+  const backend = (b.backend ?? {}) as Record<string, unknown>
+  return {
+    backend: str(backend.kind),
+    up: backend.up === true,
+    queued: num(b.queued) ?? 0,
+    inFlight: num(b.in_flight) ?? 0,
+    oldestQueuedSecs: num(b.oldest_queued_age_secs),
+    indexed: num(b.indexed) ?? 0,
+    produced: num(b.produced) ?? 0,
+    deadLettered: num(b.dead_lettered) ?? 0,
+    balanced: b.balanced === true,
+  }
+}
+
+/** The last messages of a /api/events body, newest first. */
+export function parseApiEvents(body: unknown): MessageRow[] {
+  const events = (body as { events?: unknown } | null)?.events
+  if (!Array.isArray(events)) throw new Error('expected { events: [...] }')
+  return events.map((e: Record<string, unknown>) => ({
+    timeUnix: e.time_unix === undefined ? undefined : Number(e.time_unix),
+    logId: str(e.log_id),
+    contentType: str(e.content_type),
+    action: str(e.action),
+    from: str(e.mail_from),
+    to: str(e.rcpt_to),
+  }))
 }

@@ -36,12 +36,13 @@ export function parseResponderReply(parts: readonly (string | Uint8Array)[], atS
  * for that interval rather than a negative one.
  */
 export function computeCounterView(prev: CounterSnapshot | undefined, cur: CounterSnapshot): CounterView {
-  const total = cur.values.get('InMsgs')
+  // InMsgs is absent until the first message is counted: that is 0 messages, not "unknown"
+  // (the full screen used to show `msgs/s: -` forever on a quiet system)
+  const total = cur.values.get('InMsgs') ?? 0
   if (!prev) return { msgsPerSec: undefined, msPerMsg: [], totalMsgs: total }
   const dt = cur.atSecs - prev.atSecs
-  const p = prev.values.get('InMsgs')
-  if (total === undefined || p === undefined || dt <= 0 || total < p)
-    return { msgsPerSec: undefined, msPerMsg: [], totalMsgs: total }
+  const p = prev.values.get('InMsgs') ?? 0
+  if (dt <= 0 || total < p) return { msgsPerSec: undefined, msPerMsg: [], totalMsgs: total }
   const dMsgs = total - p
   const msPerMsg: Array<readonly [string, number]> = []
   if (dMsgs > 0) {

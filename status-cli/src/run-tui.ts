@@ -1,7 +1,19 @@
 // Live full-screen mode: rows from the amavis bus (the same reducer as plain mode) or from the
 // collector's HTTP API (which adds host names), drawn by render/screen.ts, plus the message rate
-// and stage times (snmp-responder `am.snmp?`, or /api/counters). Resolves on `q`/Ctrl-C or stop().
-import { apiView, fetchJson, INITIAL_API_VIEW, parseApiCounters, parseApiStatus, type ApiStatus } from './api-source.ts'
+// and stage times (snmp-responder `am.snmp?`, or /api/counters) and the live summary (rates per
+// content category, stage latency, pipeline health, last messages; summary.ts): what the bus
+// cannot tell is n/a there. Resolves on `q`/Ctrl-C or stop().
+import {
+  apiView,
+  fetchJson,
+  INITIAL_API_VIEW,
+  parseApiCounters,
+  parseApiEvents,
+  parseApiPipeline,
+  parseApiStages,
+  parseApiStatus,
+  type ApiStatus,
+} from './api-source.ts'
 import { computeCounterView, parseResponderReply, type CounterSnapshot } from './counters.ts'
 import { formatScreen, hostsOf, type CounterView } from './render/format.ts'
 import { createScreen } from './render/screen.ts'
@@ -9,6 +21,13 @@ import type { LiveRun } from './run-plain.ts'
 import { createBusSource, createResponderClient } from './source.ts'
 import { createStatusStore, type RedrawView } from './state.ts'
 import { INITIAL_TUI, onKey, type TuiState } from './tui-state.ts'
+import { categoryRates, NO_API, pushCounterSample, type NA, type SummaryView } from './summary.ts'
+
+/** The parts of the summary only the collector's API has. */
+type ApiExtras = Pick<SummaryView, 'pipeline' | 'messages'> & { stages: SummaryView['stages'] | undefined }
+
+/** Rows of the last-messages list fetched from the API. */
+const LAST_MESSAGES = 12
 
 /** Where rows and counters come from. */
 interface Provider {
@@ -17,6 +36,8 @@ interface Provider {
   /** The rows as of `nowSecs` (advances state bars and the peak). */
   view(nowSecs: number): RedrawView
   counters(nowSecs: number): Promise<CounterSnapshot>
+  /** Stage histograms, pipeline health and the last messages; undefined from the bus alone. */
+  extras?(): Promise<ApiExtras>
   stop(): Promise<void>
 }
 
@@ -99,6 +120,22 @@ function apiProvider(o: { api: string; pollSecs: number; now: () => number }): P
     async counters(nowSecs) {
       return parseApiCounters(await fetchJson(`${base}/api/counters`, 3000), nowSecs)
     },
+    async extras() {
+      const na = (what: string, err: unknown): NA => ({
+        na: /HTTP 404/.test((err as Error).message)
+          ? `n/a (the collector has no ${what})`
+          : `n/a (${(err as Error).message})`,
+      })
+      const [stages, pipeline, messages] = await Promise.all([
+        fetchJson(`${base}/api/stages`, 3000).then(
+          (b) => ({ source: 'histograms' as const, rows: parseApiStages(b) }),
+          (err) => na('stage histograms', err),
+        ),
+        fetchJson(`${base}/api/pipeline`, 3000).then(parseApiPipeline, (err) => na('search pipeline', err)),
+        fetchJson(`${base}/api/events?limit=${LAST_MESSAGES}`, 3000).then(parseApiEvents, (err) => na('events', err)),
+      ])
+      return { stages, pipeline, messages }
+    },
     async stop() {
       stopped = true
       if (timer) clearTimeout(timer)
@@ -132,6 +169,26 @@ export function runTui(opts: {
   let view: RedrawView | undefined
   let counters: CounterView | undefined
   let prevSnap: CounterSnapshot | undefined
+  let samples: CounterSnapshot[] = []
+  let countersError: string | undefined
+  let extras: ApiExtras | undefined
+  let polls = 0
+  const summary = (): SummaryView => {
+    const stages: SummaryView['stages'] =
+      extras?.stages ??
+      (countersError
+        ? { na: `n/a (counters: ${countersError})` }
+        : {
+            source: 'counters',
+            rows: (counters?.msPerMsg ?? []).map(([stage, ms]) => ({ stage, meanSecs: ms / 1000 })),
+          })
+    return {
+      rates: countersError ? { na: `n/a (counters: ${countersError})` } : categoryRates(samples),
+      stages,
+      pipeline: extras?.pipeline ?? (provider.extras ? { na: 'waiting for the collector…' } : { na: NO_API }),
+      messages: extras?.messages ?? (provider.extras ? { na: 'waiting for the collector…' } : { na: NO_API }),
+    }
+  }
   let notice: string | undefined
   let remaining = opts.count
   let ended = false
@@ -153,6 +210,7 @@ export function runTui(opts: {
         help: tui.help,
         counters,
         notice,
+        summary: summary(),
       }),
     )
   }
@@ -186,16 +244,23 @@ export function runTui(opts: {
   const pollCounters = async (): Promise<void> => {
     countersTimer = undefined
     if (ended) return
+    const more = provider.extras?.().catch(() => undefined)
     try {
       const snap = await provider.counters(now() / 1000)
       counters = computeCounterView(prevSnap, snap)
       prevSnap = snap
+      samples = pushCounterSample(samples, snap)
+      countersError = undefined
     } catch (err) {
       counters = { msgsPerSec: undefined, msPerMsg: [], totalMsgs: undefined, error: (err as Error).message }
+      countersError = (err as Error).message
     }
+    if (more) extras = (await more) ?? extras
     if (ended) return
     paint()
-    countersTimer = setTimeout(() => void pollCounters(), opts.countersIntervalSecs * 1000)
+    // the first rate needs two polls: the second comes soon
+    const secs = ++polls === 1 ? Math.min(1, opts.countersIntervalSecs) : opts.countersIntervalSecs
+    countersTimer = setTimeout(() => void pollCounters(), secs * 1000)
   }
   const end = async (): Promise<void> => {
     if (ended) return

@@ -100,6 +100,22 @@ function aggField(f: unknown, what: string, problems: string[], numeric = false)
   return f
 }
 
+/** `{field, percents}` of a percentiles aggregation or a histogram's per-bucket percentiles (default 50, 95, 99). */
+function parsePercentiles(
+  a: Record<string, unknown>,
+  where: string,
+  problems: string[],
+): { field: string; percents: number[] } {
+  const percents = a.percents === undefined ? [50, 95, 99] : a.percents
+  if (
+    !Array.isArray(percents) ||
+    !percents.length ||
+    percents.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 100))
+  )
+    problems.push(`${where}.percents: expected numbers from 0 to 100`)
+  return { field: aggField(a.field, `${where}.field`, problems, true), percents: percents as number[] }
+}
+
 const INTERVAL = /^(auto|\d+(ms|s|m|h|d))$/
 
 function parseAggSpec(name: string, raw: unknown, nowMs: number, problems: string[]): AggSpec | undefined {
@@ -126,6 +142,9 @@ function parseAggSpec(name: string, raw: unknown, nowMs: number, problems: strin
       const metric = a.metric as { op?: unknown; field?: unknown } | undefined
       if (metric && !['min', 'max', 'avg', 'sum'].includes(String(metric.op)))
         problems.push(`${where}.metric.op: expected min, max, avg or sum`)
+      const pct = a.percentiles as Record<string, unknown> | undefined
+      if (pct !== undefined && (!pct || typeof pct !== 'object' || Array.isArray(pct)))
+        problems.push(`${where}.percentiles: expected an object {field, percents}`)
       const series = Array.isArray(a.series)
         ? (a.series as { name?: unknown; q?: unknown }[]).map((s, i) => ({
             name: typeof s.name === 'string' && s.name ? s.name : `series${i + 1}`,
@@ -145,23 +164,25 @@ function parseAggSpec(name: string, raw: unknown, nowMs: number, problems: strin
               field: aggField(metric.field, `${where}.metric.field`, problems, true),
             }
           : undefined,
+        percentiles:
+          pct && typeof pct === 'object' && !Array.isArray(pct)
+            ? parsePercentiles(pct, `${where}.percentiles`, problems)
+            : undefined,
         series,
       }
     }
-    case 'terms':
-      return { type: 'terms', field: aggField(a.field, `${where}.field`, problems), size: size(a.size, 10) }
+    case 'terms': {
+      const field = aggField(a.field, `${where}.field`, problems)
+      if (a.part === undefined) return { type: 'terms', field, size: size(a.size, 10) }
+      if (a.part !== 'domain') problems.push(`${where}.part: expected "domain"`)
+      else if (field && fieldSpec(field)!.type !== 'keyword')
+        problems.push(`${where}.part: "${field}" is not a keyword field`)
+      return { type: 'terms', field, size: size(a.size, 10), part: 'domain' }
+    }
     case 'stats':
       return { type: 'stats', field: aggField(a.field, `${where}.field`, problems, true) }
-    case 'percentiles': {
-      const percents = a.percents === undefined ? [50, 95, 99] : a.percents
-      if (!Array.isArray(percents) || percents.some((x) => typeof x !== 'number' || x < 0 || x > 100))
-        problems.push(`${where}.percents: expected numbers from 0 to 100`)
-      return {
-        type: 'percentiles',
-        field: aggField(a.field, `${where}.field`, problems, true),
-        percents: percents as number[],
-      }
-    }
+    case 'percentiles':
+      return { type: 'percentiles', ...parsePercentiles(a, where, problems) }
     case 'geo':
       return { type: 'geo', size: size(a.size, 250) }
   }

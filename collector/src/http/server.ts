@@ -17,6 +17,8 @@ export interface HttpDeps {
   hello(): unknown
   /** The log pipeline's accounting (produced, queued, in flight, indexed, dead-lettered…). */
   pipeline?(): Promise<unknown>
+  /** Per-stage latency summary (stage-latency.ts), for the Live page and amavis-status. */
+  stages?(): unknown
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -40,6 +42,13 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
       reply.code(503)
       return { error: `pipeline not available: ${(err as Error).message}` }
     }
+  })
+  app.get('/api/stages', async (_req, reply) => {
+    if (!deps.stages) {
+      reply.code(404)
+      return { error: 'no stage histograms' }
+    }
+    return deps.stages()
   })
   app.get('/api/events', async (req, reply) => {
     const q = (req.query as Record<string, string | undefined>).limit

@@ -35,6 +35,9 @@ export interface SearchResponse {
 
 export type MetricOp = 'min' | 'max' | 'avg' | 'sum'
 
+/** A part of a keyword value a terms aggregation may count instead of the whole value. */
+export type TermsPart = 'domain'
+
 export type AggSpec =
   | {
       readonly type: 'date_histogram'
@@ -46,11 +49,22 @@ export type AggSpec =
       readonly split?: { readonly field: string; readonly size: number }
       /** Per-bucket metric, e.g. max of elapsed.Total. */
       readonly metric?: { readonly op: MetricOp; readonly field: string }
+      /**
+       * Per-bucket percentiles of a numeric field (with or beside `metric`), computed per bucket
+       * exactly as the top-level percentiles aggregation computes them on the same backend.
+       */
+      readonly percentiles?: { readonly field: string; readonly percents: readonly number[] }
       /** Per-bucket counts of further queries within the main one (several query series). */
       readonly series?: readonly { readonly name: string; readonly query: Query }[]
     }
-  /** Top values over the whole result set, count descending then value ascending. */
-  | { readonly type: 'terms'; readonly field: string; readonly size: number }
+  /**
+   * Top values over the whole result set, count descending then value ascending. `part: 'domain'`
+   * (keyword address fields: mail_from, rcpt_to…) groups the values by their lower-cased domain
+   * (the text after the last `@`, not empty): a bucket's doc_count is then the sum of its
+   * addresses' document counts (addresses at that domain: for rcpt_to, recipients rather than
+   * messages); missing_doc_count counts the documents with no such address.
+   */
+  | { readonly type: 'terms'; readonly field: string; readonly size: number; readonly part?: TermsPart }
   | { readonly type: 'stats'; readonly field: string }
   | { readonly type: 'percentiles'; readonly field: string; readonly percents: readonly number[] }
   /** Country breakdown of client_geo: count per country with its point. */
@@ -72,6 +86,8 @@ export interface DateHistogramResult {
     readonly doc_count: number
     readonly split?: Readonly<Record<string, number>>
     readonly metric?: number | null
+    /** With the spec's `percentiles`: keyed as PercentilesResult.values (null in a bucket without values). */
+    readonly percentiles?: Readonly<Record<string, number | null>>
     readonly series?: Readonly<Record<string, number>>
   }[]
 }

@@ -12,7 +12,7 @@ import { createEmbeddedBackend } from '../../src/backends/embedded/store.ts'
 import { createElasticsearchBackend } from '../../src/backends/engine/elasticsearch.ts'
 import { createOpenSearchBackend } from '../../src/backends/engine/opensearch.ts'
 import { templateName } from '../../src/backends/engine/template.ts'
-import type { AggSpec, PercentilesResult } from '../../src/search/api.ts'
+import type { AggSpec, DateHistogramResult, PercentilesResult } from '../../src/search/api.ts'
 import { parseQuery } from '../../src/search/lucene.ts'
 import { QueryError } from '../../src/search/query.ts'
 import {
@@ -59,6 +59,15 @@ const GEO: Record<string, { name: string; asn: number; org: string; lat: number;
   JP: { name: 'Japan', asn: 2516, org: 'KDDI Corporation', lat: 36.0, lon: 138.0 },
   BR: { name: 'Brazil', asn: 28573, org: 'Claro S.A.', lat: -10.0, lon: -55.0 },
 }
+// Domains differing in case only count as one (terms with part: 'domain').
+const SENDER_DOMAINS = [
+  'example.org',
+  'Example.ORG',
+  'mail.example.de',
+  'example.org',
+  'xn--kln-sna.example',
+  'a@b.example',
+]
 const COUNTRY_CYCLE = ['DE', 'FR', 'US', 'JP', 'DE', 'BR', null, 'FR', 'DE']
 
 function event(i: number): Record<string, unknown> {
@@ -66,7 +75,10 @@ function event(i: number): Record<string, unknown> {
   const action = ACTIONS[i % ACTIONS.length]
   const ccat = CCATS[i % CCATS.length]
   const nRcpt = 1 + (i % 3)
-  const rcpts = Array.from({ length: nRcpt }, (_, j) => `user${(i + j) % 7}@example.net`)
+  const rcpts = Array.from(
+    { length: nRcpt },
+    (_, j) => `user${(i + j) % 7}@${j === 2 ? 'lists.example.com' : 'example.net'}`,
+  )
   const dsn = i % 10 === 8 // a DSN event shares its parent's mail_id (issue #10, point 2)
   const mailId = dsn ? `mid${String(i - 1).padStart(4, '0')}` : `mid${String(i).padStart(4, '0')}`
   const client = i % 11 === 10 ? undefined : CLIENTS[i % CLIENTS.length]
@@ -84,7 +96,7 @@ function event(i: number): Record<string, unknown> {
     spam_score: ((i * 37) % 200) / 10 - 5,
     action: nRcpt === 3 && i % 2 ? [action, 'PASS'] : action,
     content_type: ccat,
-    mail_from: i % 4 ? `alice${i % 3}@example.org` : '',
+    mail_from: i % 4 ? `alice${i % 3}@${SENDER_DOMAINS[i % SENDER_DOMAINS.length]}` : '',
     rcpt_to: rcpts,
     rcpt_num: nRcpt,
     author: [`Alice Example <alice${i % 3}@example.org>`],
@@ -263,6 +275,8 @@ const AGGS: Readonly<Record<string, AggSpec>> = {
   ports: { type: 'terms', field: 'dst_port', size: 5 },
   subjects: { type: 'terms', field: 'subject.keyword', size: 4 },
   tests: { type: 'terms', field: 'tests', size: 10 },
+  sender_domains: { type: 'terms', field: 'mail_from', size: 3, part: 'domain' },
+  rcpt_domains: { type: 'terms', field: 'rcpt_to', size: 5, part: 'domain' },
   size: { type: 'stats', field: 'size' },
   total: { type: 'stats', field: 'elapsed.Total' },
   score: { type: 'stats', field: 'spam_score' },
@@ -365,6 +379,38 @@ describe('search conformance: embedded, OpenSearch 3.8.0 and Elasticsearch 9.5.3
     })
   }
 
+  test('terms of the domain part: addresses per lower-cased domain after the last @', async () => {
+    const expected = (field: 'mail_from' | 'rcpt_to') => {
+      const per = new Map<string, number>()
+      let without = 0
+      for (const d of CORPUS) {
+        // each distinct address of the document counts once for its domain
+        const domains = [...new Set(asList(d[field]).map((v) => String(v)))]
+          .filter((v) => v.lastIndexOf('@') >= 0 && v.lastIndexOf('@') < v.length - 1)
+          .map((v) => v.slice(v.lastIndexOf('@') + 1).toLowerCase())
+        if (!domains.length) without++
+        for (const x of domains) per.set(x, (per.get(x) ?? 0) + 1)
+      }
+      const buckets = [...per].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      return {
+        buckets: buckets.map(([key, doc_count]) => ({ key, doc_count })),
+        other_doc_count: 0,
+        missing_doc_count: without,
+      }
+    }
+    for (const field of ['mail_from', 'rcpt_to'] as const) {
+      const want = expected(field)
+      assert.ok(want.buckets.length >= 2, JSON.stringify(want))
+      for (const { name, b } of backends) {
+        const r = await b.aggregate({
+          query: parseQuery(''),
+          aggs: { d: { type: 'terms', field, size: 10, part: 'domain' } },
+        })
+        assert.deepEqual(r.aggs.d, want, `${name}: domains of ${field}`)
+      }
+    }
+  })
+
   test('same auto interval and buckets without a range (the data’s own span)', async () => {
     const answers = []
     for (const { b } of backends)
@@ -403,6 +449,71 @@ describe('search conformance: embedded, OpenSearch 3.8.0 and Elasticsearch 9.5.3
     for (const p of pages.slice(1)) assert.deepEqual(p, pages[0])
     assert.equal(new Set(pages[0]).size, pages[0].length, 'no event twice')
     assert.equal(pages[0].length, CORPUS.filter((d) => d.type === 'amavis').length, 'every event once')
+  })
+
+  test('per-bucket percentiles: the top-level percentiles per bucket; ES = embedded, OpenSearch one of the two closest ranks', async () => {
+    // Measured: on a few values per bucket, Elasticsearch 9's digest keeps the sorted values and
+    // interpolates between closest ranks (rank = p/100 × (n − 1)) exactly as the embedded store;
+    // OpenSearch's t-digest 3.3 keeps singletons and answers the order statistic at ⌊p/100 × n⌋,
+    // one of the two values the interpolation lies between (and equal to it at 0 and 100).
+    const percents = [0, 25, 50, 90, 99.9, 100]
+    const cases: [string, (d: Record<string, any>) => boolean][] = [
+      ['', () => true],
+      ['dst_port:587', (d) => d.dst_port === 587], // 0–2 values an hour: the small edges
+    ]
+    for (const [q, pred] of cases) {
+      const spec: AggSpec = {
+        type: 'date_histogram',
+        interval: '1h',
+        metric: { op: 'max', field: 'elapsed.Total' },
+        percentiles: { field: 'elapsed.Total', percents },
+      }
+      const answers = new Map<string, DateHistogramResult>()
+      for (const { name, b } of backends)
+        answers.set(
+          name,
+          (await b.aggregate({ query: parseQuery(q), ...RANGE, aggs: { h: spec } })).aggs.h as DateHistogramResult,
+        )
+      const embedded = answers.get('embedded')!
+      assert.deepEqual(answers.get('elasticsearch'), embedded, `elasticsearch vs embedded for ${q || '(all)'}`)
+      const os = answers.get('opensearch')!
+      assert.deepEqual(
+        os.buckets.map((b) => [b.key, b.doc_count, b.metric]),
+        embedded.buckets.map((b) => [b.key, b.doc_count, b.metric]),
+      )
+      let located = 0
+      for (const [i, bucket] of embedded.buckets.entries()) {
+        const values = CORPUS.filter((d) => {
+          const t = Date.parse(d['@timestamp'] as string)
+          return t >= bucket.key && t < bucket.key + embedded.interval_ms && pred(d)
+        })
+          .map((d) => (d.elapsed as Record<string, number> | undefined)?.Total)
+          .filter((v): v is number => v !== undefined)
+          .map(Math.fround)
+          .sort((a, b) => a - b)
+        for (const p of percents) {
+          const key = p.toFixed(1)
+          const e = bucket.percentiles![key]
+          const o = os.buckets[i].percentiles![key]
+          if (!values.length) {
+            assert.equal(e, null)
+            assert.equal(o, null)
+            continue
+          }
+          const rank = (p / 100) * (values.length - 1)
+          const lo = values[Math.floor(rank)]
+          const hi = values[Math.ceil(rank)]
+          assert.equal(e, lo + (hi - lo) * (rank - Math.floor(rank)), `embedded p${key} at ${bucket.key_as_string}`)
+          assert.ok(
+            o === lo || o === hi,
+            `opensearch p${key} = ${o} at ${bucket.key_as_string}, expected ${lo} or ${hi}`,
+          )
+          if (p === 0 || p === 100) assert.equal(o, e)
+          located++
+        }
+      }
+      assert.ok(located > 0, `${q || '(all)'} has buckets with values`)
+    }
   })
 
   test('percentiles: equal on a small set up to the engines’ TDigest interpolation', async () => {

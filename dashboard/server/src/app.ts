@@ -8,6 +8,17 @@ import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { ErrorCode, VigilError, type CommonConfig, type Logger } from '@vigil/protocol'
 import type { DashboardConfig } from './config.ts'
+import { newNonce, securityHeaders, withNonce } from './auth/csp.ts'
+import { registerAuth } from './auth/routes.ts'
+import {
+  createSseSubjectRewriter,
+  rotAggKeys,
+  rotSubjects,
+  SubjectQueryError,
+  viewerSearchParams,
+} from './auth/subjects.ts'
+import { createUserStore, type UserStore } from './auth/users.ts'
+import { generatePassword } from './auth/password.ts'
 
 const DIST_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url))
 const TYPES: Record<string, string> = {
@@ -53,28 +64,50 @@ function splitHostPort(s: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) }
 }
 
-/** Builds the fastify app (no listening); exported for inject() tests. */
-export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Promise<FastifyInstance> {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** This answer's CSP style nonce (auth/csp.ts). */
+    cspNonce: string
+  }
+}
+
+/**
+ * Builds the fastify app (no listening); exported for inject() tests. `users` is the user store
+ * (auth/users.ts), whose database also holds sessions and saved searches; the caller closes it.
+ */
+export async function buildDashboardApp(cfg: DashboardConfig, log: Logger, users: UserStore): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, forceCloseConnections: true })
   const files = await loadBuiltApp(cfg.web_dir)
   const upstream = `http://${cfg.collector_http}`
-  const sendFile = (path: string, reply: import('fastify').FastifyReply) => {
+  app.decorateRequest('cspNonce', '')
+  app.addHook('onRequest', (req, reply, done) => {
+    req.cspNonce = newNonce()
+    reply.headers(securityHeaders(req.cspNonce))
+    done()
+  })
+  const auth = await registerAuth(app, cfg, users, log)
+  const sendFile = (path: string, req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     reply.header('content-type', TYPES[path.split('.').pop()!] ?? 'application/octet-stream')
-    // Hashed asset names never change content; index.html is always revalidated.
+    // Hashed asset names never change content; index.html is always revalidated (and carries
+    // this answer's CSP nonce).
     reply.header('cache-control', path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache')
+    if (path === '/index.html') return reply.send(withNonce(files.get(path)!.toString('utf8'), req.cspNonce))
     return reply.send(files.get(path))
   }
-  app.get('/', (_req, reply) => sendFile('/index.html', reply))
+  app.get('/', (req, reply) => sendFile('/index.html', req, reply))
   app.get('/*', (req, reply) => {
     const path = req.url.split('?')[0]
-    if (files.has(path)) return sendFile(path, reply)
+    if (files.has(path)) return sendFile(path, req, reply)
     reply.code(404)
     return reply.send({ error: `no such file ${path}` })
   })
   app.get('/favicon.ico', async (_req, reply) => reply.redirect('/favicon.svg'))
 
   // Relays a GET to the collector; an unreachable collector is a 502 with a JSON reason, never a hang.
-  const relay = async (path: string, reply: import('fastify').FastifyReply, stream = false) => {
+  // For a user without raw subjects (`rewrite`), JSON answers get their subjects in rot13 and the
+  // SSE stream is rewritten line by line (auth/subjects.ts): such a user never receives a raw one.
+  type Rewrite = ((body: unknown) => unknown) | undefined
+  const relay = async (path: string, reply: import('fastify').FastifyReply, stream = false, rewrite?: Rewrite) => {
     const ctl = new AbortController()
     const timer = stream ? undefined : setTimeout(() => ctl.abort(), cfg.upstream_timeout_secs * 1000)
     try {
@@ -84,12 +117,41 @@ export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Prom
       if (ct) reply.header('content-type', ct)
       if (stream && res.body) {
         reply.header('cache-control', 'no-cache')
-        const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)
+        let body: Readable = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream)
         reply.raw.on('close', () => ctl.abort())
         body.on('error', () => {})
+        if (rewrite) {
+          const rw = createSseSubjectRewriter()
+          const src = body
+          body = Readable.from(
+            (async function* () {
+              const dec = new TextDecoder()
+              for await (const chunk of src) {
+                const out = rw.push(dec.decode(chunk as Uint8Array, { stream: true }))
+                if (out) yield out
+              }
+              const rest = rw.end()
+              if (rest) yield rest
+            })(),
+          )
+          body.on('error', () => {})
+        }
         return reply.send(body)
       }
-      return reply.send(Buffer.from(await res.arrayBuffer()))
+      const buf = Buffer.from(await res.arrayBuffer())
+      if (!rewrite) return reply.send(buf)
+      let json: unknown
+      try {
+        json = JSON.parse(buf.toString('utf8'))
+      } catch {
+        reply.code(502)
+        return reply.send({
+          error: 'the collector answered something that is not JSON',
+          code: ErrorCode.EVENT_DELIVERY,
+        })
+      }
+      reply.header('content-type', 'application/json; charset=utf-8')
+      return reply.send(JSON.stringify(rewrite(json)))
     } catch (err) {
       log.warn('Collector unreachable; request answered 502.', { path, err })
       reply.code(502)
@@ -98,34 +160,80 @@ export async function buildDashboardApp(cfg: DashboardConfig, log: Logger): Prom
       if (timer) clearTimeout(timer)
     }
   }
-  app.get('/api/status', (req, reply) => relay('/api/status', reply))
-  app.get('/api/counters', (req, reply) => relay('/api/counters', reply))
-  app.get('/api/events', (req, reply) => {
-    const q = new URLSearchParams(req.query as Record<string, string>).toString()
-    return relay('/api/events' + (q ? `?${q}` : ''), reply)
-  })
-  // The search API (Lucene queries, aggregations) and the pipeline accounting, relayed as they are.
-  for (const path of ['/api/search', '/api/search/aggs', '/api/search/fields', '/api/pipeline', '/api/history'])
+  const rot = (req: import('fastify').FastifyRequest): Rewrite => (auth.rawSubjects(req) ? undefined : rotSubjects)
+  // The JSON API, the search API (Lucene queries, aggregations) and the pipeline accounting.
+  for (const path of [
+    '/api/status',
+    '/api/counters',
+    '/api/events',
+    '/api/search',
+    '/api/search/aggs',
+    '/api/search/fields',
+    '/api/pipeline',
+    '/api/history',
+    '/api/stages',
+  ])
     app.get(path, (req, reply) => {
-      const q = new URLSearchParams(req.query as Record<string, string>).toString()
-      return relay(path + (q ? `?${q}` : ''), reply)
+      let params = new URLSearchParams(req.query as Record<string, string>)
+      let rewrite = rot(req)
+      if (rewrite && (path === '/api/search' || path === '/api/search/aggs')) {
+        try {
+          params = viewerSearchParams(path, params)
+        } catch (err) {
+          if (!(err instanceof SubjectQueryError)) throw err
+          reply.code(400)
+          return reply.send({ error: err.message, code: 'QUERY_INVALID', param: 'q' })
+        }
+        if (path === '/api/search/aggs') {
+          const p = params
+          rewrite = (b) => rotAggKeys(b, p)
+        }
+      }
+      const q = params.toString()
+      return relay(path + (q ? `?${q}` : ''), reply, false, rewrite)
     })
-  app.get('/api/stream', (req, reply) => relay('/api/stream', reply, true))
+  app.get('/api/stream', (req, reply) => relay('/api/stream', reply, true, rot(req)))
   app.get('/metrics', (req, reply) => relay('/metrics', reply))
   return app
 }
 
-export function createDashboard(_common: CommonConfig, cfg: DashboardConfig, deps: { log: Logger }): Dashboard {
+/**
+ * On the first start (no user at all) creates the user `admin` with a generated password, stored
+ * hashed, and logs that password once; returns it (undefined when users exist).
+ */
+export async function ensureFirstAdmin(users: UserStore, log: Logger): Promise<string | undefined> {
+  if (users.count() > 0) return undefined
+  const password = generatePassword()
+  await users.add('admin', 'admin', password)
+  log.warn(
+    `FIRST START: created the dashboard user "admin" with the password ${password} (shown only this once; ` +
+      'change it with `vigil user passwd admin`, add users with `vigil user add NAME --role admin|viewer`).',
+  )
+  return password
+}
+
+export function createDashboard(common: CommonConfig, cfg: DashboardConfig, deps: { log: Logger }): Dashboard {
   let app: FastifyInstance | undefined
+  let users: UserStore | undefined
   let address: string | undefined
   return {
     get address() {
       return address
     },
     async start() {
-      app = await buildDashboardApp(cfg, deps.log)
-      const { host, port } = splitHostPort(cfg.listen)
-      await app.listen({ host, port })
+      users = createUserStore(common.home, { scryptLogN: cfg.auth.scrypt_log_n })
+      try {
+        await ensureFirstAdmin(users, deps.log)
+        app = await buildDashboardApp(cfg, deps.log, users)
+        const { host, port } = splitHostPort(cfg.listen)
+        await app.listen({ host, port })
+      } catch (err) {
+        await app?.close()
+        app = undefined
+        users.close()
+        users = undefined
+        throw err
+      }
       const a = app.server.address()
       address =
         a && typeof a === 'object'
@@ -138,6 +246,8 @@ export function createDashboard(_common: CommonConfig, cfg: DashboardConfig, dep
     async stop() {
       await app?.close()
       app = undefined
+      users?.close()
+      users = undefined
     },
     describe() {
       return [`dashboard: http://${address ?? cfg.listen}/ (collector API at http://${cfg.collector_http})`]

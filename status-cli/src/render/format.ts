@@ -2,6 +2,7 @@
 // lines of the full-screen view. Nothing here does I/O or reads the clock.
 import { STATUS_LEGEND_LINES } from '@vigil/protocol'
 import type { ProcRow, RedrawView } from '../state.ts'
+import { formatSummary, type SummaryView } from '../summary.ts'
 
 export const HEADER =
   'process-id task-id     elapsed in    elapsed-bar (dots indicate idle)\n' + '           or state   idle or busy\n'
@@ -111,12 +112,16 @@ export interface TuiOptions {
   readonly help: boolean
   readonly counters: CounterView | undefined
   readonly notice?: string
+  /** The live summary; undefined = the process table alone (as before). */
+  readonly summary?: SummaryView
 }
 
 export interface TuiLine {
   readonly text: string
   readonly dim?: boolean
   readonly bold?: boolean
+  /** Where the summary column starts: `dim`/`bold` style only the text before it. */
+  readonly split?: number
 }
 
 const STATE_ORDER = 'AbmdGDVSPrQF=.? '
@@ -152,10 +157,17 @@ export const HELP_LINES: readonly string[] = [
   ...STATUS_LEGEND_LINES,
 ]
 
+/** Terminal width from which the live summary sits beside the process table (else below it). */
+export const SIDE_BY_SIDE_MIN_WIDTH = 130
+/** Narrowest summary column beside the table; it takes what the table leaves. */
+export const SIDE_WIDTH = 54
+const SIDE_GAP = ' | '
+
 /**
  * The full-screen view as lines no wider than `width` and at most `height` of them: a title,
  * the counter line, the busy/idle totals with the peak bar, then one row per process (idle rows
- * dimmed) and a key hint at the bottom.
+ * dimmed) and a key hint at the bottom. With a `summary`, the live summary (summary.ts) goes
+ * beside the rows on a wide terminal, below them on a narrow one.
  */
 export function formatScreen(view: RedrawView, o: TuiOptions): TuiLine[] {
   const hosts = hostsOf(view)
@@ -182,20 +194,48 @@ export function formatScreen(view: RedrawView, o: TuiOptions): TuiLine[] {
   })
   const hostW = showHost ? Math.max(4, ...hosts.map((h) => h.length)) + 1 : 0
   const head = `${'PID'.padStart(7)} ${showHost ? 'HOST'.padEnd(hostW) : ''}S  ${'TASK-ID'.padEnd(12)}${'ELAPSED'.padStart(9)} ELAPSED-BAR`
-  lines.push({ text: head, bold: true })
   const footer = `q quit  p pause  s sort:${o.sort}  f host:${o.host ?? 'all'}  ? help`
-  const room = Math.max(0, o.height - lines.length - 1)
-  if (o.help) {
-    for (const h of HELP_LINES.slice(0, room)) lines.push({ text: h })
-  } else {
-    for (const r of rows.slice(0, room)) {
-      const st = r.state === ' ' ? '-' : r.state
-      const text =
-        `${String(r.pid).padStart(7)} ${showHost ? (r.host ?? '').padEnd(hostW) : ''}${st.padEnd(2)} ` +
-        `${(r.taskId ?? '').padEnd(12)}${formatElapsed(r.ageSecs).padStart(9)} ${formatBar(r.ageSecs, r.history, r.idle)}`
-      lines.push(r.idle ? { text, dim: true } : { text })
+  const rowLine = (r: ProcRow): TuiLine => {
+    const st = r.state === ' ' ? '-' : r.state
+    const text =
+      `${String(r.pid).padStart(7)} ${showHost ? (r.host ?? '').padEnd(hostW) : ''}${st.padEnd(2)} ` +
+      `${(r.taskId ?? '').padEnd(12)}${formatElapsed(r.ageSecs).padStart(9)} ${formatBar(r.ageSecs, r.history, r.idle)}`
+    return r.idle ? { text, dim: true } : { text }
+  }
+  /** Up to `room` row lines, the last replaced by `… N more` when they do not all fit. */
+  const rowLines = (room: number): TuiLine[] => {
+    const out = rows.slice(0, Math.max(0, room)).map(rowLine)
+    if (rows.length > room && room > 0) out[out.length - 1] = { text: `  … ${rows.length - room + 1} more` }
+    return out
+  }
+  const summary = o.help ? undefined : o.summary
+  // lines between the totals and the footer
+  const body = Math.max(0, o.height - lines.length - 1)
+  // the table's natural width: PID, host, state, task id, elapsed and the 35-column bar
+  const tableW = 7 + 1 + hostW + 3 + 12 + 9 + 1 + BAR_WIDTH
+  if (summary && o.width >= Math.max(SIDE_BY_SIDE_MIN_WIDTH, tableW + SIDE_GAP.length + SIDE_WIDTH)) {
+    const leftW = tableW
+    const sideW = o.width - leftW - SIDE_GAP.length
+    const table = [{ text: head, bold: true }, ...rowLines(body - 1)]
+    const fixed = formatSummary({ ...summary, messages: [] }, sideW).length - 1
+    const side = formatSummary(summary, sideW, Math.max(1, body - fixed))
+    for (let i = 0; i < body; i++) {
+      const l = table[i] ?? { text: '' }
+      const r = side[i]
+      if (r === undefined) lines.push(l)
+      else lines.push({ ...l, text: fit(l.text, leftW).padEnd(leftW) + SIDE_GAP + r, split: leftW })
     }
-    if (rows.length > room && room > 0) lines[lines.length - 1] = { text: `  … ${rows.length - room + 1} more` }
+  } else {
+    lines.push({ text: head, bold: true })
+    const room = Math.max(0, body - 1)
+    if (o.help) {
+      for (const h of HELP_LINES.slice(0, room)) lines.push({ text: h })
+    } else if (summary) {
+      const below = formatSummary(summary, o.width, 5)
+      const sumRoom = Math.min(below.length + 1, Math.max(room - rows.length, Math.floor(room / 2)))
+      lines.push(...rowLines(room - sumRoom))
+      if (sumRoom > 0) lines.push({ text: '' }, ...below.slice(0, sumRoom - 1).map((text) => ({ text })))
+    } else lines.push(...rowLines(room))
   }
   while (lines.length < o.height - 1) lines.push({ text: '' })
   lines.push({ text: o.notice ? `${footer}  | ${o.notice}` : footer, dim: true })

@@ -33,10 +33,15 @@ export function createScreen(opts: { title: string; onKey(key: string): void; on
       if (destroyed) return
       const content = lines
         .map((l) => {
-          const t = blessed.escape(l.text)
-          if (l.bold) return `{bold}${t}{/bold}`
-          if (l.dim) return `{gray-fg}${t}{/gray-fg}`
-          return t
+          const style = (s: string) => {
+            const t = blessed.escape(s)
+            if (l.bold) return `{bold}${t}{/bold}`
+            if (l.dim) return `{gray-fg}${t}{/gray-fg}`
+            return t
+          }
+          // the summary column beside the table keeps its own (plain) style
+          if (l.split !== undefined) return style(l.text.slice(0, l.split)) + blessed.escape(l.text.slice(l.split))
+          return style(l.text)
         })
         .join('\n')
       box.setContent(content)

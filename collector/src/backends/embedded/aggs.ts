@@ -123,7 +123,7 @@ function makeScope(db: Database.Database, query: SqlFragment, fromMs?: number, t
 function runOne(ctx: Ctx, spec: AggSpec, req: AggsRequest): AggResult {
   switch (spec.type) {
     case 'terms':
-      return terms(ctx, spec.field, spec.size)
+      return spec.part === 'domain' ? domainTerms(ctx, spec.field, spec.size) : terms(ctx, spec.field, spec.size)
     case 'stats':
       return stats(ctx, spec.field)
     case 'percentiles':
@@ -221,6 +221,35 @@ function terms(ctx: Ctx, name: string, size: number): TermsResult {
   }
 }
 
+// Per lower-cased domain (the text after the last '@', not empty) of a keyword field, the sum of
+// its addresses' document counts (what the engines' terms over the addresses add up to).
+function domainTerms(ctx: Ctx, name: string, size: number): TermsResult {
+  const f = aggField(ctx, name)
+  if (f === '@timestamp' || f.table !== 'kw') throw badField(`Field "${name}" is not a keyword field`)
+  const { from, where } = ctx.scope.side('kw', f.id)
+  // rtrim(s, s without '@') strips the characters after the last '@': its length + 1 starts the domain.
+  const domain = "substr(k.lower, length(rtrim(k.lower, replace(k.lower, '@', ''))) + 1)"
+  const w = and([where, { sql: `instr(k.lower, '@') > 0 AND ${domain} <> ''`, params: [] }])
+  const rows = ctx.db
+    .prepare(
+      `SELECT v, sum(c) AS c, 0 AS f FROM (SELECT ${domain} AS v, count(DISTINCT k.rid) AS c FROM ${from}
+         WHERE ${w.sql} GROUP BY k.lower, k.value) GROUP BY v`,
+    )
+    .all(...w.params) as ValueCount[]
+  const withDomain = (
+    ctx.db.prepare(`SELECT count(DISTINCT k.rid) AS n FROM ${from} WHERE ${w.sql}`).get(...w.params) as { n: number }
+  ).n
+  rows.sort(byCountThenKey)
+  const top = rows.slice(0, Math.max(0, size))
+  let other = 0
+  for (let i = top.length; i < rows.length; i++) other += rows[i].c
+  return {
+    buckets: top.map((r) => ({ key: String(r.v), doc_count: r.c })),
+    other_doc_count: other,
+    missing_doc_count: ctx.scope.total - withDomain,
+  }
+}
+
 function numericRows(ctx: Ctx, f: StoredField | '@timestamp', select: string, group = ''): SqlSelect {
   if (f === '@timestamp') {
     const onDocs = (s: string) =>
@@ -253,7 +282,19 @@ function stats(ctx: Ctx, name: string): StatsResult {
 function percentiles(ctx: Ctx, name: string, percents: readonly number[]): PercentilesResult {
   const f = numericField(ctx, name)
   const q = numericRows(ctx, f, 'k.value AS v, sum(k.mult) AS m', 'GROUP BY k.value ORDER BY k.value')
-  const rows = ctx.db.prepare(q.sql).all(...q.params) as { v: number; m: number }[]
+  return { values: percentilesOf(ctx.db.prepare(q.sql).all(...q.params) as ValueMult[], percents) }
+}
+
+/** One distinct value and how many times it occurs. */
+interface ValueMult {
+  readonly v: number
+  readonly m: number
+}
+
+const percentKey = (p: number): string => (Number.isInteger(p) ? p.toFixed(1) : String(p))
+
+/** The percentiles of values given in ascending order with their multiplicities (null for none). */
+function percentilesOf(rows: readonly ValueMult[], percents: readonly number[]): Record<string, number | null> {
   const n = rows.reduce((s, r) => s + r.m, 0)
   const at = (rank: number): number => {
     let seen = 0
@@ -265,7 +306,7 @@ function percentiles(ctx: Ctx, name: string, percents: readonly number[]): Perce
   }
   const values: Record<string, number | null> = {}
   for (const p of percents) {
-    const key = Number.isInteger(p) ? p.toFixed(1) : String(p)
+    const key = percentKey(p)
     if (!n) {
       values[key] = null
       continue
@@ -276,7 +317,7 @@ function percentiles(ctx: Ctx, name: string, percents: readonly number[]): Perce
     const b = at(Math.ceil(rank))
     values[key] = a + (b - a) * (rank - lo)
   }
-  return { values }
+  return values
 }
 
 /** Milliseconds of a fixed interval (`500ms`, `30s`, `5m`, `1h`, `1d`), or undefined. */
@@ -327,6 +368,10 @@ function dateHistogram(
   const counts = bucketCounts(db, scope.docWhere, iv)
   const split = spec.split ? splitCounts(ctx, spec.split, iv) : undefined
   const metric = spec.metric ? metricValues(ctx, spec.metric.op, spec.metric.field, iv) : undefined
+  const pct = spec.percentiles
+    ? bucketPercentiles(ctx, spec.percentiles.field, spec.percentiles.percents, iv)
+    : undefined
+  const noValues = spec.percentiles ? percentilesOf([], spec.percentiles.percents) : undefined
   const series = spec.series?.map((s) => ({
     name: s.name,
     counts: bucketCounts(db, and([scope.docWhere, compileQuery(s.query, { fields: ctx.fields })]), iv),
@@ -341,6 +386,7 @@ function dateHistogram(
         split: Object.fromEntries(split.keys.map((k) => [k, split.counts.get(`${key}\u0000${k}`) ?? 0])),
       }),
       ...(metric && { metric: metric.get(key) ?? null }),
+      ...(pct && { percentiles: pct.get(key) ?? noValues }),
       ...(series && { series: Object.fromEntries(series.map((s) => [s.name, s.counts.get(key) ?? 0])) }),
     })
   }
@@ -400,6 +446,39 @@ function metricValues(ctx: Ctx, op: MetricOp, field: string, iv: number): Map<nu
   const q = numericRows(ctx, f, `${bucketOf('k', iv)} AS b, ${expr} AS m`, 'GROUP BY b')
   const rows = ctx.db.prepare(q.sql).all(...q.params) as { b: number; m: number }[]
   return new Map(rows.map((r) => [r.b, r.m]))
+}
+
+// Per bucket, the same computation as the top-level percentiles: every distinct value of the
+// bucket with its multiplicity, in order (one grouped scan for all buckets).
+function bucketPercentiles(
+  ctx: Ctx,
+  field: string,
+  percents: readonly number[],
+  iv: number,
+): Map<number, Record<string, number | null>> {
+  const f = numericField(ctx, field)
+  const q = numericRows(
+    ctx,
+    f,
+    `${bucketOf('k', iv)} AS b, k.value AS v, sum(k.mult) AS m`,
+    'GROUP BY b, k.value ORDER BY b, k.value',
+  )
+  const out = new Map<number, Record<string, number | null>>()
+  let key: number | undefined
+  let rows: ValueMult[] = []
+  const flush = () => {
+    if (key !== undefined) out.set(key, percentilesOf(rows, percents))
+  }
+  for (const r of ctx.db.prepare(q.sql).iterate(...q.params) as Iterable<{ b: number; v: number; m: number }>) {
+    if (r.b !== key) {
+      flush()
+      key = r.b
+      rows = []
+    }
+    rows.push({ v: r.v, m: r.m })
+  }
+  flush()
+  return out
 }
 
 // Countries by document count (as terms on client_geo.country_code); each country's point is the

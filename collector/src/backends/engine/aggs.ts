@@ -106,6 +106,69 @@ function termsAgg(field: string, size: number): Record<string, unknown> {
   }
 }
 
+function percentilesAgg(field: string, percents: readonly number[]): Record<string, unknown> {
+  return { percentiles: { field: numeric(field), percents: [...percents], keyed: false } }
+}
+
+/**
+ * Distinct addresses a domain terms aggregation reads (all of a result's addresses, grouped by
+ * domain here): exact while the result holds fewer; beyond, the rarest addresses fall into
+ * other_doc_count. Below search.max_buckets (65536) with room for the request's other buckets.
+ */
+export const DOMAIN_VALUES = 20_000
+
+/** Terms over an address field's values (grouped by domain when read), and its "missing" (no domain) filter. */
+function domainTermsAggs(field: string): { terms: Record<string, unknown>; missing: Record<string, unknown> } {
+  aggregatable(field)
+  if (fieldSpec(field)?.type !== 'keyword') throw badRequest(`Field "${field}" is not a keyword field`)
+  return {
+    terms: {
+      terms: {
+        field,
+        include: '.*@.+',
+        size: DOMAIN_VALUES,
+        shard_size: Math.max(DOMAIN_VALUES, TERMS_SHARD_SIZE),
+        order: [{ _count: 'desc' }, { _key: 'asc' }],
+      },
+    },
+    missing: { filter: { bool: { must_not: [{ wildcard: { [field]: { value: '*@?*' } } }] } } },
+  }
+}
+
+// Code point order (UTF-8 byte order, the engines' key order) rather than UTF-16 unit order.
+function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i)
+    let y = b.charCodeAt(i)
+    if (x === y) continue
+    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800
+    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800
+    return x - y
+  }
+  return a.length - b.length
+}
+
+/** Addresses' document counts summed per lower-cased domain, the top `size` by count then domain. */
+export function readDomainTerms(size: number, agg: any, missing: any): TermsResult {
+  const per = new Map<string, number>()
+  for (const b of agg?.buckets ?? []) {
+    const v = String(b.key)
+    const at = v.lastIndexOf('@')
+    if (at < 0 || at === v.length - 1) continue
+    const d = v.slice(at + 1).toLowerCase()
+    per.set(d, (per.get(d) ?? 0) + b.doc_count)
+  }
+  const rows = [...per].sort((x, y) => y[1] - x[1] || compareCodePoints(x[0], y[0]))
+  let other = agg?.sum_other_doc_count ?? 0
+  for (const [, c] of rows.slice(size)) other += c
+  return {
+    buckets: rows.slice(0, size).map(([key, doc_count]) => ({ key, doc_count })),
+    other_doc_count: other,
+    missing_doc_count: missing?.doc_count ?? 0,
+  }
+}
+
 type TermKey = string | number | boolean
 
 /** A terms bucket's key as the API gives it: booleans as true/false (engines say 1/0), others as is. */
@@ -219,6 +282,8 @@ function histogramAgg(
     }
   // stats, not the op itself: its count tells "no values" (null) from a sum of 0.
   if (spec.metric) sub.metric = { stats: { field: numeric(spec.metric.field) } }
+  // The top-level percentiles aggregation, per bucket: the same numbers for the same documents.
+  if (spec.percentiles) sub.percentiles = percentilesAgg(spec.percentiles.field, spec.percentiles.percents)
   if (spec.series?.length)
     sub.series = {
       filters: { filters: Object.fromEntries(spec.series.map((s, j) => [`s${j}`, compileDsl(s.query)])) },
@@ -249,8 +314,14 @@ export function buildAggs(req: AggsRequest, pre: Prepass): AggsPlan {
       }
       case 'terms':
         plans.set(name, { type: 'terms' })
-        aggs[key] = termsAgg(spec.field, spec.size)
-        aggs[`${key}_missing`] = { missing: { field: spec.field } }
+        if (spec.part === 'domain') {
+          const d = domainTermsAggs(spec.field)
+          aggs[key] = d.terms
+          aggs[`${key}_missing`] = d.missing
+        } else {
+          aggs[key] = termsAgg(spec.field, spec.size)
+          aggs[`${key}_missing`] = { missing: { field: spec.field } }
+        }
         break
       case 'stats':
         plans.set(name, { type: 'stats' })
@@ -258,7 +329,7 @@ export function buildAggs(req: AggsRequest, pre: Prepass): AggsPlan {
         break
       case 'percentiles':
         plans.set(name, { type: 'percentiles' })
-        aggs[key] = { percentiles: { field: numeric(spec.field), percents: [...spec.percents], keyed: false } }
+        aggs[key] = percentilesAgg(spec.field, spec.percents)
         break
       case 'geo':
         plans.set(name, { type: 'geo' })
@@ -307,6 +378,7 @@ function readHistogram(
       doc_count: number
       split?: Record<string, number>
       metric?: number | null
+      percentiles?: Record<string, number | null>
       series?: Record<string, number>
     } = { key: b.key, key_as_string: new Date(b.key).toISOString(), doc_count: b.doc_count }
     if (plan.split)
@@ -317,6 +389,7 @@ function readHistogram(
       const st = b.metric
       out.metric = st?.count ? (st[spec.metric.op] as number) : null
     }
+    if (spec.percentiles) out.percentiles = readPercentiles(spec.percentiles.percents, b.percentiles).values
     if (spec.series?.length)
       out.series = Object.fromEntries(spec.series.map((s, j) => [s.name, b.series?.buckets?.[`s${j}`]?.doc_count ?? 0]))
     return out
@@ -386,7 +459,10 @@ export function readAggs(req: AggsRequest, plan: AggsPlan, aggs: any): Record<st
         out[name] = readHistogram(spec, p as HistogramPlan, aggs?.[key])
         break
       case 'terms':
-        out[name] = readTerms(spec.field, aggs?.[key], aggs?.[`${key}_missing`])
+        out[name] =
+          spec.part === 'domain'
+            ? readDomainTerms(spec.size, aggs?.[key], aggs?.[`${key}_missing`])
+            : readTerms(spec.field, aggs?.[key], aggs?.[`${key}_missing`])
         break
       case 'stats':
         out[name] = readStats(aggs?.[key])

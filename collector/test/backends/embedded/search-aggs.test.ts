@@ -274,6 +274,74 @@ describe('embedded store search and aggregations', () => {
     assert.equal(h.buckets[3].metric, Math.fround(2))
   })
 
+  it('date_histogram percentiles per bucket equal the percentiles aggregation over that bucket alone', async () => {
+    const fromMs = BASE_MS - 10 * 60000
+    const toMs = BASE_MS + 40 * 60000 - 1
+    const percents = [0, 25, 50, 95, 99.9, 100]
+    const a = await b.aggregate({
+      query: all,
+      fromMs,
+      toMs,
+      aggs: {
+        h: {
+          type: 'date_histogram',
+          interval: '10m',
+          metric: { op: 'max', field: 'elapsed.Total' },
+          percentiles: { field: 'size', percents },
+        },
+      },
+    })
+    const h = a.aggs.h as DateHistogramResult
+    assert.equal(h.buckets.length, 5)
+    assert.deepEqual(h.buckets[0].percentiles, {
+      '0.0': null,
+      '25.0': null,
+      '50.0': null,
+      '95.0': null,
+      '99.9': null,
+      '100.0': null,
+    })
+    assert.equal(h.buckets[0].metric, null, 'an empty bucket')
+    for (const bucket of h.buckets.slice(1)) {
+      const one = await b.aggregate({
+        query: all,
+        fromMs: bucket.key,
+        toMs: bucket.key + h.interval_ms - 1,
+        aggs: { p: { type: 'percentiles', field: 'size', percents } },
+      })
+      assert.deepEqual(bucket.percentiles, (one.aggs.p as PercentilesResult).values, bucket.key_as_string)
+      assert.equal(typeof bucket.metric, 'number', 'metric beside percentiles')
+    }
+    // By hand, events 0–9 (event 7 has no size): sizes 1000 + 37n.
+    const sizes = [0, 1, 2, 3, 4, 5, 6, 8, 9].map((n) => 1000 + 37 * n)
+    const rank = 0.25 * (sizes.length - 1)
+    assert.equal(h.buckets[1].percentiles?.['25.0'], sizes[Math.floor(rank)])
+    assert.equal(h.buckets[1].percentiles?.['50.0'], sizes[4])
+    const r95 = 0.95 * (sizes.length - 1)
+    assert.equal(h.buckets[1].percentiles?.['95.0'], sizes[7] + (sizes[8] - sizes[7]) * (r95 - 7))
+    assert.equal(h.buckets[1].percentiles?.['100.0'], sizes[8])
+  })
+
+  it('date_histogram percentiles under a query, on a float field', async () => {
+    const q: Query = { kind: 'term', field: 'action', value: 'PASS', span }
+    const a = await b.aggregate({
+      query: q,
+      aggs: {
+        h: { type: 'date_histogram', interval: '20m', percentiles: { field: 'elapsed.Total', percents: [50] } },
+        p: { type: 'percentiles', field: 'elapsed.Total', percents: [50] },
+      },
+    })
+    const h = a.aggs.h as DateHistogramResult
+    assert.equal(h.buckets.length, 2)
+    const all50 = (a.aggs.p as PercentilesResult).values['50.0']!
+    const bucketed = h.buckets.map((x) => x.percentiles!['50.0']!)
+    assert.ok(
+      bucketed.every((v) => Number.isFinite(v)),
+      `values ${bucketed}`,
+    )
+    assert.ok(Math.min(...bucketed) <= all50 && all50 <= Math.max(...bucketed))
+  })
+
   it('geo counts per country with the earliest document’s point', async () => {
     const a = await b.aggregate({ query: all, aggs: { g: { type: 'geo', size: 2 } } })
     assert.deepEqual((a.aggs.g as GeoResult).buckets, [

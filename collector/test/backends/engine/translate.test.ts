@@ -10,6 +10,7 @@ import {
   parseIntervalMs,
   percentKey,
   readAggs,
+  readDomainTerms,
   readGeoPoint,
   readPrepass,
 } from '../../../src/backends/engine/aggs.ts'
@@ -163,6 +164,116 @@ describe('aggregations', () => {
     ])
     assert.deepEqual(out.t, { buckets: [{ key: 'PASS', doc_count: 2 }], other_doc_count: 1, missing_doc_count: 4 })
     assert.deepEqual(out.p, { values: { '50.0': 10, '99.0': null } })
+  })
+
+  it('asks per-bucket percentiles as the top-level percentiles aggregation, and reads them keyed', () => {
+    const r: AggsRequest = {
+      query: ALL,
+      fromMs: 0,
+      toMs: 2 * MIN - 1,
+      aggs: {
+        h: {
+          type: 'date_histogram',
+          interval: '1m',
+          metric: { op: 'max', field: 'elapsed.Total' },
+          percentiles: { field: 'elapsed.Total', percents: [50, 99.9] },
+        },
+        p: { type: 'percentiles', field: 'elapsed.Total', percents: [50, 99.9] },
+      },
+    }
+    const plan = buildAggs(r, readPrepass(r, undefined)) as any
+    assert.deepEqual(plan.aggs.a0.aggs.percentiles, plan.aggs.a1, 'the same aggregation, per bucket')
+    assert.deepEqual(plan.aggs.a1, {
+      percentiles: { field: 'elapsed.Total', percents: [50, 99.9], keyed: false },
+    })
+    const out = readAggs(r, plan, {
+      a0: {
+        buckets: [
+          {
+            key: 0,
+            doc_count: 3,
+            metric: { count: 3, max: 2 },
+            percentiles: {
+              values: [
+                { key: 50, value: 1.5 },
+                { key: 99.9, value: 2 },
+              ],
+            },
+          },
+          {
+            key: MIN,
+            doc_count: 0,
+            metric: { count: 0, max: null },
+            percentiles: {
+              values: [
+                { key: 50, value: null },
+                { key: 99.9, value: null },
+              ],
+            },
+          },
+        ],
+      },
+    }) as any
+    assert.deepEqual(
+      out.h.buckets.map((b: any) => [b.metric, b.percentiles]),
+      [
+        [2, { '50.0': 1.5, '99.9': 2 }],
+        [null, { '50.0': null, '99.9': null }],
+      ],
+    )
+    const none = readAggs(r, plan, undefined) as any
+    assert.deepEqual(none.h.buckets[0].percentiles, { '50.0': null, '99.9': null }, 'no index: null per bucket')
+    assert.throws(
+      () =>
+        buildAggs(
+          {
+            query: ALL,
+            aggs: { x: { type: 'date_histogram', interval: '1m', percentiles: { field: 'action', percents: [50] } } },
+          },
+          readPrepass({ query: ALL, aggs: {} }, undefined),
+        ),
+      (e: unknown) => e instanceof QueryError && /not numeric/.test(e.message),
+    )
+  })
+
+  it('domain terms: addresses grouped by lower-cased domain, without a script', () => {
+    const plan = buildAggs(
+      { query: ALL, aggs: { d: { type: 'terms', field: 'rcpt_to', size: 2, part: 'domain' } } },
+      readPrepass({ query: ALL, aggs: {} }, undefined),
+    ) as any
+    assert.equal(plan.aggs.a0.terms.field, 'rcpt_to')
+    assert.equal(plan.aggs.a0.terms.script, undefined)
+    assert.deepEqual(plan.aggs.a0_missing.filter.bool.must_not, [{ wildcard: { rcpt_to: { value: '*@?*' } } }])
+    const r = readDomainTerms(
+      2,
+      {
+        buckets: [
+          { key: 'a@Example.NET', doc_count: 5 },
+          { key: 'b@example.net', doc_count: 2 },
+          { key: 'odd"@"x@lists.example', doc_count: 4 },
+          { key: 'c@b.example', doc_count: 4 },
+          { key: 'broken@', doc_count: 9 },
+        ],
+        sum_other_doc_count: 3,
+      },
+      { doc_count: 1 },
+    )
+    assert.deepEqual(r, {
+      buckets: [
+        { key: 'example.net', doc_count: 7 },
+        { key: 'b.example', doc_count: 4 },
+      ],
+      other_doc_count: 3 + 4,
+      missing_doc_count: 1,
+    })
+    assert.throws(
+      () =>
+        buildAggs(
+          { query: ALL, aggs: { d: { type: 'terms', field: 'size', size: 2, part: 'domain' } } },
+          readPrepass({ query: ALL, aggs: {} }, undefined),
+        ),
+      (e: unknown) => e instanceof QueryError && /not a keyword field/.test(e.message),
+    )
   })
 
   it('answers every bucket of the range even when no index exists', () => {

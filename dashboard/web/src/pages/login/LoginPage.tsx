@@ -18,7 +18,7 @@ export function LoginPage() {
     } catch (err) {
       setError(
         err instanceof ApiError && err.status === 429
-          ? 'Too many attempts; wait a minute and try again.'
+          ? `Too many failed attempts; try again in ${Number(err.body.retry_after_secs) || 60} s.`
           : err instanceof ApiError && err.status === 401
             ? 'Wrong user name or password.'
             : `Login failed: ${(err as Error).message}`,
