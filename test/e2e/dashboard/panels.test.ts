@@ -1,23 +1,18 @@
 // The Panels page in a real Chromium against a real collector (embedded store, enrichment at ship
-// time) and dashboard: events pushed on the collector's events socket from real public client IPs
-// (8.8.8.8 US, 81.2.69.142 GB, 193.0.6.139 NL); the terms bars show the numbers of
-// /api/search/aggs (and of the corpus), the world map colours exactly the corpus's countries, the
-// elapsed panel's per-bucket max and p95 equal the API's, clicking a bar or a country (mouse or
-// keyboard) opens Discover with the filter, the query and range live in the URL, an invalid query
-// is refused inline, and the atlas is not in the initial JavaScript. Screenshot kept.
+// time) and dashboard (startDashboardStack; the page logs in as the viewer): events pushed on the
+// collector's events socket from real public client IPs (8.8.8.8 US, 81.2.69.142 GB, 193.0.6.139
+// NL); the terms bars show the numbers of /api/search/aggs (and of the corpus), the world map
+// colours exactly the corpus's countries, the elapsed panel's per-bucket max and p95 equal the
+// API's, clicking a bar or a country (mouse or keyboard) opens Discover with the filter, the query
+// and range live in the URL, an invalid query is refused inline, no request fails, and the atlas
+// is not in the initial JavaScript. Screenshot kept.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Push } from 'zeromq'
-import { formatEventTimestamp } from '@vigil/protocol'
-import { chromium, type Page } from 'playwright-core'
-import { artifactsDir, CHROMIUM_FLAGS, freePort, runAxe, waitFor } from '../../harness/index.ts'
-import { needs, ROOT, startStack } from '../stack.ts'
-import { createDashboard } from '../../../dashboard/server/src/app.ts'
-import { dashboardConfigSchema } from '../../../dashboard/server/src/config.ts'
-
-const WEB_DIR = process.env.VIGIL_WEB_DIR || join(ROOT, 'dashboard/web/dist')
+import { eventsSocket, formatEventTimestamp } from '@vigil/protocol'
+import { artifactsDir, formatAxe, openBrowserPage, runAxe, waitFor, type HarnessPage } from '../../harness/index.ts'
+import { startDashboardStack } from './stack.ts'
 
 const CLIENTS = [
   { ip: '8.8.8.8', cc: 'US' },
@@ -66,40 +61,6 @@ function corpus(now: number): Record<string, unknown>[] {
   })
 }
 
-type HarnessPage = Page & { errors: string[] }
-
-/**
- * Chromium through playwright-core directly (the brief's fallback while test/harness/browser.ts's
- * openBrowserPage is being finished): console errors and page errors collected in `errors`.
- */
-async function openPage(t: import('node:test').TestContext, width: number, height: number): Promise<HarnessPage> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS })
-  t.after(() => browser.close())
-  const page = (await (await browser.newContext({ viewport: { width, height } })).newPage()) as HarnessPage
-  page.errors = []
-  page.on('console', (m) => {
-    if (m.type() === 'error') page.errors.push(m.text())
-  })
-  page.on('pageerror', (e) => page.errors.push(String(e)))
-  page.on('response', (r) => {
-    if (r.status() >= 400) page.errors.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`)
-  })
-  return page
-}
-
-/** Logged in until the shared dashboard stack helper lands: /api/me answered for the page. */
-async function asUser(page: HarnessPage, base: string): Promise<void> {
-  const me = await fetch(`${base}/api/me`)
-  if (me.status === 404)
-    await page.route('**/api/me', (r) =>
-      r.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify({ user: { name: 'e2e', role: 'viewer' }, csrf: 'none', raw_subjects: false }),
-      }),
-    )
-}
-
 /** [data-key, data-count] of every bar of a terms panel. */
 async function bars(page: HarnessPage, panel: string): Promise<[string, number][]> {
   return page
@@ -115,39 +76,24 @@ function countBy(values: unknown[]): Map<string, number> {
 }
 
 test('Panels page: terms bars and map equal the API and the corpus, elapsed percentiles, clicks open Discover', async (t) => {
-  if (!needs(t, 'dashboard/server/src/app.ts')) return
-  if (!existsSync(join(WEB_DIR, 'index.html'))) {
-    t.skip(`needs a built web app in ${WEB_DIR} (npm run build:web or VIGIL_WEB_DIR)`)
-    return
+  const s = await startDashboardStack(t, { name: 'e2e-panels' })
+  const base = s.url
+  // The page logs in as the viewer; the numbers it must show are the viewer's API answers.
+  const api = await s.api('viewer')
+  const apiGet = async (path: string) => {
+    const r = await api.get(path)
+    assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`)
+    return r.body
   }
-  const stack = await startStack(t, {
-    name: 'e2e-panels',
-    myhostname: 'mx-panels.e2e.test',
-    collector: { http_listen: '127.0.0.1:0', nanny_interval_secs: 1 },
-    logLevel: 'error',
-  })
-  const dash = createDashboard(
-    stack.common,
-    dashboardConfigSchema.parse({
-      listen: `127.0.0.1:${await freePort()}`,
-      collector_http: stack.http!,
-      web_dir: WEB_DIR,
-    }),
-    { log: stack.log },
-  )
-  await dash.start()
-  t.after(() => dash.stop())
-  const base = `http://${dash.address}`
-  const collector = `http://${stack.http}`
 
   const docs = corpus(Date.now())
   const push = new Push({ linger: 0 })
-  push.connect(stack.common.zmq.events!)
+  push.connect(s.common.zmq.events ?? eventsSocket(s.home))
   t.after(() => push.close())
   for (const d of docs) await push.send(JSON.stringify(d))
   await waitFor(
     async () => {
-      const r = (await (await fetch(`${collector}/api/search?size=0&from=now-24h`)).json()) as { total: number }
+      const r = (await s.collectorGet('/api/search?size=0&from=now-24h')) as { total: number }
       return r.total === N || undefined
     },
     { what: 'the corpus indexed', timeoutMs: 30_000 },
@@ -160,15 +106,19 @@ test('Panels page: terms bars and map equal the API and the corpus, elapsed perc
   const entryJs = await (await fetch(new URL(entry, base))).text()
   assert.ok(!entryJs.includes('Siachen'), 'no world-atlas in the entry chunk')
 
-  const page = await openPage(t, 1400, 1800)
-  await asUser(page, base)
+  const page = await openBrowserPage(t, { width: 1400, height: 1800 })
+  // Every failed HTTP answer counts as an error too (the console line alone does not name the URL).
+  page.on('response', (r) => {
+    if (r.status() >= 400) page.errors.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`)
+  })
+  await s.login(page, 'viewer')
   const mapRequests: string[] = []
   const foreign: string[] = []
   page.on('request', (r) => {
     if (/WorldMap/.test(r.url())) mapRequests.push(r.url())
     if (!r.url().startsWith(base)) foreign.push(r.url())
   })
-  await page.goto(`${base}/#/discover`)
+  await page.goto(s.href('discover'))
   await page.getByTestId('nav-panels').waitFor()
   assert.deepEqual(mapRequests, [], 'the map chunk is not loaded before the Panels page')
   await page.getByTestId('nav-panels').click()
@@ -188,12 +138,12 @@ test('Panels page: terms bars and map equal the API and the corpus, elapsed perc
     'panel-tests': { field: 'tests', size: 15 },
   }
   const aggsParam = Object.fromEntries(Object.entries(panels).map(([k, v]) => [k, { type: 'terms', ...v }]))
-  const api = (await (
-    await fetch(`${base}/api/search/aggs?from=now-24h&to=now&aggs=${encodeURIComponent(JSON.stringify(aggsParam))}`)
-  ).json()) as { total: number; aggs: Record<string, { buckets: { key: unknown; doc_count: number }[] }> }
-  assert.equal(api.total, N)
+  const terms = (await apiGet(
+    `/api/search/aggs?from=now-24h&to=now&aggs=${encodeURIComponent(JSON.stringify(aggsParam))}`,
+  )) as { total: number; aggs: Record<string, { buckets: { key: unknown; doc_count: number }[] }> }
+  assert.equal(terms.total, N)
   for (const id of Object.keys(panels)) {
-    const want = api.aggs[id].buckets.map((b) => [String(b.key), b.doc_count] as [string, number])
+    const want = terms.aggs[id].buckets.map((b) => [String(b.key), b.doc_count] as [string, number])
     assert.ok(want.length > 0, `${id} has values`)
     assert.deepEqual(await bars(page, id), want, `${id}: page = /api/search/aggs`)
   }
@@ -228,21 +178,19 @@ test('Panels page: terms bars and map equal the API and the corpus, elapsed perc
   // ---- elapsed: per-bucket max and p95 are the API's
   const chart = page.getByTestId('elapsed-chart')
   assert.ok(Number(await chart.getAttribute('data-buckets')) > 10)
-  const hist = (await (
-    await fetch(
-      `${base}/api/search/aggs?from=now-24h&to=now&aggs=${encodeURIComponent(
-        JSON.stringify({
-          h: {
-            type: 'date_histogram',
-            interval: 'auto',
-            buckets: 60,
-            metric: { op: 'max', field: 'elapsed.Total' },
-            percentiles: { field: 'elapsed.Total', percents: [50, 95, 99] },
-          },
-        }),
-      )}`,
-    )
-  ).json()) as {
+  const hist = (await apiGet(
+    `/api/search/aggs?from=now-24h&to=now&aggs=${encodeURIComponent(
+      JSON.stringify({
+        h: {
+          type: 'date_histogram',
+          interval: 'auto',
+          buckets: 60,
+          metric: { op: 'max', field: 'elapsed.Total' },
+          percentiles: { field: 'elapsed.Total', percents: [50, 95, 99] },
+        },
+      }),
+    )}`,
+  )) as {
     aggs: {
       h: {
         buckets: { key: number; doc_count: number; metric: number | null; percentiles: Record<string, number | null> }[]
@@ -273,7 +221,8 @@ test('Panels page: terms bars and map equal the API and the corpus, elapsed perc
     what: 'SpamCheck chart',
   })
 
-  assert.deepEqual(await runAxe(page), [], 'no serious accessibility violation')
+  const axe = await runAxe(page)
+  assert.deepEqual(axe, [], `no serious accessibility violation\n${formatAxe(axe)}`)
   await page.screenshot({ path: join(await artifactsDir(t), 'panels.png'), fullPage: true })
 
   // ---- click a bar: Discover with the filter and the page's range
@@ -328,12 +277,5 @@ test('Panels page: terms bars and map equal the API and the corpus, elapsed perc
 
   assert.equal(await page.evaluate('window.__xss'), undefined)
   assert.deepEqual(foreign, [], 'no request leaves the dashboard (no tiles, no fonts)')
-  // Discover asks for saved searches, a server route still missing (then a 404 and its console line).
-  let pending = page.errors.filter((e) => e === 'HTTP 404 /api/saved-searches').length
-  const errors = page.errors.filter((e) => {
-    if (e === 'HTTP 404 /api/saved-searches') return false
-    if (pending > 0 && /^Failed to load resource: .* 404/.test(e)) return pending-- <= 0
-    return true
-  })
-  assert.deepEqual(errors, [], 'no console errors, no CSP violations')
+  assert.deepEqual(page.errors, [], 'no console errors, no CSP violations, no failed request')
 })
