@@ -5,18 +5,8 @@
 // latency histograms, the pipeline accounting and the events. Pure: no I/O, no clock.
 import type { CounterSnapshot } from './counters.ts'
 
-/** Major content categories (protocol CONTENT_CATS), counted by `Content<Cat>Msgs`. */
-export const CATEGORIES = [
-  'Clean',
-  'Spammy',
-  'Spam',
-  'Virus',
-  'Banned',
-  'BadHdr',
-  'Unchecked',
-  'Oversized',
-  'MtaFailed',
-] as const
+export { LIVE_CATEGORIES as CATEGORIES } from '@vigil/protocol/status-bars.ts'
+import { LIVE_CATEGORIES as CATEGORIES } from '@vigil/protocol/status-bars.ts'
 /** Category rates are averaged over this many seconds of counter samples. */
 export const RATE_WINDOW_SECS = 60
 

@@ -21,28 +21,7 @@ export const STATE_NAMES: Readonly<Record<string, string>> = {
   '?': 'busy (state unknown)',
 }
 
-export const HISTORY_CAP = 256
-export const PEAK_HALF_LIFE_SECS = 8
-
-/** Extends the state bar to the current second and stamps the current state into it. */
-export function advanceHistory(history: string, ageSecs: number, state: string): string {
-  const len = Math.max(1, Math.trunc(ageSecs + 0.5))
-  const fill = history === '' ? '=' : history[history.length - 1]
-  if (len > HISTORY_CAP) {
-    const head = history.slice(0, HISTORY_CAP - 1)
-    return head + fill.repeat(HISTORY_CAP - 1 - head.length) + state
-  }
-  let h = history
-  if (h.length < len) h += fill.repeat(len - h.length)
-  return h.slice(0, len - 1) + state + h.slice(len)
-}
-
-/** `peak = max(active, peak·2^(−dt/8))`, decaying only while the peak is at least 0.1. */
-export function decayPeak(peak: number, peakAt: number | undefined, active: number, nowSecs: number): number {
-  let p = peak
-  if (peakAt !== undefined && p >= 0.1) p *= Math.pow(2, -(nowSecs - peakAt) / PEAK_HALF_LIFE_SECS)
-  return active > p ? active : p
-}
+export { HISTORY_CAP, PEAK_HALF_LIFE_SECS, advanceHistory, decayPeak } from '../../../../../protocol/src/status-bars.ts'
 
 export const BAR_SECS = 40
 

@@ -2,18 +2,8 @@
 // totals). A counter that went down (collector restart with totals lost) starts a new window:
 // never a negative rate. Pure.
 
-/** Major content categories (protocol CONTENT_CATS), the SNMP counters `Content<Cat>Msgs`. */
-export const CATEGORIES = [
-  'Clean',
-  'Spammy',
-  'Spam',
-  'Virus',
-  'Banned',
-  'BadHdr',
-  'Unchecked',
-  'Oversized',
-  'MtaFailed',
-] as const
+export { LIVE_CATEGORIES as CATEGORIES } from '../../../../../protocol/src/status-bars.ts'
+import { LIVE_CATEGORIES as CATEGORIES } from '../../../../../protocol/src/status-bars.ts'
 
 export interface CounterSample {
   /** Collector time, Unix seconds. */
