@@ -55,7 +55,7 @@ function killPids(pids: number[], sig: NodeJS.Signals): void {
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
-/** Chromium flags (as test/harness/chromium.ts and libraries-tried.md §7). */
+/** Chromium flags (libraries-tried.md §7). */
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',

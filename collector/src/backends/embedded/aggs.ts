@@ -22,6 +22,7 @@ import { and, compileQuery, compileQueryIn, TRUE, type SqlFragment } from './com
 import { formatIp } from './coerce.ts'
 import type { StoredField } from './schema.ts'
 import { timeRange } from './search.ts'
+import { compareCodePoints } from '../../search/order.ts'
 
 /** Below this many matching documents, aggregations loop over the matches; above, they scan the field's index. */
 const JOIN_BELOW_DOCS = 20000
@@ -180,20 +181,6 @@ function termsKey(f: StoredField | '@timestamp', v: string | number): string | n
   if (f.spec.type === 'boolean') return v === 1
   if (f.table === 'ip') return formatIp(Buffer.from(v as string, 'hex'))
   return v
-}
-
-// Code point order (UTF-8 byte order, the engines' key order) rather than UTF-16 unit order.
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i)
-    let y = b.charCodeAt(i)
-    if (x === y) continue
-    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800
-    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800
-    return x - y
-  }
-  return a.length - b.length
 }
 
 function byCountThenKey(a: ValueCount, b: ValueCount): number {

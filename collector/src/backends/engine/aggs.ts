@@ -15,6 +15,7 @@ import type {
 import { compileDsl } from '../../search/compile-dsl.ts'
 import { fieldSpec, isAggregatable } from '../../search/fields.ts'
 import { QueryError } from '../../search/query.ts'
+import { compareCodePoints } from '../../search/order.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -133,20 +134,6 @@ function domainTermsAggs(field: string): { terms: Record<string, unknown>; missi
     },
     missing: { filter: { bool: { must_not: [{ wildcard: { [field]: { value: '*@?*' } } }] } } },
   }
-}
-
-// Code point order (UTF-8 byte order, the engines' key order) rather than UTF-16 unit order.
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i)
-    let y = b.charCodeAt(i)
-    if (x === y) continue
-    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800
-    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800
-    return x - y
-  }
-  return a.length - b.length
 }
 
 /** Addresses' document counts summed per lower-cased domain, the top `size` by count then domain. */
