@@ -23,7 +23,10 @@ import { needs, ROOT } from '../e2e/stack.ts'
 import { assertAmavisInstalled, privateAmavisServices, startAmavisTask } from './amavis.ts'
 
 const BIN = join(ROOT, 'bin/amavis-status.mjs')
-const WORKERS = 2
+const SERVERS = 2
+const SPARES = 1
+/** Worker processes the minder sees: max_servers plus the warm spare (all idle when no mail flows). */
+const WORKERS = SERVERS + SPARES
 // Spec §2.4, literally: 22 age slots, activities, ProcGone only when > 0, then All, Busy, Idle.
 const NANNY_ORDER = [
   ...Array.from({ length: 22 }, (_, i) => `ProcBusy${i}`),
@@ -115,7 +118,8 @@ test("the real amavis msg-forwarder and childproc-minder serve Vigil's filter to
     filterConfigSchema.parse({
       listen: [`127.0.0.1:${filterPort}`],
       forward_method: `smtp:[127.0.0.1]:${sink.port}`,
-      max_servers: WORKERS,
+      max_servers: SERVERS,
+      min_spare_servers: SPARES,
     }),
     { log },
   )

@@ -327,8 +327,12 @@ describe('dashboard acceptance on the embedded store (corpus through the real fi
 test('the login rate limit holds over real HTTP: failures per address are refused with 429, then the window passes', async (t) => {
   const s = await startDashboardStack(t, {
     name: 'dash-ratelimit',
-    dashboard: { auth: { login_max_failures: 3, login_window_secs: 4 } },
+    dashboard: { auth: { login_max_failures: 3, login_window_secs: 10 } },
   })
+  const { openBrowserPage } = await import('../../harness/index.ts')
+  const page = await openBrowserPage(t, { ignoreErrors: /status of (401|429)/ })
+  await page.goto(s.url + '/')
+  await page.getByLabel('User').waitFor()
   const login = (name: string, password: string) =>
     fetch(`${s.url}/api/login`, {
       method: 'POST',
@@ -340,14 +344,15 @@ test('the login rate limit holds over real HTTP: failures per address are refuse
   assert.equal(refused.status, 429, 'even the right password, from the same address')
   assert.equal(refused.body.code, 'RATE_LIMITED')
   assert.ok(Number(refused.retry) > 0)
-  // the browser shows it
-  const { openBrowserPage } = await import('../../harness/index.ts')
-  const page = await openBrowserPage(t, { ignoreErrors: /status of (401|429)/ })
-  await page.goto(s.url + '/')
+  // the browser shows it (the page was opened before the failures: a browser start on a loaded
+  // machine must not eat the window)
   await page.getByLabel('User').fill(s.users.viewer.name)
   await page.getByLabel('Password').fill(s.users.viewer.password)
   await page.getByTestId('login-submit').click()
-  await page.getByTestId('login-error').filter({ hasText: 'Too many attempts' }).waitFor()
+  await page
+    .getByTestId('login-error')
+    .filter({ hasText: /Too many (failed )?attempts/ })
+    .waitFor()
   // successful attempts do not count: once the window has passed, the right password works
   await waitFor(async () => (await login(s.users.admin.name, s.users.admin.password)).status === 200, {
     timeoutMs: 30_000,
