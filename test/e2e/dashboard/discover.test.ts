@@ -14,16 +14,11 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { artifactsDir, formatAxe, openBrowserPage, runAxe, waitFor, type HarnessPage } from '../../harness/index.ts'
 import { CLIENT_IPS, XSS_SUBJECT, startDashboardStack, type DashboardStack, type Role } from './stack.ts'
+import { rot13 } from '@vigil/protocol'
 
 // Page-side globals of the waitForFunction callbacks (this file is type-checked without the DOM lib).
 declare const document: { querySelector(s: string): { getAttribute(n: string): string | null } | null }
 declare const location: { hash: string }
-
-const rot13 = (s: string) =>
-  s.replace(/[A-Za-z]/g, (c) => {
-    const b = c <= 'Z' ? 65 : 97
-    return String.fromCharCode(((c.charCodeAt(0) - b + 13) % 26) + b)
-  })
 
 /** Logs the page in as `role`; whether that user may see raw subjects (GET /api/me). */
 async function loginAs(s: DashboardStack, page: HarnessPage, role: Role): Promise<{ raw: boolean; real: boolean }> {

@@ -1,7 +1,3 @@
-// ROT13 as in the talk's `subject_rot13`: letters only, everything else as it is.
-export function rot13(s: string): string {
-  return s.replace(/[A-Za-z]/g, (c) => {
-    const base = c <= 'Z' ? 65 : 97
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base)
-  })
-}
+// ROT13 as in the talk's `subject_rot13`: the one implementation, protocol/src/event.ts (the server
+// uses it for viewers' subjects; the file has no runtime imports, so the browser bundles it as is).
+export { rot13 } from '../../../../protocol/src/event.ts'
