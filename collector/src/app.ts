@@ -189,6 +189,7 @@ export function createCollector(
         path: cfg.history.path || join(common.home, 'history.db'),
         tiers: tiersOf(cfg.history),
         totals,
+        postfixQueueDirectory: cfg.history.postfix_queue_directory,
         log: log.child('history'),
       })
     : undefined

@@ -108,6 +108,16 @@ const historySection = z
     /** SQLite file; default <home>/history.db. */
     path: z.string().default(''),
     /**
+     * Postfix queue_directory whose entries are sampled as the MtaQueueEntries* gauges (as the SNMP
+     * agent counts them): '' = `postconf -h queue_directory`, else /var/spool/postfix; 'off' = none.
+     */
+    postfix_queue_directory: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || v === 'off' || v.startsWith('/'), {
+        message: "expected an absolute path, 'off', or '' (Postfix's queue_directory)",
+      }),
+    /**
      * Finest first; each step a whole multiple of the previous one (a coarser tier is downsampled
      * from the finer one). Default: 10 s for a day, 1 min for a week, 5 min for a year.
      */

@@ -43,3 +43,78 @@ export const LIVE_CATEGORIES = [
   'Oversized',
   'MtaFailed',
 ] as const
+
+/** Category rates are averaged over this many seconds of counter samples. */
+export const RATE_WINDOW_SECS = 60
+
+/** How a rate window reads one counter sample of its caller's shape (running totals, not deltas). */
+export interface CounterSampleShape<S> {
+  atSecs(s: S): number
+  /** The running total of `name`, undefined when the sample does not have it. */
+  value(s: S, name: string): number | undefined
+  names(s: S): Iterable<string>
+}
+
+/**
+ * Adds a sample to a rate window (oldest first) and drops those older than `windowSecs`. A sample
+ * not newer than the last is ignored. A counter that went down or vanished (a collector restart
+ * with its totals lost, amavis FLUSH) starts a new window, so a rate is never negative.
+ */
+export function pushCounterSample<S>(
+  samples: readonly S[],
+  s: S,
+  shape: CounterSampleShape<S>,
+  windowSecs = RATE_WINDOW_SECS,
+): S[] {
+  const last = samples[samples.length - 1]
+  const t = shape.atSecs(s)
+  if (last !== undefined && t <= shape.atSecs(last)) return [...samples]
+  let reset = false
+  if (last !== undefined)
+    for (const k of shape.names(last))
+      if ((shape.value(s, k) ?? 0) < shape.value(last, k)!) {
+        reset = true
+        break
+      }
+  const kept = reset ? [] : samples.filter((x) => t - shape.atSecs(x) <= windowSecs)
+  return [...kept, s]
+}
+
+export interface WindowRates {
+  /** Seconds between the oldest and the newest sample; 0 while there is no rate yet. */
+  readonly windowSecs: number
+  /** Messages per minute of a counter over the window: undefined until two samples, never negative. */
+  perMin(name: string): number | undefined
+  /** The newest sample's running total, undefined when it does not have the counter. */
+  total(name: string): number | undefined
+  /** The content categories (LIVE_CATEGORIES order): `Content<Cat>Msgs` per minute and total. */
+  readonly byCategory: ReadonlyArray<{
+    readonly cat: string
+    readonly perMin: number | undefined
+    readonly total: number | undefined
+  }>
+}
+
+/** Rates over a window built by pushCounterSample; a counter absent from a sample counts as 0. */
+export function windowRates<S>(samples: readonly S[], shape: CounterSampleShape<S>): WindowRates {
+  const first = samples[0]
+  const cur = samples[samples.length - 1]
+  const dt = first !== undefined && cur !== undefined ? shape.atSecs(cur) - shape.atSecs(first) : 0
+  const perMin = (name: string): number | undefined => {
+    if (!(dt > 0)) return undefined
+    const a = shape.value(first!, name) ?? 0
+    const b = shape.value(cur!, name) ?? 0
+    return b >= a ? ((b - a) * 60) / dt : undefined
+  }
+  const total = (name: string) => (cur === undefined ? undefined : shape.value(cur, name))
+  return {
+    windowSecs: dt > 0 ? dt : 0,
+    perMin,
+    total,
+    byCategory: LIVE_CATEGORIES.map((cat) => ({
+      cat,
+      perMin: perMin(`Content${cat}Msgs`),
+      total: total(`Content${cat}Msgs`),
+    })),
+  }
+}

@@ -5,10 +5,13 @@
 // latency histograms, the pipeline accounting and the events. Pure: no I/O, no clock.
 import type { CounterSnapshot } from './counters.ts'
 
-export { LIVE_CATEGORIES as CATEGORIES } from '@vigil/protocol/status-bars.ts'
-import { LIVE_CATEGORIES as CATEGORIES } from '@vigil/protocol/status-bars.ts'
-/** Category rates are averaged over this many seconds of counter samples. */
-export const RATE_WINDOW_SECS = 60
+import {
+  pushCounterSample as pushWindowSample,
+  RATE_WINDOW_SECS,
+  windowRates,
+  type CounterSampleShape,
+} from '@vigil/protocol/status-bars.ts'
+export { LIVE_CATEGORIES as CATEGORIES, RATE_WINDOW_SECS } from '@vigil/protocol/status-bars.ts'
 
 export type NA = { readonly na: string }
 export const isNA = (v: unknown): v is NA => typeof v === 'object' && v !== null && 'na' in v
@@ -58,33 +61,26 @@ export interface SummaryView {
 
 export const NO_API = 'n/a (bus only; --api <collector URL> adds it)'
 
+/** The status-cli sample shape (a Map of running totals) for the shared rate window. */
+const SNAPSHOT_SHAPE: CounterSampleShape<CounterSnapshot> = {
+  atSecs: (s) => s.atSecs,
+  value: (s, name) => s.values.get(name),
+  names: (s) => s.values.keys(),
+}
+
 /** Adds a counter snapshot to the window; a counter that went down (restart) starts a new window. */
 export function pushCounterSample(
   samples: readonly CounterSnapshot[],
   s: CounterSnapshot,
   windowSecs = RATE_WINDOW_SECS,
 ): CounterSnapshot[] {
-  const last = samples[samples.length - 1]
-  if (last && s.atSecs <= last.atSecs) return [...samples]
-  const reset = last !== undefined && [...last.values].some(([k, v]) => (s.values.get(k) ?? 0) < v)
-  const kept = reset ? [] : samples.filter((x) => s.atSecs - x.atSecs <= windowSecs)
-  return [...kept, s]
+  return pushWindowSample(samples, s, SNAPSHOT_SHAPE, windowSecs)
 }
 
 /** Messages per minute by category over the samples (oldest to newest); never negative. */
 export function categoryRates(samples: readonly CounterSnapshot[]): CategoryRates {
-  const first = samples[0]
-  const cur = samples[samples.length - 1]
-  const dt = first && cur ? cur.atSecs - first.atSecs : 0
-  return {
-    windowSecs: dt,
-    rows: CATEGORIES.map((cat) => {
-      const name = `Content${cat}Msgs`
-      const b = cur?.values.get(name) ?? 0
-      const a = first?.values.get(name) ?? 0
-      return { cat, perMin: dt > 0 && b >= a ? ((b - a) * 60) / dt : undefined, total: b }
-    }),
-  }
+  const r = windowRates(samples, SNAPSHOT_SHAPE)
+  return { windowSecs: r.windowSecs, rows: r.byCategory.map((c) => ({ ...c, total: c.total ?? 0 })) }
 }
 
 // --- layout ------------------------------------------------------------------------------------

@@ -6,12 +6,16 @@
 //
 // Samples beside the timer: one at start, right after the totals were restored and before the bus
 // runs (it records the restart, and whether the totals survived it), and one at stop.
+//
+// The Postfix queue gauges (MtaQueueEntries*) join each sample from queue-gauges.ts, which counts
+// in its own loop: taking a sample never waits for a count, so samples keep their times and order.
 import { randomUUID } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { DELTA_TYPES, type Logger, type WireType } from '@vigil/protocol'
 import type { Totals } from '../counters/totals.ts'
 import { perlNumber } from '../counters/totals.ts'
 import type { HistoryPlan, HistoryResponse, Kind, Sample, TierSpec } from './plan.ts'
+import { createQueueGauges, type QueueGauges } from './queue-gauges.ts'
 
 export interface HistoryWorkerInit {
   path: string
@@ -38,6 +42,8 @@ export interface History {
   query(plan: HistoryPlan): Promise<HistoryResponse>
   /** Takes a sample now (tests). */
   sample(): void
+  /** Resolves after the next Postfix queue count (tests); at once when the queue is not sampled. */
+  queueCounted(): Promise<void>
   describe(): string
 }
 
@@ -65,6 +71,10 @@ export function createHistory(o: {
   tiers: TierSpec[]
   totals: Totals
   log: Logger
+  /** `history.postfix_queue_directory`: '' (what Postfix uses), an absolute path, or 'off' (the default here). */
+  postfixQueueDirectory?: string
+  /** Deadline of one queue directory count (tests; default amavis's 5 s). */
+  queueCountDeadlineMs?: number
   /** Epoch ms (tests). */
   nowMs?: () => number
 }): History {
@@ -80,6 +90,16 @@ export function createHistory(o: {
   let closed: (() => void) | undefined
   let lastTs = 0
   let ready: Promise<void> = Promise.resolve()
+  const queueDir = o.postfixQueueDirectory ?? 'off'
+  const queue: QueueGauges | undefined =
+    queueDir === 'off'
+      ? undefined
+      : createQueueGauges({
+          configured: queueDir,
+          baseTtlMs: step,
+          deadlineMs: o.queueCountDeadlineMs,
+          log: o.log,
+        })
 
   const post = (m: ToHistoryWorker) => worker?.postMessage(m)
   const take = (ts: number) => {
@@ -87,7 +107,9 @@ export function createHistory(o: {
     // a sample at or before the previous one (clock stepped back) would replace a row: skip it
     if (ts <= lastTs) return
     lastTs = ts
-    post({ t: 'record', sample: { ts, boot, bootStartedMs, pid: process.pid, values: sampleValues(o.totals) } })
+    const values = sampleValues(o.totals)
+    if (queue) values.push(...queue.values())
+    post({ t: 'record', sample: { ts, boot, bootStartedMs, pid: process.pid, values } })
   }
   const schedule = () => {
     const now = nowMs()
@@ -152,10 +174,12 @@ export function createHistory(o: {
       w.unref()
       take(nowMs())
       schedule()
+      queue?.start()
     },
     async stop() {
       if (timer) clearTimeout(timer)
       timer = undefined
+      await queue?.stop()
       const w = worker
       if (!w) return
       take(nowMs())
@@ -182,10 +206,12 @@ export function createHistory(o: {
     sample() {
       take(nowMs())
     },
+    queueCounted: () => queue?.nextRound() ?? Promise.resolve(),
     describe() {
       const fmt = (ms: number) =>
         ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 60_000 === 0 ? `${ms / 60_000}min` : `${ms / 1000}s`
-      return `counter history: ${o.path} (${o.tiers.map((t) => `${fmt(t.stepMs)} for ${fmt(t.retentionMs)}`).join(', ')})`
+      const q = queue ? `; Postfix queue ${queue.directory ?? (queueDir || '(postconf queue_directory)')}` : ''
+      return `counter history: ${o.path} (${o.tiers.map((t) => `${fmt(t.stepMs)} for ${fmt(t.retentionMs)}`).join(', ')})${q}`
     },
   }
 }

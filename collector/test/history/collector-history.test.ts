@@ -1,21 +1,24 @@
 // The counter history in a real collector: am.snmp counter traffic on the inner ZMQ socket (as
 // amavis children publish it) and the minder's Proc* gauges are sampled into <home>/history.db;
 // the collector restarts on the same home with its totals file removed (totals lost), and
-// GET /api/history shows a reset mark at the restart and no negative rate, in every tier.
+// GET /api/history shows a reset mark at the restart and no negative rate, in every tier. The
+// Postfix queue gauges of a real Postfix queue come out of GET /api/history as gauges.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Owner } from '../../../test/harness/index.ts'
+import { makePostfixQueue, postfixMissing } from '../../../protocol/test/postfix-spool.ts'
 import { busClients, collectorInTmp, sleep, startCollector, waitFor, type TestEnv } from '../helpers.ts'
 
-const HISTORY = {
-  tiers: [
-    { step_secs: 0.25, retention_secs: 600 },
-    { step_secs: 1, retention_secs: 3600 },
-  ],
-}
+const TIERS = [
+  { step_secs: 0.25, retention_secs: 600 },
+  { step_secs: 1, retention_secs: 3600 },
+]
+// 'off': these tests must not depend on this machine's /var/spool/postfix (the Postfix queue
+// gauges have their own test below, on a queue built by Postfix)
+const HISTORY = { tiers: TIERS, postfix_queue_directory: 'off' }
 
 async function traffic(t: Owner, env: TestEnv, c: Awaited<ReturnType<typeof startCollector>>, n: number) {
   const { pub } = await busClients(t, env)
@@ -95,4 +98,31 @@ test('a collector restart with its totals lost: a reset mark in /api/history and
   assert.equal(bad.body.code, 'PARAM_INVALID')
   assert.match(bad.body.error, /from: expected/)
   assert.equal((await get(c2, '/api/history')).status, 400)
+})
+
+test('GET /api/history serves the Postfix queue entries of history.postfix_queue_directory as gauges', async (t) => {
+  const missing = postfixMissing()
+  if (missing) return t.skip(missing)
+  const q = await makePostfixQueue(t, { deferred: 2, maildrop: 1 })
+  const began = Date.now()
+  const { c } = await collectorInTmp(
+    t,
+    'history-queue',
+    {},
+    { history: { tiers: TIERS, postfix_queue_directory: q.spool } },
+  )
+  const names = ['Maildrop', 'Incoming', 'Active', 'Deferred'].map((n) => `MtaQueueEntries${n}`)
+  const body = await waitFor(async () => {
+    const r = await get(c, `/api/history?names=${names.join(',')}&from=${began}&step=250ms`)
+    return r.status === 200 && nums(values(r.body, names[3])).length >= 2 ? r.body : undefined
+  }, 'queue gauges in /api/history')
+  assert.deepEqual(body.missing, [])
+  for (const n of names) {
+    assert.equal(body.series[n].kind, 'gauge')
+    assert.equal(body.series[n].max.length, body.t.length)
+  }
+  assert.deepEqual(
+    names.map((n) => nums(values(body, n)).at(-1)),
+    [1, 0, 0, 2],
+  )
 })

@@ -3,23 +3,25 @@
 // Proc* gauges are sampled into the counter history; the collector is restarted on the same home
 // with its totals file removed (totals lost); the page draws the SNMP graph set from
 // /api/history, draws the reset mark on the canvases (red pixels on the dashed line, counted by
-// the draw hook) and lists it, names the restart in data-restarts exactly as the API does, says
-// that the Postfix queue counters are not in this collector, switches the time range through the
-// URL, and passes axe. Screenshot kept.
+// the draw hook) and lists it, names the restart in data-restarts exactly as the API does, draws
+// the Postfix queue entries of a real Postfix queue (built by Postfix, protocol/test/postfix-spool.ts)
+// as a gauge with the API's numbers and a gap once a queue directory cannot be read, switches the
+// time range through the URL, and passes axe. Screenshot kept.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { rename as renameDir } from 'node:fs/promises'
 import { Publisher } from 'zeromq'
+import { makePostfixQueue, postfixMissing } from '../../../protocol/test/postfix-spool.ts'
 import { artifactsDir, formatAxe, openBrowserPage, runAxe, waitFor, type Owner } from '../../harness/index.ts'
 import { startDashboardStack } from './stack.ts'
 
-const HISTORY = {
-  tiers: [
-    { step_secs: 1, retention_secs: 3600 },
-    { step_secs: 5, retention_secs: 86400 },
-  ],
-}
+const TIERS = [
+  { step_secs: 1, retention_secs: 3600 },
+  { step_secs: 5, retention_secs: 86400 },
+]
+const QUEUES = ['Maildrop', 'Incoming', 'Active', 'Deferred'].map((q) => `MtaQueueEntries${q}`)
 
 const CONTENT = ['ContentCleanMsgs', 'ContentCleanMsgs', 'ContentSpamMsgs', 'ContentVirusMsgs', 'ContentBannedMsgs']
 
@@ -66,6 +68,10 @@ async function amavisTraffic(
 }
 
 test('the Graphs page draws the SNMP graph set and the reset mark of a collector restart with totals lost', async (t) => {
+  const missing = postfixMissing()
+  if (missing) return t.skip(missing)
+  const queue = await makePostfixQueue(t, { deferred: 2, maildrop: 1 })
+  const HISTORY = { tiers: TIERS, postfix_queue_directory: queue.spool }
   const s = await startDashboardStack(t, { name: 'graphs', collector: { history: HISTORY } })
   const inMsgs = async () => Number((await s.collectorGet('/api/counters')).counters.InMsgs?.value ?? 0)
   const inner = s.common.zmq.inner[0]
@@ -140,12 +146,41 @@ test('the Graphs page draws the SNMP graph set and the reset mark of a collector
       return n
     })
   assert.ok(red > 20, `red pixels of the mark: ${red}`)
-  // no Postfix queue counters in the collector: the panel says so
-  await page.getByTestId('graph-queue-missing').waitFor({ timeout: 5000 })
-  assert.match((await page.getByTestId('graph-queue-missing').textContent()) ?? '', /Postfix queue/)
+  // the Postfix queue: a gauge panel (levels, not rates) with the API's newest values
+  const queuePanel = page.getByTestId('graph-queue')
+  assert.equal(await queuePanel.getAttribute('data-kind'), 'gauge')
+  assert.equal(await queuePanel.getAttribute('data-lines'), '4')
+  const qApi = await s.collectorGet(`/api/history?names=${QUEUES.join(',')}&from=now-1h`)
+  for (const n of QUEUES) assert.equal(qApi.series[n].kind, 'gauge')
+  const newest = (a: any, n: string) => a.series[n].values.filter((v: number | null) => v !== null).at(-1)
+  assert.deepEqual(
+    QUEUES.map((n) => newest(qApi, n)),
+    [1, 0, 0, 2],
+  )
+  assert.equal(await queuePanel.getAttribute('data-latest'), 'maildrop=1,incoming=0,active=0,deferred=2')
 
   const shot = join(await artifactsDir(t), 'graphs.png')
   await page.screenshot({ path: shot, fullPage: true })
+
+  // the deferred directory becomes unreadable: its line has a gap (no value), never a 0
+  await renameDir(join(queue.spool, 'deferred'), join(queue.spool, 'deferred.away'))
+  t.after(() => renameDir(join(queue.spool, 'deferred.away'), join(queue.spool, 'deferred')).catch(() => {}))
+  await waitFor(
+    async () => {
+      const a = await s.collectorGet(`/api/history?names=${QUEUES.join(',')}&from=now-10s&step=1s`)
+      return a.series.MtaQueueEntriesDeferred.values.slice(-3).every((v: number | null) => v === null)
+    },
+    { timeoutMs: 15_000, what: 'deferred absent from the newest samples' },
+  )
+  // (a point covers several samples: refresh until the newest one holds only samples without it)
+  await waitFor(
+    async () => {
+      await page.getByRole('button', { name: 'Refresh', exact: true }).click()
+      await new Promise((r) => setTimeout(r, 500))
+      return (await queuePanel.getAttribute('data-latest')) === 'maildrop=1,incoming=0,active=0,deferred=–'
+    },
+    { timeoutMs: 20_000, intervalMs: 0, what: 'the gap in the deferred line' },
+  )
 
   // the range selector: the URL holds it, the status follows
   await page.getByRole('group', { name: 'Time range' }).getByRole('button', { name: '6 h' }).click()

@@ -1,6 +1,8 @@
 // Graphs: the talk's SNMP graph set (load, timing, mail rate, size, content, elapsed time, errors,
 // Postfix queue entries) from the collector's counter history (GET /api/history, one request for
 // every panel). Counters arrive as per-second rates that never go negative across a counter reset;
+// gauges (Proc*, the Postfix queue's MtaQueueEntries*) as the mean per step, null (a gap in the
+// line) where nothing was sampled, e.g. a queue directory the collector could not read;
 // restarts and resets are drawn as vertical lines with canvas labels (a uPlot draw hook) and listed
 // as text. URL: #/graphs?range=1h|6h|24h|7d|30d|1y&refresh=off
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
@@ -40,6 +42,8 @@ interface Panel {
   readonly lines: readonly Line[]
   /** Shown when none of the panel's counters is in the history. */
   readonly missingNote?: string
+  /** gauge: the lines are levels (mean per step), not rates; the panel says its newest values. */
+  readonly kind?: 'gauge'
 }
 
 const SECTIONS = ['Receiving', 'Decoding', 'VirusCheck', 'SpamCheck', 'PenPals', 'Sending'] as const
@@ -121,13 +125,14 @@ export const PANELS: readonly Panel[] = [
     id: 'queue',
     title: 'Postfix queue entries',
     unit: 'entries',
-    note: 'Postfix queue sizes (MtaQueueEntries*)',
+    kind: 'gauge',
+    note: 'messages in each Postfix queue (MtaQueueEntries*, counted by the collector as the SNMP agent does; mean per step, a gap where a directory could not be read)',
     lines: ['Maildrop', 'Incoming', 'Active', 'Deferred'].map((q) => ({
       name: `MtaQueueEntries${q}`,
       label: q.toLowerCase(),
     })),
     missingNote:
-      'No Postfix queue counters in this collector’s history: the MtaQueueEntries* gauges are counted by the SNMP agent on the MTA host, not by the collector.',
+      'No Postfix queue entries in this collector’s history: history.postfix_queue_directory is off, or the collector cannot read the queue directory (it counts maildrop, incoming, active and deferred on its own host).',
   },
 ]
 
@@ -175,6 +180,19 @@ export function panelData(p: Panel, h: HistoryResponse): { lines: Line[]; data: 
     cols.push(col)
   }
   return { lines, data: [h.t.map((t) => t / 1000), ...cols] as uPlot.AlignedData }
+}
+
+/**
+ * A gauge panel's newest point with any value, as `label=value` pairs (`–` for a line absent there):
+ * what the legend shows when the pointer is off the plot, and a stable hook for tests.
+ */
+export function latestLevels(lines: readonly Line[], data: uPlot.AlignedData): string {
+  const n = data[0].length
+  for (let i = n - 1; i >= 0; i--) {
+    if (!lines.some((_, c) => data[c + 1][i] != null)) continue
+    return lines.map((l, c) => `${l.label}=${data[c + 1][i] ?? '–'}`).join(',')
+  }
+  return ''
 }
 
 /** uPlot plugin: restart/reset marks as vertical lines with a canvas text label (never HTML). */
@@ -255,6 +273,8 @@ function GraphPanel({ panel, history, marks }: { panel: Panel; history: HistoryR
       data-testid={`graph-${panel.id}`}
       aria-labelledby={`graph-${panel.id}-title`}
       data-lines={lines.length}
+      data-kind={panel.kind ?? 'rate'}
+      data-latest={panel.kind === 'gauge' ? latestLevels(lines, data) : undefined}
     >
       <h2 id={`graph-${panel.id}-title`}>
         {panel.title} <span className="graph-unit">({panel.unit})</span>

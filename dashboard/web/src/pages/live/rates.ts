@@ -1,9 +1,9 @@
 // Messages per minute by content category from successive /api/counters samples (running
-// totals). A counter that went down (collector restart with totals lost) starts a new window:
-// never a negative rate. Pure.
+// totals). The window rule (a counter that went down starts a new window: never a negative rate)
+// is amavis-status's too: protocol/src/status-bars.ts. Pure.
 
 export { LIVE_CATEGORIES as CATEGORIES } from '../../../../../protocol/src/status-bars.ts'
-import { LIVE_CATEGORIES as CATEGORIES } from '../../../../../protocol/src/status-bars.ts'
+import { pushCounterSample, windowRates, type CounterSampleShape } from '../../../../../protocol/src/status-bars.ts'
 
 export interface CounterSample {
   /** Collector time, Unix seconds. */
@@ -31,34 +31,24 @@ export function sampleOf(body: unknown): CounterSample | undefined {
   return { t: b.time, values }
 }
 
+/** The Live page's sample shape (a record of running totals) for the shared rate window. */
+const SAMPLE_SHAPE: CounterSampleShape<CounterSample> = {
+  atSecs: (s) => s.t,
+  value: (s, name) => s.values[name],
+  names: (s) => Object.keys(s.values),
+}
+
 /** Adds a sample; keeps those of the last `keepSecs`, dropping all before a counter reset. */
 export function pushSample(samples: readonly CounterSample[], s: CounterSample, keepSecs = 60): CounterSample[] {
-  const last = samples[samples.length - 1]
-  if (last && s.t <= last.t) return [...samples]
-  const reset = last && Object.entries(last.values).some(([k, v]) => (s.values[k] ?? 0) < v)
-  const kept = reset ? [] : samples.filter((x) => s.t - x.t <= keepSecs)
-  return [...kept, s]
+  return pushCounterSample(samples, s, SAMPLE_SHAPE, keepSecs)
 }
 
 export function computeRates(samples: readonly CounterSample[]): Rates {
-  const cur = samples[samples.length - 1]
-  const first = samples[0]
-  const dt = cur && first ? cur.t - first.t : 0
-  const rate = (name: string): number | undefined => {
-    if (!cur || dt <= 0) return undefined
-    const a = first.values[name] ?? 0
-    const b = cur.values[name]
-    if (b === undefined) return dt > 0 ? 0 : undefined
-    return b >= a ? ((b - a) * 60) / dt : undefined
-  }
+  const r = windowRates(samples, SAMPLE_SHAPE)
   return {
-    windowSecs: dt > 0 ? dt : 0,
-    inPerMin: rate('InMsgs'),
-    totalIn: cur?.values.InMsgs,
-    byCategory: CATEGORIES.map((cat) => ({
-      cat,
-      perMin: rate(`Content${cat}Msgs`),
-      total: cur?.values[`Content${cat}Msgs`],
-    })),
+    windowSecs: r.windowSecs,
+    inPerMin: r.perMin('InMsgs'),
+    totalIn: r.total('InMsgs'),
+    byCategory: r.byCategory,
   }
 }
