@@ -39,23 +39,30 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched')
   process.exit(1)
 }
-// Suites that call requireEngine() share one Elasticsearch and one OpenSearch per run (each
-// takes 10-15 s and ~0.8 GB to start): started here, in parallel, by scripts/test-engines.ts,
-// their URLs passed in VIGIL_TEST_ES_URL / VIGIL_TEST_OS_URL, stopped by PID when the runner ends.
+// Suites that call requireEngine() share one instance of each engine distribution they name per
+// run (each takes 6-15 s and ~0.8 GB to start): started here, in parallel, by
+// scripts/test-engines.ts, their URLs passed in VIGIL_TEST_ES_URL / VIGIL_TEST_OS_URL /
+// VIGIL_TEST_ES8_URL / VIGIL_TEST_OS2_URL, stopped by PID when the runner ends.
 // The helper also stops them when its stdin (our pipe) closes, should this process die first.
 async function startSharedEngines(env) {
   if (env.VIGIL_TEST_ES_URL && env.VIGIL_TEST_OS_URL) return null
-  if (!files.some((f) => readFileSync(join(root, f), 'utf8').includes('requireEngine('))) return null
+  const users = files.filter((f) => readFileSync(join(root, f), 'utf8').includes('requireEngine('))
+  if (!users.length) return null
   const prov = spawnSync('bash', [join(root, 'scripts/provision-engines.sh')], { cwd: root, stdio: 'inherit' })
   if (prov.status !== 0) {
     console.error('run-tests: provision-engines.sh failed; engine suites will try to start their own')
     return null
   }
-  const helper = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/test-engines.ts')], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
-  })
+  // the distributions those files name (scripts/test-engines.ts reads their sources)
+  const helper = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'scripts/test-engines.ts'), '--for', ...users],
+    {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    },
+  )
   const line = await new Promise((resolve) => {
     let buf = ''
     helper.stdout.on('data', (d) => {
@@ -69,9 +76,7 @@ async function startSharedEngines(env) {
     console.error('run-tests: the shared search engines did not start; engine suites will try to start their own')
     return null
   }
-  const urls = JSON.parse(line)
-  env.VIGIL_TEST_ES_URL = urls.elasticsearch
-  env.VIGIL_TEST_OS_URL = urls.opensearch
+  Object.assign(env, JSON.parse(line).env)
   return helper
 }
 

@@ -1,12 +1,34 @@
-// Starts the search engines a test run shares (one Elasticsearch and one OpenSearch, in parallel),
-// prints one JSON line {"elasticsearch": url, "opensearch": url, "pids": {…}} on stdout, and keeps
-// them until stdin closes or SIGTERM/SIGINT arrives; then stops both and exits.
-// Used by scripts/run-tests.mjs (which passes the URLs in VIGIL_TEST_ES_URL / VIGIL_TEST_OS_URL);
-// stdin is the parent's pipe, so the engines also go when the parent dies without a word.
-// Usage: node --import tsx scripts/test-engines.ts [elasticsearch] [opensearch]
-import { createScope, startSearchEngine, type EngineKind } from '../test/harness/index.ts'
+// Starts the search engines a test run shares (in parallel, each distribution once), prints one
+// JSON line {"env": {"VIGIL_TEST_ES_URL": url, …}, "pids": {"elasticsearch@9.5.3": pid, …}} on
+// stdout, and keeps them until stdin closes or SIGTERM/SIGINT arrives; then stops them and exits.
+// Used by scripts/run-tests.mjs, which puts `env` in the tests' environment; stdin is the parent's
+// pipe, so the engines also go when the parent dies without a word.
+// Usage: node --import tsx scripts/test-engines.ts [--for <test file>…] [kind | kind@version …]
+//   --for   the distributions those files need (enginesRequiredBy on their sources)
+//   none    Elasticsearch and OpenSearch at their default versions
+import { readFileSync } from 'node:fs'
+import {
+  createScope,
+  engineDist,
+  engineDistById,
+  enginesRequiredBy,
+  startSearchEngine,
+  type EngineDist,
+  type EngineKind,
+} from '../test/harness/index.ts'
 
-const kinds = (process.argv.slice(2).length ? process.argv.slice(2) : ['elasticsearch', 'opensearch']) as EngineKind[]
+function wanted(args: string[]): EngineDist[] {
+  const at = args.indexOf('--for')
+  const named = (at < 0 ? args : args.slice(0, at)).map((a) =>
+    a.includes('@') ? engineDistById(a) : engineDist(a as EngineKind),
+  )
+  const files = at < 0 ? [] : args.slice(at + 1)
+  const needed = new Set<EngineDist>(named)
+  for (const f of files) for (const d of enginesRequiredBy(readFileSync(f, 'utf8'))) needed.add(d)
+  if (at < 0 && named.length === 0) for (const k of ['elasticsearch', 'opensearch'] as const) needed.add(engineDist(k))
+  return [...needed]
+}
+
 const scope = createScope()
 let stopping: Promise<void> | null = null
 
@@ -27,13 +49,15 @@ process.stdin.on('error', () => void stopAll(0))
 process.stdin.resume()
 
 try {
-  const engines = await Promise.all(kinds.map((k) => startSearchEngine(k, scope)))
-  const out: Record<string, unknown> = { pids: {} }
-  for (const e of engines) {
-    out[e.kind] = e.url
-    ;(out.pids as Record<string, number | null>)[e.kind] = e.pid
-  }
-  process.stdout.write(JSON.stringify(out) + '\n')
+  const dists = wanted(process.argv.slice(2))
+  const engines = await Promise.all(dists.map((d) => startSearchEngine(d.kind, scope, { version: d.version })))
+  const env: Record<string, string> = {}
+  const pids: Record<string, number | null> = {}
+  dists.forEach((d, i) => {
+    env[d.sharedEnv] = engines[i].url
+    pids[d.id] = engines[i].pid
+  })
+  process.stdout.write(JSON.stringify({ env, pids }) + '\n')
 } catch (err) {
   process.stderr.write(`test-engines: ${err instanceof Error ? err.message : String(err)}\n`)
   await stopAll(1)

@@ -39,3 +39,16 @@ test('requireEngine uses the run’s shared instance when one is named, and leav
   const root = await engineRequest(os.url, 'GET', '/')
   assert.equal(root.body.version.distribution, 'opensearch')
 })
+
+test('enginesRequiredBy: the distributions a test file names, both defaults for a call without a version', async () => {
+  const { enginesRequiredBy } = await import('./search-engine.ts')
+  const ids = (src: string) => enginesRequiredBy(src).map((d) => d.id)
+  assert.deepEqual(ids(`await requireEngine('elasticsearch', t)`), ['elasticsearch@9.5.3', 'opensearch@3.8.0'])
+  assert.deepEqual(ids(`requireEngine('opensearch', scope, { version: '2.19.6' })`), ['opensearch@2.19.6'])
+  // a table of ids and a call taking its version from it: only the table
+  assert.deepEqual(
+    ids(`const D = ['elasticsearch@8.19.21', 'opensearch@2.19.6']\nrequireEngine(kind, s, { version })`),
+    ['elasticsearch@8.19.21', 'opensearch@2.19.6'],
+  )
+  assert.deepEqual(ids('no engine here'), [])
+})

@@ -1,5 +1,6 @@
-// The engine backends against real engines: Elasticsearch 9.5.3 and OpenSearch 3.8.0 (the run's
-// shared instances, or private ones when this file runs alone). Each suite keeps to its own index
+// The engine backends against real engines: Elasticsearch 9.5.3 and 8.19.21 (on the 9.x and the
+// 8.x client) and OpenSearch 3.8.0 and 2.19.6 (the run's shared instances, or private ones when
+// this file runs alone). Each suite keeps to its own index
 // prefix and deletes it (and its template) at the end, so suites can share an instance.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -75,8 +76,15 @@ function corpus(prefix: string): IndexDoc[] {
   })
 }
 
-for (const kind of ['elasticsearch', 'opensearch'] as const) {
-  describe(`${kind} backend against a real ${kind === 'elasticsearch' ? 'Elasticsearch 9.5.3' : 'OpenSearch 3.8.0'}`, () => {
+/** The distributions this file runs on (scripts/test-engines.ts starts one of each for the run). */
+const DISTS = ['elasticsearch@9.5.3', 'elasticsearch@8.19.21', 'opensearch@3.8.0', 'opensearch@2.19.6'] as const
+
+for (const id of DISTS) {
+  const [kind, version] = id.split('@') as [EngineKind, string]
+  const major = Number(version.split('.')[0])
+  // Elasticsearch 8 servers are driven by the 8.x client (elasticsearch_major: 8), as users of ES 8 configure it
+  const clientOpts = kind === 'elasticsearch' && major === 8 ? { elasticsearch_major: 8 } : {}
+  describe(`${kind} backend against a real ${kind === 'elasticsearch' ? 'Elasticsearch' : 'OpenSearch'} ${version}`, () => {
     const scope = createScope()
     const prefix = `vigil-t-${randomUUID().slice(0, 8)}-`
     let engine: SearchEngineInstance
@@ -85,8 +93,8 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
       kind === 'elasticsearch' ? createElasticsearchBackend(cfg) : createOpenSearchBackend(cfg)
 
     before(async () => {
-      engine = await requireEngine(kind, scope)
-      backend = create(searchConfig(kind, engine.url, prefix))
+      engine = await requireEngine(kind, scope, { version })
+      backend = create(searchConfig(kind, engine.url, prefix, clientOpts))
     })
     after(async () => {
       await backend?.close()
@@ -376,7 +384,9 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
 
     test('an unreachable engine is BackendUnavailableError for writes and reads, and down in health()', async () => {
       const port = await freePort()
-      const down = create(searchConfig(kind, `http://127.0.0.1:${port}`, prefix, { request_timeout_ms: 2000 }))
+      const down = create(
+        searchConfig(kind, `http://127.0.0.1:${port}`, prefix, { ...clientOpts, request_timeout_ms: 2000 }),
+      )
       try {
         await assert.rejects(down.init(), BackendUnavailableError)
         await assert.rejects(down.bulk(corpus(prefix).slice(0, 1)), BackendUnavailableError)
@@ -389,7 +399,7 @@ for (const kind of ['elasticsearch', 'opensearch'] as const) {
       }
     })
 
-    if (kind === 'elasticsearch')
+    if (kind === 'elasticsearch' && major === 9)
       test('the 8.x client (elasticsearch_major: 8) works too, through the server’s REST compatibility', async () => {
         const es8 = createElasticsearchBackend(searchConfig(kind, engine.url, prefix, { elasticsearch_major: 8 }))
         try {

@@ -337,12 +337,13 @@ async function createRelay(
 const engineScope = createScope()
 let engine: SearchEngineInstance | undefined
 let engineError: unknown
+let openSearch: SearchEngineInstance | undefined
+let openSearchError: unknown
 before(async () => {
-  try {
-    engine = await requireEngine('elasticsearch', engineScope)
-  } catch (err) {
-    engineError = err
-  }
+  ;[engine, openSearch] = await Promise.all([
+    requireEngine('elasticsearch', engineScope).catch((err) => void (engineError = err)),
+    requireEngine('opensearch', engineScope).catch((err) => void (openSearchError = err)),
+  ])
 })
 after(() => engineScope.close())
 
@@ -366,42 +367,47 @@ async function dropPrefix(url: string, prefix: string) {
   await engineRequest(url, 'DELETE', `/_index_template/vigil-${prefix}`)
 }
 
-test(`the engine down for ${ENGINE_DOWN_MS / 1000} s: events wait queued and in flight, none dead-lettered, then all indexed once`, async (t) => {
-  assert.ok(engine, `no Elasticsearch (npm test provisions one): ${(engineError as Error)?.message}`)
-  const r = await startRedis(t)
-  const c = client(t, r)
-  const relay = await createRelay(t, new URL(engine.url))
-  const prefix = `shipfault-${process.pid}-down-`
-  t.after(() => dropPrefix(engine!.url, prefix))
-  const s = await setup(t, r, {
-    search: { backend: 'elasticsearch', nodes: [relay.url], index_prefix: prefix, request_timeout_ms: 5000 },
-    shipper: { retry_max_ms: 5000 },
+for (const kind of ['elasticsearch', 'opensearch'] as const)
+  test(`${kind} down for ${ENGINE_DOWN_MS / 1000} s: events wait queued and in flight, none dead-lettered, then all indexed once`, async (t) => {
+    const e = kind === 'elasticsearch' ? engine : openSearch
+    assert.ok(
+      e,
+      `no ${kind} (npm test provisions one): ${((kind === 'elasticsearch' ? engineError : openSearchError) as Error)?.message}`,
+    )
+    const r = await startRedis(t)
+    const c = client(t, r)
+    const relay = await createRelay(t, new URL(e.url))
+    const prefix = `shipfault-${process.pid}-down-${kind}-`
+    t.after(() => dropPrefix(e.url, prefix))
+    const s = await setup(t, r, {
+      search: { backend: kind, nodes: [relay.url], index_prefix: prefix, request_timeout_ms: 5000 },
+      shipper: { retry_max_ms: 5000 },
+    })
+    await produce(c, KEY, events(0, 1000))
+    const p = await runShipper(t, s, r)
+    await waitFor(async () => ((await totals(c)).indexed ?? 0) >= 300, { timeoutMs: 30_000, what: 'shipping' })
+    await relay.down()
+    await produce(c, KEY, events(1000, 1000))
+    const downAt = Date.now()
+    while (Date.now() - downAt < ENGINE_DOWN_MS) {
+      await new Promise((res) => setTimeout(res, Math.min(5000, ENGINE_DOWN_MS)))
+      assert.equal(await c.llen(`${KEY}:dead`), 0, 'nothing dead-lettered during the outage')
+      const queued = await c.llen(KEY)
+      const inflight = await c.llen(`${KEY}:inflight:mx-test`)
+      const tot = await totals(c)
+      assert.equal(queued + inflight + tot.indexed, 2000, 'every event is queued, in flight or indexed')
+    }
+    await relay.up()
+    const tot = await drained(c, 2000, 120_000)
+    assert.equal(tot.dead_lettered ?? 0, 0)
+    await p.stop()
+    assert.equal(p.child.exitCode, 0)
+    const docs = await engineDocs(e.url, prefix)
+    assertExact(docs, 2000)
+    const log = await p.logTail(10_000)
+    assert.match(log, /Backend unavailable/)
+    assert.match(log, /Backend reachable again/)
   })
-  await produce(c, KEY, events(0, 1000))
-  const p = await runShipper(t, s, r)
-  await waitFor(async () => ((await totals(c)).indexed ?? 0) >= 300, { timeoutMs: 30_000, what: 'shipping' })
-  await relay.down()
-  await produce(c, KEY, events(1000, 1000))
-  const downAt = Date.now()
-  while (Date.now() - downAt < ENGINE_DOWN_MS) {
-    await new Promise((res) => setTimeout(res, Math.min(5000, ENGINE_DOWN_MS)))
-    assert.equal(await c.llen(`${KEY}:dead`), 0, 'nothing dead-lettered during the outage')
-    const queued = await c.llen(KEY)
-    const inflight = await c.llen(`${KEY}:inflight:mx-test`)
-    const tot = await totals(c)
-    assert.equal(queued + inflight + tot.indexed, 2000, 'every event is queued, in flight or indexed')
-  }
-  await relay.up()
-  const tot = await drained(c, 2000, 120_000)
-  assert.equal(tot.dead_lettered ?? 0, 0)
-  await p.stop()
-  assert.equal(p.child.exitCode, 0)
-  const docs = await engineDocs(engine.url, prefix)
-  assertExact(docs, 2000)
-  const log = await p.logTail(10_000)
-  assert.match(log, /Backend unavailable/)
-  assert.match(log, /Backend reachable again/)
-})
 
 test('poison events on Elasticsearch: the mapping conflict is rejected by the engine and dead-lettered; a 1 MiB subject is indexed', async (t) => {
   assert.ok(engine, `no Elasticsearch (npm test provisions one): ${(engineError as Error)?.message}`)
