@@ -194,13 +194,75 @@ function prepareAll(items: readonly string[], prefix: string, enricher: Enricher
 
 // ---- part 1: shipping rate ----------------------------------------------------------------------
 
-async function rawRun(kind: Kind, items: readonly string[], tag: string, enricher: Enricher): Promise<number> {
+/** User + system CPU ms of a process and all its descendants (an engine's launcher and its JVM). */
+function treeCpuMs(pid: number | null | undefined): number {
+  if (!pid) return NaN
+  const stat = new Map<number, { ppid: number; ms: number }>()
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')
+      stat.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * 10 })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0
+  const todo = [pid]
+  while (todo.length) {
+    const p = todo.pop()!
+    total += stat.get(p)?.ms ?? 0
+    for (const [c, v] of stat) if (v.ppid === p) todo.push(c)
+  }
+  return total
+}
+
+/** One timed run: events/s, and CPU µs per event of this process (shipper or raw client), the engine, Redis. */
+interface RunResult {
+  rate: number
+  cpu: { node: number; engine: number; redis: number }
+}
+
+/** Measures fn's wall time and the CPU the three parties used meanwhile. */
+async function timed(
+  n: number,
+  pids: { engine: number | null; redis: number },
+  fn: () => Promise<number>,
+): Promise<RunResult> {
+  const n0 = process.cpuUsage()
+  const e0 = treeCpuMs(pids.engine)
+  const r0 = treeCpuMs(pids.redis)
+  const ms = await fn()
+  const nd = process.cpuUsage(n0)
+  const us = (cpuMs: number) => (cpuMs * 1000) / n
+  return {
+    rate: n / (ms / 1000),
+    cpu: {
+      node: (nd.user + nd.system) / n,
+      engine: us(treeCpuMs(pids.engine) - e0),
+      redis: us(treeCpuMs(pids.redis) - r0),
+    },
+  }
+}
+
+async function enginePid(kind: Kind): Promise<number | null> {
+  return kind === 'embedded' ? null : (await engine(kind)).pid
+}
+
+async function rawRun(
+  kind: Kind,
+  items: readonly string[],
+  tag: string,
+  enricher: Enricher,
+  redisPid: number,
+): Promise<RunResult> {
   const prefix = `${RUN}-${tag}-raw-`
   const docs = prepareAll(items, prefix, enricher)
   const store = await openBackend(kind, prefix)
   try {
-    const ms = await bulkAll(store.backend, docs)
-    return items.length / (ms / 1000)
+    return await timed(items.length, { engine: await enginePid(kind), redis: redisPid }, () =>
+      bulkAll(store.backend, docs),
+    )
   } finally {
     await store.drop()
   }
@@ -221,7 +283,7 @@ async function shipRun(
   enricher: Enricher,
   redis: Redis,
   server: RedisInstance,
-): Promise<number> {
+): Promise<RunResult> {
   const prefix = `${RUN}-${tag}-ship-`
   const key = `${RUN}-${tag}`
   await pushAll(redis, key, items)
@@ -245,16 +307,18 @@ async function shipRun(
     },
   })
   try {
-    const t0 = performance.now()
-    await shipper.start()
-    const cap = Date.now() + 600_000
-    while (!doneAt) {
-      const s = shipper.stats()
-      if (s.deadLettered > 0) throw new Error(`the shipper dead-lettered ${s.deadLettered} bench events`)
-      if (Date.now() > cap) throw new Error(`the shipper indexed ${indexed} of ${items.length} within 600 s`)
-      await sleep(5)
-    }
-    return items.length / ((doneAt - t0) / 1000)
+    return await timed(items.length, { engine: await enginePid(kind), redis: server.pid }, async () => {
+      const t0 = performance.now()
+      await shipper.start()
+      const cap = Date.now() + 600_000
+      while (!doneAt) {
+        const s = shipper.stats()
+        if (s.deadLettered > 0) throw new Error(`the shipper dead-lettered ${s.deadLettered} bench events`)
+        if (Date.now() > cap) throw new Error(`the shipper indexed ${indexed} of ${items.length} within 600 s`)
+        await sleep(5)
+      }
+      return doneAt - t0
+    })
   } finally {
     await shipper.stop()
     await redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, 0, `${key}*`)
@@ -289,31 +353,37 @@ async function partShip(): Promise<void> {
     // untimed raw and shipped run per backend first, so the rounds measure steady state.
     const warm = all.slice(0, WARMUP)
     for (const kind of KINDS) {
-      await rawRun(kind, warm, `${kind.slice(0, 2)}w`, enricher)
+      await rawRun(kind, warm, `${kind.slice(0, 2)}w`, enricher, server.pid)
       await shipRun(kind, warm, `${kind.slice(0, 2)}w`, enricher, redis, server)
     }
     console.log(`warm-up: ${WARMUP} events raw and shipped per backend (untimed)`)
     console.log('backend          events   raw ev/s (min / median)   shipped ev/s (min / median)   ratio (median)')
     for (const kind of KINDS) {
       const items = all.slice(0, kind === 'embedded' ? nEmbedded : nEngines)
-      const raw: number[] = []
-      const shipped: number[] = []
+      const rawRuns: RunResult[] = []
+      const shipRuns: RunResult[] = []
       for (let r = 0; r < ROUNDS; r++) {
         const tag = `${kind.slice(0, 2)}${r}`
         if (r % 2 === 0) {
-          raw.push(await rawRun(kind, items, tag, enricher))
-          shipped.push(await shipRun(kind, items, tag, enricher, redis, server))
+          rawRuns.push(await rawRun(kind, items, tag, enricher, server.pid))
+          shipRuns.push(await shipRun(kind, items, tag, enricher, redis, server))
         } else {
-          shipped.push(await shipRun(kind, items, tag, enricher, redis, server))
-          raw.push(await rawRun(kind, items, tag, enricher))
+          shipRuns.push(await shipRun(kind, items, tag, enricher, redis, server))
+          rawRuns.push(await rawRun(kind, items, tag, enricher, server.pid))
         }
       }
+      const raw = rawRuns.map((x) => x.rate)
+      const shipped = shipRuns.map((x) => x.rate)
       const ratio = median(shipped) / median(raw)
+      const cpu = (rs: RunResult[], k: keyof RunResult['cpu']) => fmt(median(rs.map((x) => x.cpu[k])), 0)
       console.log(
         `${kind.padEnd(14)} ${fmt(items.length, 8)}   ${fmt(Math.min(...raw), 9)} / ${fmt(median(raw), 8)}      ${fmt(Math.min(...shipped), 11)} / ${fmt(median(shipped), 8)}        ${ratio.toFixed(2)} ${ratio >= 0.8 ? '' : '(below 0.8)'}`,
       )
       console.log(
-        `               rounds: raw ${raw.map((x) => x.toFixed(0)).join(' ')} | shipped ${shipped.map((x) => x.toFixed(0)).join(' ')}`,
+        `               rounds: raw ${raw.map((x) => x.toFixed(0)).join(' ')} | shipped ${shipped.map((x) => x.toFixed(0)).join(' ')}; load average ${loadavg()}`,
+      )
+      console.log(
+        `               CPU µs per event (median), raw | shipped: bench process (client${kind === 'embedded' ? ' + SQLite' : ''}; + shipper)${cpu(rawRuns, 'node')} |${cpu(shipRuns, 'node')}, engine${cpu(rawRuns, 'engine')} |${cpu(shipRuns, 'engine')}, redis-server${cpu(rawRuns, 'redis')} |${cpu(shipRuns, 'redis')}`,
       )
     }
     console.log(
@@ -622,14 +692,14 @@ async function partLatency(): Promise<void> {
       if (workerNice !== undefined)
         tuned.push(
           await phase(`shipping, worker nice ${workerNice}`, true, async () => {
-            // Tuned, not shipped: the pipeline worker thread at a lower priority than the bus.
+            // Tuned, not shipped: the pipeline worker thread at another priority than the bus.
             workerTid ??= await busiestOtherThread(pid, 500)
             if (workerTid !== undefined) setPriority(workerTid, workerNice)
           }),
         )
       if (workerTid !== undefined) setPriority(workerTid, 0)
     }
-    const [pi, pb] = [pool('idle', idle), pool('shipping', busy)]
+    const [pi, pb] = [pool('idle', idle), pool(`shipping (default)`, busy)]
     console.log(
       `${rate} frames/s, ${rounds} × ${seconds} s per phase kind, alternating; 1,000 PIDs; collector at its defaults (js forwarder), shipper into embedded; load average ${loadavg()}`,
     )
@@ -638,9 +708,10 @@ async function partLatency(): Promise<void> {
     )
     const all = [pi, pb, ...(tuned.length ? [pool(tuned[0].label + ' (tuned)', tuned)] : [])]
     for (const p of all) console.log(latencyLine(p))
-    console.log(
-      `while shipping: ${pb.shipped} events indexed during the phases (${fmt(pb.shipped / (pb.wall / 1000), 0)} events/s), ≥ ${pb.left} still queued at each phase's end${pb.left === 0 ? ' (warning: the backlog ran out during a phase; raise --backlog)' : ''}`,
-    )
+    for (const p of all.slice(1))
+      console.log(
+        `${p.label}: ${p.shipped} events indexed during the phases (${fmt(p.shipped / (p.wall / 1000), 0)} events/s), ≥ ${p.left} still queued at each phase's end${p.left === 0 ? ' (warning: the backlog ran out during a phase; raise --backlog)' : ''}`,
+      )
     for (const p of all.slice(1)) {
       const q = (x: number) => percentile(p.r.latenciesMs, x) / percentile(pi.r.latenciesMs, x)
       console.log(
