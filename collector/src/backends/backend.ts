@@ -16,6 +16,11 @@ export interface IndexDoc {
   readonly doc: Readonly<Record<string, unknown>>
   /** JSON text of doc (what bulk sends; its length sizes the bulk request). */
   readonly json: string
+  /**
+   * json is the producer's own text with event_id/client_geo appended (collector/src/shipper/prepare.ts),
+   * not JSON.stringify(doc): equal but for a key the producer wrote twice.
+   */
+  readonly verbatim?: true
 }
 
 /**

@@ -83,9 +83,10 @@ export function prepare(raw: Buffer | string, o: PrepareOptions): Prepared {
   const maxBytes = o.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length
   if (size > maxBytes) return { ok: false, reasonClass: 'oversize', reason: `oversize: ${size} bytes > ${maxBytes}` }
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8')
   let event: unknown
   try {
-    event = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'))
+    event = JSON.parse(text)
   } catch (err) {
     return { ok: false, reasonClass: 'invalid_json', reason: `invalid JSON: ${short((err as Error).message)}` }
   }
@@ -104,15 +105,40 @@ export function prepare(raw: Buffer | string, o: PrepareOptions): Prepared {
       reason: `no usable @timestamp or time_unix (@timestamp: ${short(JSON.stringify(ev['@timestamp']) ?? 'absent', 80)})`,
     }
   const id = eventId(ev, raw)
-  const doc: Record<string, unknown> = { ...ev, '@timestamp': new Date(tsMs).toISOString(), event_id: id }
+  // The parsed event is ours: it becomes the document in place (same key order as a copy).
+  const rawTs = ev['@timestamp']
+  const ts = new Date(tsMs).toISOString()
+  const hadId = 'event_id' in ev
+  const hadGeo = 'client_geo' in ev
+  ev['@timestamp'] = ts
+  ev.event_id = id
   if (o.enrich) {
     try {
-      o.enrich(doc)
+      o.enrich(ev)
     } catch (err) {
       o.onEnrichError?.(err)
     }
   }
-  return { ok: true, doc: { id, tsMs, index: dailyIndex(o.indexPrefix, tsMs), doc, json: JSON.stringify(doc) } }
+  const index = dailyIndex(o.indexPrefix, tsMs)
+  const spliced = rawTs === ts && !hadId && !hadGeo ? splice(text, id, ev.client_geo) : undefined
+  return spliced === undefined
+    ? { ok: true, doc: { id, tsMs, index, doc: ev, json: JSON.stringify(ev) } }
+    : { ok: true, doc: { id, tsMs, index, doc: ev, json: spliced, verbatim: true } }
+}
+
+/**
+ * The producer's JSON with event_id (and client_geo) appended before its closing brace, when that
+ * is the document: its @timestamp was already canonical and it had neither field. Serialising the
+ * parsed event again costs about as much as parsing it (ADR 0005); the bytes are the producer's.
+ * A key the producer wrote twice (which JSON.parse folds and the engines reject) is the one case
+ * where the two differ: the shipper resends a rejected verbatim document once in the serialised
+ * form (shipper.ts). undefined when the text does not end in `}` (then the caller serialises).
+ */
+function splice(raw: string, id: string, geo: unknown): string | undefined {
+  const text = raw.trimEnd()
+  if (text.charCodeAt(text.length - 1) !== 0x7d /* } */) return undefined
+  const geoPart = geo === undefined ? '' : `,"client_geo":${JSON.stringify(geo)}`
+  return `${text.slice(0, -1)},"event_id":${JSON.stringify(id)}${geoPart}}`
 }
 
 /** The preparer of one shipper. */

@@ -68,7 +68,7 @@ const DEAD_ITEM_MAX_BYTES = 256 * 1024
 
 interface Pending {
   readonly raw: Buffer
-  readonly doc: IndexDoc
+  doc: IndexDoc
   attempts: number
 }
 
@@ -295,7 +295,13 @@ export function createShipper(o: ShipperOptions): Shipper {
         part.forEach((p, j) => {
           const r: ItemResult = results[j] ?? { status: 'retry', code: 0, reason: 'no result for this item' }
           if (r.status === 'ok') ok.push(p)
-          else if (r.status === 'reject')
+          else if (r.status === 'reject' && p.doc.verbatim) {
+            // The producer's text may hold a key twice (the engines reject it, JSON.parse folds
+            // it): sent once more as the parsed document serialised, dead-lettered if that fails.
+            p.doc = { ...p.doc, json: JSON.stringify(p.doc.doc), verbatim: undefined }
+            st.c.retried++
+            again.push(p)
+          } else if (r.status === 'reject')
             dead.push({ raw: p.raw, reasonClass: 'rejected', reason: `rejected: ${r.reason}`, code: r.code })
           else {
             p.attempts++

@@ -409,7 +409,7 @@ for (const kind of ['elasticsearch', 'opensearch'] as const)
     assert.match(log, /Backend reachable again/)
   })
 
-test('poison events on Elasticsearch: the mapping conflict is rejected by the engine and dead-lettered; a 1 MiB subject is indexed', async (t) => {
+test('poison events on Elasticsearch: the mapping conflict is rejected by the engine and dead-lettered; a 1 MiB subject and a key written twice are indexed', async (t) => {
   assert.ok(engine, `no Elasticsearch (npm test provisions one): ${(engineError as Error)?.message}`)
   const r = await startRedis(t)
   const c = client(t, r)
@@ -421,6 +421,9 @@ test('poison events on Elasticsearch: the mapping conflict is rejected by the en
     '{"broken": ',
     JSON.stringify(amavisEvent(7001, { size: 'abc' })),
     JSON.stringify(amavisEvent(7002, { subject: 'S'.repeat(1024 * 1024) })),
+    // A key twice: JSON.parse keeps the last, Elasticsearch rejects the text (duplicate field), so
+    // the shipper's verbatim form is refused and the serialised one stored.
+    JSON.stringify(amavisEvent(7005, { subject: 'second' })).replace(/^\{/, '{"subject":"first",'),
     ...events(100, 100),
   ]
   await produce(c, KEY, all)
@@ -436,4 +439,16 @@ test('poison events on Elasticsearch: the mapping conflict is rejected by the en
   assert.equal(conflict.code, 400)
   assert.match(conflict.reason as string, /mapper_parsing_exception|document_parsing_exception/)
   assertExact(await engineDocs(engine.url, prefix), all.length - 2)
+  const twice = await engineRequest(engine.url, 'POST', `/${prefix}*/_search`, {
+    query: { term: { mail_id: amavisEvent(7005).mail_id } },
+  })
+  assert.deepEqual(
+    (twice.body.hits.hits as { _source: { subject: string } }[]).map((h) => h._source.subject),
+    ['second'],
+    'the key written twice is stored once, with the value JSON.parse keeps',
+  )
+  const first = await engineRequest(engine.url, 'POST', `/${prefix}*/_search`, {
+    query: { bool: { filter: [{ term: { mail_id: amavisEvent(7005).mail_id } }, { match: { subject: 'first' } }] } },
+  })
+  assert.equal(first.body.hits.total.value, 0, 'the first value is not indexed: the text itself was not stored')
 })

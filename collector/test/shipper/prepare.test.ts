@@ -86,6 +86,38 @@ test('document: the event plus event_id and the enrichment; json is the document
   assert.match(d.index, /^x-2025\.10\.09$/)
 })
 
+test("json is the producer's text with event_id and client_geo appended, when that is the document", () => {
+  const withGeo = createPreparer({
+    indexPrefix: 'x-',
+    enrich: (doc) => {
+      if (doc.client_ip) doc.client_geo = { country_iso: 'ZZ', location: { lat: 1.5, lon: -2 } }
+    },
+  })
+  // Text as a producer writes it (key order and spacing its own, 1.0 kept as written).
+  const text = JSON.stringify(amavisEvent(8)).replace(/\}$/, ', "score" : 1.0 }\n')
+  const d = ok(withGeo(Buffer.from(text)))
+  assert.equal(d.verbatim, true)
+  assert.ok(d.json.startsWith(text.trimEnd().slice(0, -1)), "the producer's bytes, unchanged")
+  assert.deepEqual(JSON.parse(d.json), d.doc, 'the same document as serialising it')
+  assert.equal(d.doc.client_geo !== undefined, true)
+  const noIp = amavisEvent(9)
+  delete noIp.client_ip
+  const e = ok(withGeo(Buffer.from(JSON.stringify(noIp))))
+  assert.equal(e.verbatim, true)
+  assert.deepEqual(JSON.parse(e.json), e.doc)
+  assert.equal('client_geo' in e.doc, false)
+  // A non-canonical @timestamp, or a producer's own event_id / client_geo: serialised.
+  for (const extra of [
+    { '@timestamp': '2025-10-09T10:00:00Z' },
+    { event_id: 'forged' },
+    { client_geo: { country_iso: 'XX' } },
+  ]) {
+    const f = ok(withGeo(Buffer.from(JSON.stringify(amavisEvent(10, extra)))))
+    assert.equal(f.verbatim, undefined, JSON.stringify(extra))
+    assert.equal(f.json, JSON.stringify(f.doc))
+  }
+})
+
 test('an enrichment that throws leaves the event indexed without client_geo', () => {
   let errors = 0
   const p = createPreparer({
