@@ -3,6 +3,7 @@
 // section gives a working post-queue filter on 127.0.0.1:10024 → smtp:[127.0.0.1]:10025.
 import { z } from 'zod'
 import { DEFAULT_BANNED_RULES } from './checks/banned.ts'
+import { ipMapsSchema, mapsSchema, perRecipientTablesSchema } from './lookup/spec.ts'
 import { DEFAULT_FORWARD_METHOD, DEFAULT_NOTIFY_METHOD, DEFAULT_SMTP_LISTEN } from '@vigil/protocol'
 
 const destiny = z.enum(['D_PASS', 'D_DISCARD', 'D_BOUNCE', 'D_REJECT', 'D_TEMPFAIL'])
@@ -26,13 +27,67 @@ const listener = z.union([
   listenAddress,
   z.strictObject({
     address: listenAddress,
-    protocol: z.enum(['smtp', 'lmtp']).default('smtp'),
+    /** `ampdp` (amavis spells it `AM.PDP`): quarantine release/requeue requests (docs/adr/0010-am-pdp.md). */
+    protocol: z
+      .enum(['smtp', 'lmtp', 'ampdp', 'AM.PDP'])
+      .default('smtp')
+      .transform((p) => (p === 'AM.PDP' ? 'ampdp' : p)),
     /** Policy bank applied to sessions on this listener (amavis $interface_policy). */
     policy_bank: z.string().optional(),
   }),
 ])
 
 const bannedRule = z.strictObject({ pattern: z.string(), allow: z.boolean().optional() })
+
+/** Vigil's older flat list of domains (one ACL, as @local_domains_acl) or a list of tables. */
+const localDomainsMaps = z.union([z.array(z.string()), mapsSchema('boolean')])
+/**
+ * Per-recipient lookup maps (amavis `@*_maps`, README.lookups): each a list of tables in the forms
+ * of lookup/spec.ts, first defined answer winning. Absent: amavis's default, the matching scalar
+ * setting (`@spam_kill_level_maps = (\$sa_kill_level_deflt)`). Policy banks may set every one.
+ */
+const recipientMaps = {
+  local_domains_maps: localDomainsMaps.optional(),
+  /** @mynetworks_maps: lists of networks (`!` negates), IP hashes or constants; default [mynetworks]. */
+  mynetworks_maps: ipMapsSchema.optional(),
+  bypass_virus_checks_maps: mapsSchema('boolean').optional(),
+  bypass_spam_checks_maps: mapsSchema('boolean').optional(),
+  bypass_banned_checks_maps: mapsSchema('boolean').optional(),
+  bypass_header_checks_maps: mapsSchema('boolean').optional(),
+  virus_lovers_maps: mapsSchema('boolean').optional(),
+  spam_lovers_maps: mapsSchema('boolean').optional(),
+  banned_files_lovers_maps: mapsSchema('boolean').optional(),
+  bad_header_lovers_maps: mapsSchema('boolean').optional(),
+  spam_tag_level_maps: mapsSchema('number').optional(),
+  spam_tag2_level_maps: mapsSchema('number').optional(),
+  spam_tag3_level_maps: mapsSchema('number').optional(),
+  spam_kill_level_maps: mapsSchema('number').optional(),
+  spam_dsn_cutoff_level_maps: mapsSchema('number').optional(),
+  spam_quarantine_cutoff_level_maps: mapsSchema('number').optional(),
+  spam_subject_tag_maps: mapsSchema('string').optional(),
+  spam_subject_tag2_maps: mapsSchema('string').optional(),
+  spam_subject_tag3_maps: mapsSchema('string').optional(),
+  /** @message_size_limit_maps: bytes per recipient (0 or none: no limit). */
+  message_size_limit_maps: mapsSchema('number').optional(),
+  virus_admin_maps: mapsSchema('string').optional(),
+  spam_admin_maps: mapsSchema('string').optional(),
+  /** @banned_filename_maps: comma-separated %banned_rules names; default ['DEFAULT'] = banned_filename_re. */
+  banned_filename_maps: mapsSchema('string').optional(),
+  virus_quarantine_to_maps: mapsSchema('string').optional(),
+  spam_quarantine_to_maps: mapsSchema('string').optional(),
+  banned_quarantine_to_maps: mapsSchema('string').optional(),
+  bad_header_quarantine_to_maps: mapsSchema('string').optional(),
+  addr_extension_virus_maps: mapsSchema('string').optional(),
+  addr_extension_spam_maps: mapsSchema('string').optional(),
+  addr_extension_banned_maps: mapsSchema('string').optional(),
+  addr_extension_bad_header_maps: mapsSchema('string').optional(),
+  /** Looked up by sender address: @whitelist_sender_maps / @blacklist_sender_maps. */
+  whitelist_sender_maps: mapsSchema('boolean').optional(),
+  blacklist_sender_maps: mapsSchema('boolean').optional(),
+  /** Recipient key (hash semantics) → one table of senders, asked before the *_sender_maps. */
+  per_recip_whitelist_sender_lookup_tables: perRecipientTablesSchema.optional(),
+  per_recip_blacklist_sender_lookup_tables: perRecipientTablesSchema.optional(),
+}
 
 /**
  * One policy bank (amavis %policy_bank): settings that replace the defaults for a message when the
@@ -65,6 +120,7 @@ export const policyBankSchema = z.strictObject({
   virus_check_on_failure: onFailure.optional(),
   spam_check_on_failure: onFailure.optional(),
   banned_filename_re: z.array(bannedRule).optional(),
+  ...recipientMaps,
 })
 export type PolicyBank = z.infer<typeof policyBankSchema>
 
@@ -126,6 +182,12 @@ export const filterConfigSchema = z.strictObject({
   tempbase: z.string().default(''),
   /** $QUARANTINEDIR; '' means <home>/quarantine. */
   quarantine_dir: z.string().default(''),
+  /** AM.PDP release: a request must carry the secret_id of its mail_id ($auth_required_release). */
+  auth_required_release: z.boolean().default(true),
+  /** Where AM.PDP `release` re-sends a message ($release_method; '' = notify_method). */
+  release_method: z.union([z.literal(''), deliveryMethod]).default(''),
+  /** Where AM.PDP `requeue` re-sends a message ($requeue_method). */
+  requeue_method: deliveryMethod.default('smtp:[127.0.0.1]:25'),
 
   // Checkers. An empty address means "not configured": the check is not performed.
   /** clamd: `HOST:PORT`, `[V6]:PORT` or a unix socket path. */
@@ -191,8 +253,15 @@ export const filterConfigSchema = z.strictObject({
       '172.16.0.0/12',
       '192.168.0.0/16',
     ]),
+  ...recipientMaps,
   /** @local_domains_maps: `example.com` (exact), `.example.com` (and subdomains), `.` (everything). */
-  local_domains_maps: z.array(z.string()).default([]),
+  local_domains_maps: localDomainsMaps.default([]),
+  /** $recipient_delimiter: characters that start an address extension in hash lookups ('' = none). */
+  recipient_delimiter: z.string().default('+'),
+  /** $localpart_is_case_sensitive: lookups keep the local part's case. */
+  localpart_is_case_sensitive: z.boolean().default(false),
+  /** %banned_rules: named rule sets that @banned_filename_maps answers refer to. */
+  banned_rules: z.record(z.string(), z.array(bannedRule)).default({}),
 
   /** %policy_bank: named setting overlays (see policyBankSchema); `MYNETS` loads for @mynetworks clients. */
   policy_banks: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), policyBankSchema).default({}),
@@ -206,7 +275,7 @@ export const filterConfigSchema = z.strictObject({
 })
 export type FilterConfig = z.infer<typeof filterConfigSchema>
 
-export type Listener = { address: string; protocol: 'smtp' | 'lmtp'; policy_bank?: string }
+export type Listener = { address: string; protocol: 'smtp' | 'lmtp' | 'ampdp'; policy_bank?: string }
 export function normalizeListeners(cfg: FilterConfig): Listener[] {
   return cfg.listen.map((l) => (typeof l === 'string' ? { address: l, protocol: 'smtp' as const } : l))
 }

@@ -21,6 +21,7 @@ import { createSettingsLookup } from '../pipeline/settings.ts'
 import type { Analyzers } from '../pipeline/analyzers.ts'
 import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
 import { createLogCounter } from '../telemetry/log-counter.ts'
+import { createAmpdpStats, runAmpdpSession } from '../ampdp/session.ts'
 
 export interface WorkerConnection {
   socket: Socket
@@ -96,6 +97,7 @@ export async function createWorker(
   let idleTimer: NodeJS.Timeout | undefined
   const CACHE_IDLE_MS = 5000
   const errorCounts: Partial<Record<ProtocolErrorKind, number>> = {}
+  const ampdpStats = createAmpdpStats()
 
   const serve = async ({ socket, listener }: WorkerConnection): Promise<void> => {
     served++
@@ -110,6 +112,28 @@ export async function createWorker(
       dstIp: socket.localAddress,
       dstPort: socket.localPort,
       listener,
+    }
+    if (listener.protocol === 'ampdp') {
+      // AM.PDP (release/requeue) is served by workers like SMTP, as amavisd children do: bounded
+      // by max_servers, counted in max_requests, and a failure never touches the master.
+      const before = { ...ampdpStats }
+      await runAmpdpSession(socket, {
+        common,
+        cfg,
+        log,
+        taskId: base,
+        timeoutSecs: cfg.smtpd_timeout_secs,
+        stats: ampdpStats,
+        quarantine: analyzers.quarantine,
+        quarantineDir: paths.quarantine,
+      })
+      const delta = Object.fromEntries(
+        Object.entries(ampdpStats).map(([k, v]) => [k, v - before[k as keyof typeof before]]),
+      )
+      log.info(`(${base}) AM.PDP session done.`, { ampdp: delta })
+      publisher.state('-')
+      process.title = `amavisd (ch${served}-avail)`
+      return
     }
     if (idleTimer) clearTimeout(idleTimer)
     let notifier: SmtpClient | undefined

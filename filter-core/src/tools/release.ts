@@ -36,7 +36,16 @@ export async function releaseMessage(
   common: CommonConfig,
   filterCfg: FilterConfig,
   mailId: string,
-  opts: { quarantine?: QuarantineStore; recipients?: string[] } = {},
+  opts: {
+    quarantine?: QuarantineStore
+    recipients?: string[]
+    /** Replaces the stored envelope sender (AM.PDP `sender=`). */
+    sender?: string
+    /** Delivery method instead of forward_method (AM.PDP: release_method, requeue_method). */
+    method?: string
+    /** Header lines (no line end) for the final recipients, put on top (AM.PDP's Resent-* fields). */
+    headers?: (recipients: string[]) => string[]
+  } = {},
 ): Promise<ReleaseResult> {
   if (!/^[A-Za-z0-9_-]{12}$/.test(mailId))
     throw new VigilError(ErrorCode.RELEASE_NOT_FOUND, `"${mailId}" is not a mail_id (12 characters [A-Za-z0-9_-]).`)
@@ -57,16 +66,22 @@ export async function releaseMessage(
   }
   const env = envelopeOf(raw)
   const recipients = opts.recipients?.length ? opts.recipients : env.to
+  const sender = opts.sender ?? env.from
   const msg = stripQuarantineHeaders(raw)
-  const client = new SmtpClient(filterCfg.forward_method, { heloName: common.myhostname })
+  const client = new SmtpClient(opts.method ?? filterCfg.forward_method, { heloName: common.myhostname })
   try {
     const replies = await client.send({
-      mailFrom: env.from,
+      mailFrom: sender,
       size: msg.length,
       rcpts: recipients.map((address) => ({ address })),
-      content: () => [Buffer.from(`X-Quarantine-ID: <${mailId}>\r\n`), msg],
+      content: () => [
+        Buffer.from(
+          [...(opts.headers?.(recipients) ?? []), `X-Quarantine-ID: <${mailId}>`].map((h) => `${h}\r\n`).join(''),
+        ),
+        msg,
+      ],
     })
-    return { mailId, sender: env.from, recipients, replies, released: replies.every((r) => r.code < 300) }
+    return { mailId, sender, recipients, replies, released: replies.every((r) => r.code < 300) }
   } finally {
     await client.close()
   }
