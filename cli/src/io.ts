@@ -1,4 +1,5 @@
 // What the CLI needs from its process, passed in explicitly so commands are testable in-process.
+import type { GuardedProcess } from '@vigil/protocol'
 
 /** Standard input (`vigil user` reads passwords from it): a terminal or a pipe. */
 export type CliStdin = NodeJS.ReadableStream & { readonly isTTY?: boolean }
@@ -19,4 +20,9 @@ export interface CliIo {
     /** Whether that IPC channel is still open. */
     readonly connected?: boolean
   }
+  /**
+   * The process a running component guards against its own bugs (protocol's installCrashGuard:
+   * uncaught exceptions and unhandled rejections); `process` in main.ts, absent in in-process tests.
+   */
+  readonly guard?: GuardedProcess
 }

@@ -17,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<never> {
     cwd: process.cwd(),
     stdin: process.stdin,
     proc: process,
+    guard: process,
   })
   process.exit(code)
 }

@@ -12,12 +12,19 @@ export interface TestComponentOptions {
   /** Never finish stop() (the supervisor must escalate to KILL). */
   readonly hangOnStop: boolean
   readonly port: number
+  /**
+   * A bug this many ms after start: a promise rejected with nothing to handle it, and at twice
+   * the delay an exception thrown from a timer (what the crash guard must log, count and survive).
+   */
+  readonly bugAfterMs?: number
 }
 
-/** Reads VIGIL_TEST_COMPONENT_{CRASH_MS,EXIT_CODE,HANG,PORT}. */
+/** Reads VIGIL_TEST_COMPONENT_{CRASH_MS,EXIT_CODE,HANG,PORT,BUG_MS}. */
 export function testComponentOptions(env: Readonly<Record<string, string | undefined>>): TestComponentOptions {
   const crash = env.VIGIL_TEST_COMPONENT_CRASH_MS
+  const bug = env.VIGIL_TEST_COMPONENT_BUG_MS
   return {
+    bugAfterMs: bug ? Number(bug) : undefined,
     crashAfterMs: crash ? Number(crash) : undefined,
     exitCode: Number(env.VIGIL_TEST_COMPONENT_EXIT_CODE ?? 3),
     hangOnStop: env.VIGIL_TEST_COMPONENT_HANG === '1',
@@ -29,6 +36,7 @@ export function testComponentOptions(env: Readonly<Record<string, string | undef
 export function createTestComponent(opts: TestComponentOptions, deps: { log: Logger }): Component {
   let server: Server | undefined
   let crashTimer: NodeJS.Timeout | undefined
+  const bugTimers: NodeJS.Timeout[] = []
   return {
     async start() {
       const srv = createServer((sock) => sock.end('vigil test-component\r\n'))
@@ -42,9 +50,18 @@ export function createTestComponent(opts: TestComponentOptions, deps: { log: Log
           deps.log.error('Crashing on purpose.', { exit_code: opts.exitCode })
           process.exit(opts.exitCode)
         }, opts.crashAfterMs)
+      if (opts.bugAfterMs !== undefined) {
+        bugTimers.push(
+          setTimeout(() => void Promise.reject(new Error('test-component: rejected on purpose')), opts.bugAfterMs),
+          setTimeout(() => {
+            throw new Error('test-component: thrown on purpose')
+          }, 2 * opts.bugAfterMs),
+        )
+      }
     },
     async stop() {
       clearTimeout(crashTimer)
+      for (const b of bugTimers) clearTimeout(b)
       if (opts.hangOnStop) return new Promise<void>(() => {})
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
     },

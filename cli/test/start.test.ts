@@ -175,3 +175,51 @@ it('vigil stop stops the supervisor of a home and waits for it', async (t) => {
   assert.ok(isGone(childPid))
   assert.ok(!existsSync(join(home, 'vigil.pid')))
 })
+
+it("a component's own bugs are logged with their stacks: a rejection is survived, an exception is exit 70 and a restart", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-start-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const home = join(dir, 'home')
+  const env = {
+    ...process.env,
+    VIGIL_CONFIG: '',
+    VIGIL_HOME: '',
+    VIGIL_LOG_LEVEL: '',
+    VIGIL_TEST_COMPONENT_BUG_MS: '300',
+  }
+  const sup = spawn(process.execPath, [BIN, 'start', '--home', home, '--only', 'test-component'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => {
+    if (sup.exitCode === null) sup.kill('SIGKILL')
+  })
+  let out = ''
+  sup.stdout.on('data', (d) => (out += d))
+  sup.stderr.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((resolve) => sup.on('exit', (code) => resolve(code)))
+  const started = () =>
+    [...out.matchAll(/Process \[(\d+)\] started \(vigil test-component\)/g)].map((m) => Number(m[1]))
+  await waitForOutput(
+    'a restart after the exception',
+    () => started().length >= 2,
+    () => out,
+  )
+  const first = started()[0]
+  const lines = out.split('\n')
+  const rejection = lines.find((l) =>
+    /Unhandled promise rejection: the operation failed, the component goes on\./.test(l),
+  )
+  assert.ok(rejection, out)
+  assert.match(rejection, /rejected on purpose/)
+  assert.match(rejection, /stack=.*test-component\.ts/, 'the stack is in the line')
+  assert.match(rejection, /count=1/)
+  const fatal = lines.find((l) => /Uncaught exception: stopping for the supervisor to restart this component\./.test(l))
+  assert.ok(fatal, out)
+  assert.match(fatal, /thrown on purpose/)
+  assert.match(fatal, /exit_code=70/)
+  assert.ok(out.indexOf(rejection) < out.indexOf(fatal), 'the component went on after the rejection')
+  assert.match(out, new RegExp(`Process \\[${first}\\] exited \\(vigil test-component\\) after [\\d.]+ s: exit 70`))
+  sup.kill('SIGINT')
+  assert.equal(await exited, 0, out)
+})

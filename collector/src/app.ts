@@ -10,6 +10,7 @@ import {
   isIdle,
   ErrorCode,
   VigilError,
+  unexpectedErrorCounts,
   type CommonConfig,
   type Logger,
 } from '@vigil/protocol'
@@ -409,6 +410,7 @@ export function createCollector(
                 histograms,
                 sseClients: streamClients.size,
                 pipeline: lastAccount,
+                unexpected: unexpectedErrorCounts(),
               }),
             subscribe(send) {
               streamClients.add(send)

@@ -1,7 +1,7 @@
 // Standalone entry: `node --import tsx collector/src/main.ts [--config vigil.yaml] [--home DIR]`.
 // The only module with side effects: argv → config → createCollector → start, signals.
 // (`vigil collector` in the cli package does the same with the composed schema.)
-import { createLogger } from '@vigil/protocol'
+import { createLogger, installCrashGuard } from '@vigil/protocol'
 import { loadStandaloneConfig } from './standalone-config.ts'
 import { createCollector } from './app.ts'
 
@@ -12,6 +12,7 @@ const log = createLogger({
   write: (l) => (common.log_to === 'stderr' ? process.stderr : process.stdout).write(l + '\n'),
 })
 const collector = createCollector(common, cfg, { log })
+installCrashGuard({ log, stop: () => collector.stop() })
 let stopping = false
 const shutdown = (sig: string) => {
   if (stopping) return

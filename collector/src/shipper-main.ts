@@ -2,7 +2,7 @@
 // (`vigil shipper` does the same through the cli). The only shipper module with side effects:
 // argv → config → createShipperComponent → start, signals. SIGTERM/SIGINT: graceful drain (the
 // current batch is finished and acknowledged), exit 0. Reads the same vigil.yaml as collector/src/main.ts.
-import { EX_CONFIG, VigilError, createLogger } from '@vigil/protocol'
+import { EX_CONFIG, VigilError, createLogger, installCrashGuard } from '@vigil/protocol'
 import { loadStandaloneConfig } from './standalone-config.ts'
 import { createShipperComponent } from './shipper-app.ts'
 
@@ -19,6 +19,7 @@ try {
   process.stderr.write(`vigil shipper: ${(err as Error).message}\n`)
   process.exit(err instanceof VigilError ? EX_CONFIG : 1)
 }
+installCrashGuard({ log, stop: () => component.stop() })
 let stopping = false
 const shutdown = (sig: string) => {
   if (stopping) return

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
-import { commonConfigSchema, createLogger, EX_CONFIG } from '@vigil/protocol'
+import { commonConfigSchema, createLogger, EX_CONFIG, installCrashGuard } from '@vigil/protocol'
 import { filterConfigSchema } from './config.ts'
 import { createFilter } from './app.ts'
 import { testMessage } from './tools/test-message.ts'
@@ -51,6 +51,7 @@ async function main() {
     process.exit(code)
   }
   const app = createFilter(common, cfg, { log })
+  installCrashGuard({ log, stop: () => app.stop() })
   await app.start()
   for (const line of app.describe()) log.info(`Listening: ${line}`)
   let stopping = false

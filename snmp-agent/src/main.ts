@@ -3,7 +3,7 @@
 // this file is the only one of the package with side effects.
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { commonConfigSchema, createLogger, EX_CONFIG } from '@vigil/protocol'
+import { commonConfigSchema, createLogger, EX_CONFIG, installCrashGuard } from '@vigil/protocol'
 import { createSnmpAgent } from './app.ts'
 import { snmpAgentConfigSchema } from './config.ts'
 
@@ -41,6 +41,7 @@ const log = createLogger({
   write: (l) => (common.data.log_to === 'stderr' ? process.stderr : process.stdout).write(l + '\n'),
 })
 const agent = createSnmpAgent(common.data, cfg.data, { log })
+installCrashGuard({ log, stop: () => agent.stop() })
 await agent.start()
 for (const line of agent.describe()) log.info(`Listening: ${line}.`)
 const shutdown = (sig: string) => {

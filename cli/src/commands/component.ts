@@ -3,7 +3,7 @@
 // SIGTERM/SIGINT or when the supervisor that started it goes away (IPC disconnect).
 import { mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { createLogger, type LogLevel, type Logger } from '@vigil/protocol'
+import { createLogger, installCrashGuard, type LogLevel, type Logger } from '@vigil/protocol'
 import { importPackageFile, type Component, type ComponentInfo } from '../components.ts'
 import { commonPart, type LoadedConfig } from '../config/load.ts'
 import { EXIT } from '../exit-codes.ts'
@@ -144,6 +144,9 @@ async function runUntilStopped(
   }
   if (typeof component === 'number') return component
   const comp = component
+  // From here on a bug of the component is logged and counted, never a silent death (exit 70 and
+  // a restart by the supervisor after an uncaught exception).
+  if (io.guard) installCrashGuard({ log, stop: () => comp.stop(), proc: io.guard })
   try {
     await comp.start()
   } catch (err) {

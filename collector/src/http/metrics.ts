@@ -1,7 +1,7 @@
 // GET /metrics in OpenMetrics 1.0 text: the amavis counters of the catalogue (names, labels and
 // types from COUNTERS; `_total` on counter samples; metricScale ms → s), process gauges, bus
 // health and per-stage latency histograms. Pure: builds the text from snapshots.
-import { COUNTERS, SMTP_PROTOCOL_ERROR_KINDS, type CounterDef } from '@vigil/protocol'
+import { COUNTERS, SMTP_PROTOCOL_ERROR_KINDS, type CounterDef, type UnexpectedErrorCounts } from '@vigil/protocol'
 import type { BusStats } from '../bus/stats.ts'
 import { perlNumber, type Variable } from '../counters/totals.ts'
 import { STAGE_BUCKETS_SECS, type StageHistograms } from './stage-histograms.ts'
@@ -20,6 +20,8 @@ export interface MetricsInput {
   sseClients: number
   /** The log pipeline's last accounting (refreshed every 5 s), when it runs. */
   pipeline?: PipelineAccount
+  /** This process's own bugs caught by its crash guard (protocol's unexpectedErrorCounts()). */
+  unexpected?: Readonly<UnexpectedErrorCounts>
 }
 
 import type { PipelineAccount } from '../pipeline/accounting.ts'
@@ -117,6 +119,15 @@ export function formatMetrics(m: MetricsInput): string {
     family(name, 'counter', help)
     for (const [l, v] of samples) out.push(`${name}_total${labels(l)} ${formatMetricNumber(v)}`)
   }
+  if (m.unexpected)
+    counter(
+      'vigil_unexpected_errors',
+      'Bugs of the collector process: exceptions nothing caught, rejections nothing handled.',
+      [
+        [{ kind: 'uncaught_exception' }, m.unexpected.uncaughtExceptions],
+        [{ kind: 'unhandled_rejection' }, m.unexpected.unhandledRejections],
+      ],
+    )
   counter('vigil_bus_messages_received', 'ZMQ messages received on the inner sockets.', [[{}, s.messagesIn]])
   counter('vigil_bus_frames_received', 'ZMQ frames received on the inner sockets.', [[{}, s.framesIn]])
   counter('vigil_bus_messages_forwarded', 'ZMQ messages handed to the outer PUB socket.', [[{}, s.messagesOut]])

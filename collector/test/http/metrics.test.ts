@@ -35,6 +35,7 @@ function input() {
     stats,
     histograms,
     sseClients: 0,
+    unexpected: { uncaughtExceptions: 0, unhandledRejections: 2 },
   }
 }
 
@@ -73,6 +74,12 @@ describe('/metrics', () => {
     assert.match(text, /^amavis_sys_descr_info\{value="amavis-2\.13\.0 \(20230106\) \\"quoted\\" \\\\ back"\} 1$/m)
     assert.equal(sample('process_start_time_seconds', 'process_start_time_seconds'), 1700000050.25)
     assert.equal(sample('vigil_processes', 'vigil_processes', { activity: 'idle' }), 3)
+  })
+
+  it("exports the process's own bugs caught by its crash guard", () => {
+    assert.equal(fams.get('vigil_unexpected_errors')?.type, 'counter')
+    assert.equal(sample('vigil_unexpected_errors', 'vigil_unexpected_errors_total', { kind: 'unhandled_rejection' }), 2)
+    assert.equal(sample('vigil_unexpected_errors', 'vigil_unexpected_errors_total', { kind: 'uncaught_exception' }), 0)
   })
 
   it('exports bus health counters', () => {
