@@ -1,20 +1,47 @@
-// Per-recipient settings lookup (amavis's policy banks and *_maps plug in here). The pipeline
-// never reads a check setting from the global config: it asks settingsFor(recipient).
-import { isIP } from 'node:net'
+// Per-recipient settings through amavis's lookup maps (README.lookups, amavisd.conf-default
+// `@*_maps`). The pipeline never reads a check setting from the global config: it asks
+// settingsFor(recipient). A `*_maps` key that is absent has amavis's default, the list holding
+// just the matching scalar setting (`@spam_kill_level_maps = (\$sa_kill_level_deflt)`); one that
+// is given replaces it, and a recipient no table answers gets amavis's undef (see fallbacks).
 import { DESTINY } from '@vigil/protocol'
 import type { FilterConfig, PolicyBank } from '../config.ts'
-import { domainOf } from '../smtp/address.ts'
+import type { AddressKeyOptions } from '../lookup/address-keys.ts'
+import { createAclTable } from '../lookup/acl.ts'
+import { createIpAclTable, parseIpNetwork, type IpNetwork } from '../lookup/ip.ts'
+import {
+  type MapKind,
+  type MapsSpec,
+  type TableSpec,
+  buildIpMaps,
+  buildMaps,
+  buildPerRecipientTables,
+} from '../lookup/spec.ts'
+import { type LookupTable, type LookupValue, isTrue } from '../lookup/table.ts'
+
+type BannedRule = { readonly pattern: string; readonly allow?: boolean }
 
 export interface Settings {
   bypassVirusChecks: boolean
   bypassSpamChecks: boolean
   bypassBannedChecks: boolean
   bypassHeaderChecks: boolean
+  /** @{virus,spam,banned_files,bad_header}_lovers_maps: the recipient gets the mail whatever its category. */
+  virusLover: boolean
+  spamLover: boolean
+  bannedFilesLover: boolean
+  badHeaderLover: boolean
+  /** Spam levels; amavis's undef is -Infinity for the tag level (always tag), Infinity for the others (never). */
   tagLevel: number
   tag2Level: number
+  tag3Level: number
   killLevel: number
   dsnCutoffLevel: number
+  quarantineCutoffLevel: number
+  /** @spam_subject_tag2_maps ($sa_spam_subject_tag); '' = none. */
   spamSubjectTag: string
+  /** @spam_subject_tag_maps (tag level) and @spam_subject_tag3_maps; '' = none. */
+  spamSubjectTag1: string
+  spamSubjectTag3: string
   virusDestiny: number
   bannedDestiny: number
   spamDestiny: number
@@ -25,6 +52,16 @@ export interface Settings {
   spamQuarantineTo: string
   badHeaderQuarantineTo: string
   virusAdmin: string
+  spamAdmin: string
+  /** @message_size_limit_maps in bytes; 0 = no limit. */
+  messageSizeLimit: number
+  /** @banned_filename_maps resolved through %banned_rules (`DEFAULT` is banned_filename_re). */
+  bannedRules: readonly BannedRule[]
+  /** @addr_extension_*_maps: extension added to the recipient for that category; '' = none. */
+  addrExtensionVirus: string
+  addrExtensionSpam: string
+  addrExtensionBanned: string
+  addrExtensionBadHeader: string
 }
 
 /** Settings that apply to the message as a whole (amavis reads these from the current policy bank). */
@@ -33,69 +70,165 @@ export interface MessageSettings {
   spamCheckTimeoutSecs: number
   virusOnFailure: 'tempfail' | 'pass'
   spamOnFailure: 'tempfail' | 'pass'
-  bannedRules: readonly { readonly pattern: string; readonly allow?: boolean }[]
+  bannedRules: readonly BannedRule[]
+}
+
+/** amavis white_black_list for one recipient: a sender can be both (each flag as amavis logs it). */
+export interface SenderListing {
+  whitelisted: boolean
+  blacklisted: boolean
 }
 
 export interface SettingsLookup {
+  /** The recipient's settings; answers are cached in this lookup (one per message: see withBanks). */
   settingsFor(recipient: string): Settings
   /** Message-level settings (policy bank of the listener/client). */
   forMessage(): MessageSettings
   isLocal(recipient: string): boolean
+  /** @mynetworks_maps (default: @mynetworks). A client without an address is in no network. */
   isMyNetwork(ip: string | undefined): boolean
   /** The originating flag: a loaded bank's `originating`, else whether the client is in @mynetworks. */
   isOriginating(clientIp: string | undefined): boolean
+  /**
+   * Whether any of `senders` is black-/whitelisted for `recipient`: the recipient's table of
+   * $per_recip_*list_sender_lookup_tables first, then @{white,black}list_sender_maps (amavis wbl).
+   */
+  senderListing(recipient: string, senders: readonly string[]): SenderListing
   /** Names of the loaded policy banks, in load order. */
   readonly banks: readonly string[]
   /** Banks a message loads: the listener's, then MYNETS for @mynetworks clients (when defined). */
   banksFor(listenerBank: string | undefined, clientIp: string | undefined): string[]
-  /** This lookup with the named banks loaded on top (unknown names are ignored). */
+  /** This lookup with the named banks loaded on top (unknown names are ignored) and fresh caches. */
   withBanks(names: readonly string[]): SettingsLookup
 }
 
+/** Builds the lookup; tables are built once per bank combination, caches live per lookup. */
 export function createSettingsLookup(cfg: FilterConfig): SettingsLookup {
-  return buildLookup(cfg, [])
+  const compiled = new Map<string, Compiled>()
+  const compiledFor = (banks: readonly string[]) => {
+    const key = banks.join('\0')
+    let c = compiled.get(key)
+    if (!c) compiled.set(key, (c = compile(cfg, banks)))
+    return c
+  }
+  const build = (banks: readonly string[]): SettingsLookup => instance(cfg, compiledFor(banks), banks, build)
+  return build([])
 }
 
-function buildLookup(cfg0: FilterConfig, banks: readonly string[]): SettingsLookup {
+type Effective = FilterConfig & PolicyBank
+type Maps = Record<string, LookupTable<LookupValue>>
+
+interface Compiled {
+  readonly cfg: Effective
+  readonly overlay: PolicyBank
+  readonly maps: Maps
+  readonly local: LookupTable<LookupValue>
+  readonly mynets: LookupTable<LookupValue>
+  readonly perRecipWhite?: LookupTable<LookupTable<LookupValue>>
+  readonly perRecipBlack?: LookupTable<LookupTable<LookupValue>>
+  readonly msg: MessageSettings
+}
+
+/** Each map with its kind and amavis's default list (amavisd.conf-default). */
+const MAPS: Record<string, [MapKind, (c: Effective) => TableSpec[]]> = {
+  bypass_virus_checks_maps: ['boolean', (c) => [c.bypass_virus_checks]],
+  bypass_spam_checks_maps: ['boolean', (c) => [c.bypass_spam_checks]],
+  bypass_banned_checks_maps: ['boolean', (c) => [c.bypass_banned_checks]],
+  bypass_header_checks_maps: ['boolean', (c) => [c.bypass_header_checks]],
+  virus_lovers_maps: ['boolean', () => []],
+  spam_lovers_maps: ['boolean', () => []],
+  banned_files_lovers_maps: ['boolean', () => []],
+  bad_header_lovers_maps: ['boolean', () => []],
+  spam_tag_level_maps: ['number', (c) => [c.sa_tag_level_deflt]],
+  spam_tag2_level_maps: ['number', (c) => [c.sa_tag2_level_deflt]],
+  spam_tag3_level_maps: ['number', () => []],
+  spam_kill_level_maps: ['number', (c) => [c.sa_kill_level_deflt]],
+  spam_dsn_cutoff_level_maps: ['number', (c) => [c.sa_dsn_cutoff_level]],
+  spam_quarantine_cutoff_level_maps: ['number', () => []],
+  spam_subject_tag_maps: ['string', () => []],
+  spam_subject_tag2_maps: ['string', (c) => [c.sa_spam_subject_tag]],
+  spam_subject_tag3_maps: ['string', () => []],
+  message_size_limit_maps: ['number', () => []],
+  virus_admin_maps: ['string', (c) => [c.virus_admin]],
+  spam_admin_maps: ['string', () => []],
+  banned_filename_maps: ['string', () => ['DEFAULT']],
+  virus_quarantine_to_maps: ['string', (c) => [c.virus_quarantine_to]],
+  spam_quarantine_to_maps: ['string', (c) => [c.spam_quarantine_to]],
+  banned_quarantine_to_maps: ['string', (c) => [c.banned_quarantine_to]],
+  bad_header_quarantine_to_maps: ['string', (c) => [c.bad_header_quarantine_to]],
+  addr_extension_virus_maps: ['string', () => []],
+  addr_extension_spam_maps: ['string', () => []],
+  addr_extension_banned_maps: ['string', () => []],
+  addr_extension_bad_header_maps: ['string', () => []],
+  whitelist_sender_maps: ['boolean', () => []],
+  blacklist_sender_maps: ['boolean', () => []],
+}
+
+function compile(cfg0: FilterConfig, banks: readonly string[]): Compiled {
   const overlay: PolicyBank = Object.assign({}, ...banks.map((n) => cfg0.policy_banks[n] ?? {}))
-  const cfg = { ...cfg0, ...overlay } as FilterConfig & PolicyBank
-  const base: Settings = Object.freeze({
-    bypassVirusChecks: cfg.bypass_virus_checks,
-    bypassSpamChecks: cfg.bypass_spam_checks,
-    bypassBannedChecks: cfg.bypass_banned_checks,
-    bypassHeaderChecks: cfg.bypass_header_checks,
-    tagLevel: cfg.sa_tag_level_deflt,
-    tag2Level: cfg.sa_tag2_level_deflt,
-    killLevel: cfg.sa_kill_level_deflt,
-    dsnCutoffLevel: cfg.sa_dsn_cutoff_level,
-    spamSubjectTag: cfg.sa_spam_subject_tag,
-    virusDestiny: DESTINY[cfg.final_virus_destiny],
-    bannedDestiny: DESTINY[cfg.final_banned_destiny],
-    spamDestiny: DESTINY[cfg.final_spam_destiny],
-    badHeaderDestiny: DESTINY[cfg.final_bad_header_destiny],
-    uncheckedDestiny: DESTINY[cfg.final_unchecked_destiny],
-    virusQuarantineTo: cfg.virus_quarantine_to,
-    bannedQuarantineTo: cfg.banned_quarantine_to,
-    spamQuarantineTo: cfg.spam_quarantine_to,
-    badHeaderQuarantineTo: cfg.bad_header_quarantine_to,
-    virusAdmin: cfg.virus_admin,
-  })
-  const msg: MessageSettings = Object.freeze({
-    virusCheckTimeoutSecs: cfg.virus_check_timeout_secs,
-    spamCheckTimeoutSecs: cfg.spam_check_timeout_secs,
-    virusOnFailure: cfg.virus_check_on_failure,
-    spamOnFailure: cfg.spam_check_on_failure,
-    bannedRules: cfg.banned_filename_re,
-  })
-  const nets = cfg.mynetworks.map(parseCidr)
-  const local = cfg.local_domains_maps.map((d) => d.toLowerCase())
-  const isMyNetwork = (ip: string | undefined) => (ip ? nets.some((n) => cidrContains(n, ip)) : false)
+  const cfg = { ...cfg0, ...overlay } as Effective
+  const opts: AddressKeyOptions = {
+    recipientDelimiter: cfg.recipient_delimiter,
+    localpartIsCaseSensitive: cfg.localpart_is_case_sensitive,
+  }
+  const given = cfg as unknown as Record<string, MapsSpec | undefined>
+  const maps: Maps = {}
+  for (const [name, [kind, deflt]] of Object.entries(MAPS))
+    maps[name] = buildMaps(given[name] ?? deflt(cfg), kind, opts)
+  const pw = cfg.per_recip_whitelist_sender_lookup_tables
+  const pb = cfg.per_recip_blacklist_sender_lookup_tables
   return {
-    settingsFor: () => base,
-    forMessage: () => msg,
-    isLocal: (rcpt) => isLocalDomain(domainOf(rcpt), local),
+    cfg,
+    overlay,
+    maps,
+    local: localDomains(cfg.local_domains_maps, opts),
+    mynets: buildIpMaps(cfg.mynetworks_maps ?? [cfg.mynetworks]),
+    perRecipWhite: pw ? buildPerRecipientTables(pw, opts) : undefined,
+    perRecipBlack: pb ? buildPerRecipientTables(pb, opts) : undefined,
+    msg: Object.freeze({
+      virusCheckTimeoutSecs: cfg.virus_check_timeout_secs,
+      spamCheckTimeoutSecs: cfg.spam_check_timeout_secs,
+      virusOnFailure: cfg.virus_check_on_failure,
+      spamOnFailure: cfg.spam_check_on_failure,
+      bannedRules: cfg.banned_filename_re,
+    }),
+  }
+}
+
+/**
+ * Vigil's older `local_domains_maps: ['.example.com']` (a flat list of strings) is one ACL, as
+ * amavis's `@local_domains_acl`; anything else is a list of tables (docs/adr/0009-lookup-tables.md).
+ */
+function localDomains(spec: MapsSpec, opts: AddressKeyOptions): LookupTable<LookupValue> {
+  const flat = spec.length > 0 && spec.every((t) => typeof t === 'string')
+  return flat ? createAclTable(spec as string[], opts) : buildMaps(spec, 'boolean', opts)
+}
+
+/** Upper bound of cached recipients per lookup: a long-lived base lookup must not grow without end. */
+const CACHE_LIMIT = 10_000
+
+function instance(
+  cfg0: FilterConfig,
+  c: Compiled,
+  banks: readonly string[],
+  build: (banks: readonly string[]) => SettingsLookup,
+): SettingsLookup {
+  const cache = new Map<string, Settings>()
+  const isMyNetwork = (ip: string | undefined) => (ip ? isTrue(c.mynets.lookup(ip)) : false)
+  return {
+    settingsFor(rcpt) {
+      let s = cache.get(rcpt)
+      if (!s) {
+        if (cache.size >= CACHE_LIMIT) cache.clear()
+        cache.set(rcpt, (s = resolve(c, rcpt)))
+      }
+      return s
+    },
+    forMessage: () => c.msg,
+    isLocal: (rcpt) => isTrue(c.local.lookup(rcpt)),
     isMyNetwork,
-    isOriginating: (ip) => overlay.originating ?? isMyNetwork(ip),
+    isOriginating: (ip) => c.overlay.originating ?? isMyNetwork(ip),
+    senderListing: (rcpt, senders) => senderListing(c, rcpt, senders),
     banks,
     banksFor(listenerBank, clientIp) {
       const out: string[] = []
@@ -103,77 +236,95 @@ function buildLookup(cfg0: FilterConfig, banks: readonly string[]): SettingsLook
       if (cfg0.policy_banks.MYNETS && isMyNetwork(clientIp) && !out.includes('MYNETS')) out.push('MYNETS')
       return out
     },
-    withBanks: (names) => buildLookup(cfg0, [...banks, ...names.filter((n) => cfg0.policy_banks[n])]),
+    withBanks: (names) => build([...banks, ...names.filter((n) => cfg0.policy_banks[n])]),
   }
 }
 
-/** amavis lookup semantics: `example.com` exact, `.example.com` domain and subdomains, `.` everything. */
+function resolve(c: Compiled, rcpt: string): Settings {
+  const m = c.maps
+  const bool = (name: string) => isTrue(m[name].lookup(rcpt))
+  const str = (name: string) => {
+    const v = m[name].lookup(rcpt)
+    return v === undefined || v === false ? '' : String(v)
+  }
+  const num = (name: string, undef: number) => {
+    const v = m[name].lookup(rcpt)
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
+    return Number.isFinite(n) ? n : undef
+  }
+  const cfg = c.cfg
+  return Object.freeze({
+    bypassVirusChecks: bool('bypass_virus_checks_maps'),
+    bypassSpamChecks: bool('bypass_spam_checks_maps'),
+    bypassBannedChecks: bool('bypass_banned_checks_maps'),
+    bypassHeaderChecks: bool('bypass_header_checks_maps'),
+    virusLover: bool('virus_lovers_maps'),
+    spamLover: bool('spam_lovers_maps'),
+    bannedFilesLover: bool('banned_files_lovers_maps'),
+    badHeaderLover: bool('bad_header_lovers_maps'),
+    tagLevel: num('spam_tag_level_maps', -Infinity),
+    tag2Level: num('spam_tag2_level_maps', Infinity),
+    tag3Level: num('spam_tag3_level_maps', Infinity),
+    killLevel: num('spam_kill_level_maps', Infinity),
+    dsnCutoffLevel: num('spam_dsn_cutoff_level_maps', Infinity),
+    quarantineCutoffLevel: num('spam_quarantine_cutoff_level_maps', Infinity),
+    spamSubjectTag: str('spam_subject_tag2_maps'),
+    spamSubjectTag1: str('spam_subject_tag_maps'),
+    spamSubjectTag3: str('spam_subject_tag3_maps'),
+    virusDestiny: DESTINY[cfg.final_virus_destiny],
+    bannedDestiny: DESTINY[cfg.final_banned_destiny],
+    spamDestiny: DESTINY[cfg.final_spam_destiny],
+    badHeaderDestiny: DESTINY[cfg.final_bad_header_destiny],
+    uncheckedDestiny: DESTINY[cfg.final_unchecked_destiny],
+    virusQuarantineTo: str('virus_quarantine_to_maps'),
+    bannedQuarantineTo: str('banned_quarantine_to_maps'),
+    spamQuarantineTo: str('spam_quarantine_to_maps'),
+    badHeaderQuarantineTo: str('bad_header_quarantine_to_maps'),
+    virusAdmin: str('virus_admin_maps'),
+    spamAdmin: str('spam_admin_maps'),
+    messageSizeLimit: num('message_size_limit_maps', 0),
+    bannedRules: bannedRulesFor(cfg, str('banned_filename_maps')),
+    addrExtensionVirus: str('addr_extension_virus_maps'),
+    addrExtensionSpam: str('addr_extension_spam_maps'),
+    addrExtensionBanned: str('addr_extension_banned_maps'),
+    addrExtensionBadHeader: str('addr_extension_bad_header_maps'),
+  })
+}
+
+/** A @banned_filename_maps answer is a comma-separated list of %banned_rules names; DEFAULT is banned_filename_re. */
+function bannedRulesFor(cfg: Effective, names: string): readonly BannedRule[] {
+  return names
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .flatMap((n) => cfg.banned_rules[n] ?? (n === 'DEFAULT' ? cfg.banned_filename_re : []))
+}
+
+function senderListing(c: Compiled, rcpt: string, senders: readonly string[]): SenderListing {
+  const listed = (perRecip: LookupTable<LookupTable<LookupValue>> | undefined, maps: LookupTable<LookupValue>) => {
+    const own = perRecip?.lookup(rcpt)
+    return senders.some((s) => {
+      const v = own?.lookup(s)
+      return isTrue(v !== undefined ? v : maps.lookup(s))
+    })
+  }
+  return {
+    blacklisted: listed(c.perRecipBlack, c.maps.blacklist_sender_maps),
+    whitelisted: listed(c.perRecipWhite, c.maps.whitelist_sender_maps),
+  }
+}
+
+/** amavis ACL semantics on a domain: `example.com` exact, `.example.com` and subdomains, `.` everything, `!` negates. */
 export function isLocalDomain(domain: string, entries: readonly string[]): boolean {
-  if (!domain) return false
-  const d = domain.replace(/^\[|\]$/g, '')
-  for (const e0 of entries) {
-    let neg = false
-    let e = e0
-    if (e.startsWith('!')) {
-      neg = true
-      e = e.slice(1)
-    }
-    let hit = false
-    if (e === '.') hit = true
-    else if (e.startsWith('.')) hit = d === e.slice(1) || d.endsWith(e)
-    else hit = d === e
-    if (hit) return !neg
-  }
-  return false
+  return domain !== '' && isTrue(createAclTable(entries).lookup(`@${domain}`))
 }
 
-interface Cidr {
-  v: 4 | 6
-  bytes: Buffer
-  bits: number
+/** One @mynetworks entry (amavis ip_to_vec syntax); throws on a bad one. */
+export function parseCidr(s: string): IpNetwork {
+  return parseIpNetwork(s)
 }
 
-export function parseCidr(s: string): Cidr {
-  const t = s.replace(/^\[|\](?=\/|$)/g, '')
-  const [addr, len] = t.split('/')
-  const v = isIP(addr)
-  if (v === 4) return { v: 4, bytes: ipBytes(addr), bits: len === undefined ? 32 : Number(len) }
-  if (v === 6) return { v: 6, bytes: ipBytes(addr), bits: len === undefined ? 128 : Number(len) }
-  throw new Error(`bad network ${JSON.stringify(s)}`)
-}
-
-export function ipBytes(ip: string): Buffer {
-  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number))
-  let a = ip
-  const v4tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(a)
-  if (v4tail) {
-    const b = Buffer.from(v4tail[1].split('.').map(Number))
-    a = a.slice(0, -v4tail[1].length) + b.readUInt16BE(0).toString(16) + ':' + b.readUInt16BE(2).toString(16)
-  }
-  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined]
-  const h = head ? head.split(':') : []
-  const t = tail !== undefined ? (tail ? tail.split(':') : []) : []
-  const groups = tail !== undefined ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h
-  const out = Buffer.alloc(16)
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g || '0', 16), i * 2))
-  return out
-}
-
-export function cidrContains(n: Cidr, ip0: string): boolean {
-  let ip = ip0.replace(/^IPv6:/i, '')
-  let v = isIP(ip)
-  // IPv4-mapped IPv6 addresses match IPv4 networks.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  if (mapped && n.v === 4) {
-    ip = mapped[1]
-    v = 4
-  }
-  if (v !== n.v) return false
-  const b = ipBytes(ip)
-  let bits = n.bits
-  for (let i = 0; i < b.length && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff
-    if ((b[i] & mask) !== (n.bytes[i] & mask)) return false
-  }
-  return true
+/** Whether `ip` is in the network (IPv4-mapped IPv6 clients match IPv4 networks). */
+export function cidrContains(n: IpNetwork, ip: string): boolean {
+  return createIpAclTable([`${n.address}/${n.prefix}`]).lookup(ip) === true
 }
