@@ -17,6 +17,8 @@ import { prepareWorkerEntry, WORKER_MAIN_TS, type WorkerEntry } from './worker-b
 import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
 import { parseSocketTarget } from '../checks/socket-target.ts'
 import { parseDeliveryMethod } from '../forward/client.ts'
+import { formatResponse } from '../ampdp/codec.ts'
+import { failureResponse } from '../ampdp/replies.ts'
 
 /**
  * Node options of every worker (measured with bench/filter-throughput.ts):
@@ -215,7 +217,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
     server.on('connection', (socket) => {
       if (stopping) return void socket.destroy()
       if (pending.length >= MAX_PENDING) {
-        socket.end('421 4.3.2 Service busy, too many connections waiting; try again later\r\n')
+        const busy = 'Service busy, too many connections waiting; try again later'
+        socket.end(l.protocol === 'ampdp' ? formatResponse(failureResponse(busy)) : `421 4.3.2 ${busy}\r\n`)
         return
       }
       pending.push({ socket, listener: l })
