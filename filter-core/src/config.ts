@@ -4,8 +4,17 @@
 import { z } from 'zod'
 import { DEFAULT_BANNED_RULES } from './checks/banned.ts'
 import { ipMapsSchema, mapsSchema, perRecipientTablesSchema } from './lookup/spec.ts'
+import { parseIpNetwork } from './lookup/ip.ts'
 import { DEFAULT_FORWARD_METHOD, DEFAULT_NOTIFY_METHOD, DEFAULT_SMTP_LISTEN } from '@vigil/protocol'
 
+/** One @mynetworks entry (`10.0.0.0/8`, `!192.168.1.1`, `[::1]/128`), parsed as the lookups parse it. */
+const ipNetwork = z.string().superRefine((entry, ctx) => {
+  try {
+    parseIpNetwork(entry)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+})
 const destiny = z.enum(['D_PASS', 'D_DISCARD', 'D_BOUNCE', 'D_REJECT', 'D_TEMPFAIL'])
 const onFailure = z.enum(['tempfail', 'pass'])
 /** `smtp:[host]:port`, `smtp:host:port`, `lmtp:[host]:port`, `lmtp:unix:/path` or `smtp:unix:/path`. */
@@ -124,7 +133,7 @@ export const policyBankSchema = z.strictObject({
 })
 export type PolicyBank = z.infer<typeof policyBankSchema>
 
-export const filterConfigSchema = z.strictObject({
+const filterConfigFields = z.strictObject({
   /** Listeners (amavis $inet_socket_port / $unix_socketname / $inet_socket_bind). */
   listen: z.array(listener).min(1).default([DEFAULT_SMTP_LISTEN]),
   /** post_queue: Postfix content_filter. pre_queue: smtpd_proxy_filter, replies mirror the next hop. */
@@ -243,7 +252,7 @@ export const filterConfigSchema = z.strictObject({
   // Addresses and networks.
   /** @mynetworks: clients (by XFORWARD ADDR) in these networks make mail "originating". */
   mynetworks: z
-    .array(z.string())
+    .array(ipNetwork)
     .default([
       '127.0.0.0/8',
       '::1/128',
@@ -273,6 +282,24 @@ export const filterConfigSchema = z.strictObject({
   /** Deliver the per-message JSON events (Redis or the collector's PUSH channel). */
   enable_events: z.boolean().default(true),
 })
+
+/** The section, with the checks that span keys (every problem still reported in one run). */
+export const filterConfigSchema = filterConfigFields.superRefine(
+  (cfg, ctx) => {
+    // A bank named where it loads but not defined: amavis loads nothing and says so at run time;
+    // here it is a configuration error, found by check-config before the first message.
+    const banks = new Set(Object.keys(cfg.policy_banks ?? {}))
+    cfg.listen?.forEach((l, i) => {
+      if (typeof l === 'object' && l.policy_bank !== undefined && !banks.has(l.policy_bank))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listen', i, 'policy_bank'],
+          message: `policy bank ${JSON.stringify(l.policy_bank)} is not defined in filter.policy_banks`,
+        })
+    })
+  },
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+)
 export type FilterConfig = z.infer<typeof filterConfigSchema>
 
 export type Listener = { address: string; protocol: 'smtp' | 'lmtp' | 'ampdp'; policy_bank?: string }

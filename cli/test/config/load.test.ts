@@ -106,6 +106,33 @@ describe('loadConfig validation', () => {
     assert.match(err.message, new RegExp(`^Invalid configuration ${file} \\(5 problems\\):\n  `))
   })
 
+  it("finds the filter's start-up mistakes in one run: networks, maps, undefined banks, regexps", async (t) => {
+    const file = writeYaml(
+      t,
+      [
+        'filter:',
+        '  mynetworks: [x, 10.0.0.0/33, "!192.168.0.0/16"]',
+        '  listen:',
+        '    - { address: "127.0.0.1:10026", policy_bank: ORIGINATING }',
+        '    - { address: "127.0.0.1:10024", policy_bank: NOPE }',
+        '  policy_banks:',
+        '    ORIGINATING: { originating: true, spam_kill_level_maps: 5 }',
+        '  spam_lovers_maps: [{ regexp: [["/(unclosed/", true]] }]',
+        '',
+      ].join('\n'),
+    )
+    const problems = await problemsOf(file)
+    const at = (path: string) => problems.filter((p) => p.startsWith(path + ':'))
+    assert.equal(at('filter.mynetworks[0]').length, 1, problems.join('\n'))
+    assert.match(at('filter.mynetworks[1]')[0], /prefix length or mask.*\(line 2\)/)
+    assert.equal(at('filter.mynetworks[2]').length, 0, 'a negated network is valid')
+    assert.match(at('filter.listen[1].policy_bank')[0], /policy bank "NOPE" is not defined/)
+    assert.equal(at('filter.listen[0].policy_bank').length, 0)
+    assert.match(at('filter.policy_banks.ORIGINATING.spam_kill_level_maps')[0], /expected a list/)
+    assert.match(at('filter.spam_lovers_maps[0].regexp[0][0]')[0], /bad regular expression.*Unterminated group/)
+    assert.equal(problems.length, 5, problems.join('\n'))
+  })
+
   it('says where an invalid override came from', async (t) => {
     const problems = await problemsOf(writeYaml(t, 'home: /tmp\n'), { VIGIL_LOG_LEVEL: 'loud' })
     assert.deepEqual(problems, [
