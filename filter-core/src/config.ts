@@ -288,13 +288,17 @@ export const filterConfigSchema = filterConfigFields.superRefine(
   (cfg, ctx) => {
     // A bank named where it loads but not defined: amavis loads nothing and says so at run time;
     // here it is a configuration error, found by check-config before the first message.
-    const banks = new Set(Object.keys(cfg.policy_banks ?? {}))
-    cfg.listen?.forEach((l, i) => {
-      if (typeof l === 'object' && l.policy_bank !== undefined && !banks.has(l.policy_bank))
+    // Runs on a section with other problems too (so they come in one run): nothing is assumed.
+    const raw = cfg as { listen?: unknown; policy_banks?: unknown }
+    if (!Array.isArray(raw.listen)) return
+    const banks = new Set(raw.policy_banks && typeof raw.policy_banks === 'object' ? Object.keys(raw.policy_banks) : [])
+    raw.listen.forEach((l: unknown, i) => {
+      const bank = l && typeof l === 'object' ? (l as { policy_bank?: unknown }).policy_bank : undefined
+      if (typeof bank === 'string' && !banks.has(bank))
         ctx.addIssue({
           code: 'custom',
           path: ['listen', i, 'policy_bank'],
-          message: `policy bank ${JSON.stringify(l.policy_bank)} is not defined in filter.policy_banks`,
+          message: `policy bank ${JSON.stringify(bank)} is not defined in filter.policy_banks`,
         })
     })
   },
