@@ -7,7 +7,7 @@ import type { SpamResult } from '../checks/check.ts'
 import type { FilterConfig } from '../config.ts'
 import type { Transaction } from '../smtp/session.ts'
 import type { Settings } from './settings.ts'
-import type { ConnInfo } from './process.ts'
+import type { ConnInfo } from './context.ts'
 import { foldHeader, rfc5322Date } from '../notify/message.ts'
 
 export interface HeaderEdits {
