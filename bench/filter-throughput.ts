@@ -22,7 +22,10 @@
 // floor for a filter built that way. Rounds are interleaved: direct, relay, amavis-model relay, on,
 // off. At the end the sink must hold every message smtp-source handed over (a warning line if not),
 // and every one sent through the relays.
-//   node --import tsx bench/filter-throughput.ts [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5] [--batch-ms N] [--consumer collector|standin]
+// With --rss N only the memory run: N 4 KiB messages (one per connection) through the SHIPPED
+// DEFAULTS and through the TUNED filter (max_requests 100000: two workers see every message),
+// monitoring on, VmHWM of every worker sampled every 250 ms (issue #14: <= 80 MB over 20,000).
+//   node --import tsx bench/filter-throughput.ts [--rss 20000] [--small 3000] [--large 600] [--servers 2] [--warmup 1500] [--rounds 5] [--batch-ms N] [--consumer collector|standin]
 import { readFileSync } from 'node:fs'
 import { fork, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     consumer: { type: 'string' },
     role: { type: 'string' },
     home: { type: 'string' },
+    rss: { type: 'string' },
   },
 })
 const SERVERS = Number(values.servers ?? 2)
@@ -219,8 +223,42 @@ async function startRelay(sinkPort: number, model: 'shared' | 'amavis' = 'shared
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const ROUNDS = Math.max(1, Number(values.rounds ?? 5))
 
+/** The memory run (--rss N): peak VmHWM of every worker a filter had while N messages went through it. */
+async function rssRun(sinkPort: number, shipped: boolean, count: number): Promise<void> {
+  const f = await startFilter(sinkPort, true, shipped)
+  const peak = new Map<number, number>()
+  const sample = () => {
+    for (const p of f.pids()) peak.set(p, Math.max(peak.get(p) ?? 0, vmHwmKb(p)))
+  }
+  const timer = setInterval(sample, 250)
+  try {
+    for (let done = 0; done < count; done += 1000) await source(f.port, 4096, Math.min(1000, count - done))
+    sample()
+  } finally {
+    clearInterval(timer)
+    await f.stop()
+  }
+  const mbs = [...peak.values()].map((k) => k / 1024)
+  const label = shipped ? 'SHIPPED DEFAULTS' : 'TUNED max_requests 100000'
+  console.log(
+    `${label}: ${count} messages, ${mbs.length} workers seen, peak RSS per worker max ${Math.max(...mbs).toFixed(1)} MB, median ${median(mbs).toFixed(1)} MB (target <= 80 MB)`,
+  )
+}
+
 async function main() {
   const sink = await startSmtpSink(null)
+  if (values.rss) {
+    try {
+      console.log(
+        `memory run: 4 KiB, one message per connection, ${SESSIONS} sessions, ${SERVERS} workers, monitoring on`,
+      )
+      await rssRun(sink.port, true, Number(values.rss))
+      await rssRun(sink.port, false, Number(values.rss))
+    } finally {
+      await sink.stop()
+    }
+    return
+  }
   const def = await startFilter(sink.port, true, true)
   const on = await startFilter(sink.port, true)
   const off = await startFilter(sink.port, false)
