@@ -18,7 +18,7 @@ set -euo pipefail
 say() { printf 'provision: %s\n' "$*"; }
 die() { printf 'provision: ERROR: %s\n' "$*" >&2; exit 1; }
 
-# binary -> Debian package
+# binary -> Debian package (nsd: the private DNS server of test/harness/dns.ts, DKIM key look-ups)
 declare -A pkg_of=(
   [redis-server]=redis-server [redis-cli]=redis-tools
   [snmpd]=snmpd [snmpget]=snmp [snmpwalk]=snmp [snmpbulkwalk]=snmp [snmpgetnext]=snmp
@@ -27,13 +27,16 @@ declare -A pkg_of=(
   [smtp-source]=postfix [smtp-sink]=postfix
   [tmux]=tmux [smilint]=smitools
   [amavis-services]=amavisd-new [amavisd]=amavisd-new
+  [nsd]=nsd
 )
 need_bins=(redis-server redis-cli snmpd snmpget snmpwalk snmpbulkwalk snmpgetnext clamd clamscan spamd spamc spamassassin
-           smtp-source smtp-sink tmux smilint amavis-services amavisd)
+           smtp-source smtp-sink tmux smilint amavis-services amavisd nsd)
 # file (not a binary) -> Debian package. The interop tests (test/interop/) run the real amavis-services and amavisd
 # (never as services) on ZMQ::FFI through a test-only ZMQ::LibZMQ3 shim, because Debian ships no ZMQ::LibZMQ3.
 declare -A pkg_of_file=(
   [/usr/share/perl5/ZMQ/FFI.pm]=libzmq-ffi-perl
+  # DKIM interop (test/interop/dkim.test.ts): Perl's Mail::DKIM signs and verifies against Vigil.
+  [/usr/share/perl5/Mail/DKIM.pm]=libmail-dkim-perl
 )
 extra_pkgs=()
 if [[ "${VIGIL_PROVISION_BROWSER:-1}" == 1 ]]; then need_bins+=(chromium); pkg_of[chromium]=chromium; fi

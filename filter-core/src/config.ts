@@ -98,6 +98,60 @@ const recipientMaps = {
   per_recip_blacklist_sender_lookup_tables: perRecipientTablesSchema.optional(),
 }
 
+/** `host`, `host:port` or `[v6]:port` of a DNS server. */
+const dnsServer = z
+  .string()
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]:\d{1,5}|[0-9a-fA-F:]*:[0-9a-fA-F:]*|[0-9A-Za-z.-]+(:\d{1,5})?)$/,
+    'expected HOST, HOST:PORT or [V6]:PORT',
+  )
+const dnsSettings = z
+  .strictObject({
+    /** Servers asked in order; empty: the system's (/etc/resolv.conf). */
+    servers: z.array(dnsServer).default([]),
+    timeout_ms: z.number().int().min(1).default(3000),
+    tries: z.number().int().min(1).max(10).default(2),
+    /** Answers kept per worker (least recently used dropped first); 0: no cache. */
+    cache_size: z.number().int().min(0).default(1000),
+    cache_ttl_secs: z.number().min(0).default(300),
+    negative_ttl_secs: z.number().min(0).default(60),
+  })
+  .prefault({})
+/** One signature's options (amavis @dkim_signature_options_bysender_maps values; docs/adr/0013-dkim.md). */
+export const dkimSignatureOptions = z.strictObject({
+  /** d=: signing domain (default: the author's domain). */
+  d: z.string().optional(),
+  /** s=: selector (default: the first dkim_keys entry of d). */
+  s: z.string().optional(),
+  /** c=: header/body canonicalisation. */
+  c: z.enum(['relaxed/simple', 'relaxed/relaxed', 'simple/simple', 'simple/relaxed']).optional(),
+  /** a=: rsa-sha256 or ed25519-sha256 (default: what the key is). */
+  a: z.enum(['rsa-sha256', 'ed25519-sha256']).optional(),
+  /** x= is t= plus this many seconds (amavis `ttl`). */
+  ttl: z.number().int().min(1).optional(),
+  /** i=: agent or user identifier. */
+  i: z.string().optional(),
+})
+export type DkimSignatureOptions = z.infer<typeof dkimSignatureOptions>
+const dkimKey = z.strictObject({
+  domain: z.string().min(1),
+  selector: z.string().min(1),
+  key_file: z.string().min(1),
+  /** amavis dkim_key's optional tags, e.g. { c: 'relaxed/relaxed' } for signatures made with this key. */
+  options: dkimSignatureOptions.optional(),
+})
+/** DKIM settings a policy bank may set too (amavis: the MLIST-NOCHECKS bank signs and checks nothing). */
+const dkimBankFields = {
+  /** $enable_dkim_verification (Vigil default on: every incoming message is verified). */
+  enable_dkim_verification: z.boolean().default(true),
+  /** $enable_dkim_signing: sign originating mail with dkim_keys. */
+  enable_dkim_signing: z.boolean().default(false),
+  /** @signer_reputation_maps: '@signing-domain' → reputation score the spam score is pulled towards. */
+  signer_reputation_maps: mapsSchema('number').default([]),
+  /** $reputation_factor (0..1): adjusted = f·reputation + (1−f)·score. */
+  reputation_factor: z.number().min(0).max(1).default(0.2),
+}
+
 /**
  * One policy bank (amavis %policy_bank): settings that replace the defaults for a message when the
  * bank is loaded. Banks load for a listener (`listen[].policy_bank`) and, by amavis convention,
@@ -130,6 +184,11 @@ export const policyBankSchema = z.strictObject({
   spam_check_on_failure: onFailure.optional(),
   banned_filename_re: z.array(bannedRule).optional(),
   ...recipientMaps,
+  enable_dkim_verification: z.boolean().optional(),
+  enable_dkim_signing: z.boolean().optional(),
+  signer_reputation_maps: mapsSchema('number').optional(),
+  reputation_factor: z.number().min(0).max(1).optional(),
+  dkim_signature_options_bysender_maps: z.array(z.record(z.string(), dkimSignatureOptions.nullable())).optional(),
 })
 export type PolicyBank = z.infer<typeof policyBankSchema>
 
@@ -281,6 +340,20 @@ const filterConfigFields = z.strictObject({
   enable_zmq: z.boolean().default(true),
   /** Deliver the per-message JSON events (Redis or the collector's PUSH channel). */
   enable_events: z.boolean().default(true),
+
+  /** The filter's DNS resolver (DKIM key look-ups; filter-core/src/dns/resolver.ts). */
+  dns: dnsSettings,
+  ...dkimBankFields,
+  /** @dkim_signature_options_bysender_maps: tables from sender (hash semantics) to signature options. */
+  dkim_signature_options_bysender_maps: z.array(z.record(z.string(), dkimSignatureOptions.nullable())).default([]),
+  /** amavis's dkim_key(DOMAIN, SELECTOR, KEYFILE) calls: the signing keys (PEM, RSA or Ed25519). */
+  dkim_keys: z.array(dkimKey).default([]),
+  /** %signed_header_fields overrides (lower-case name → 0 not signed, 1 signed, 2 signed plus one null instance). */
+  signed_header_fields: z.record(z.string(), z.union([z.literal(0), z.literal(1), z.literal(2)])).default({}),
+  /** $dkim_minimum_key_bits: valid signatures with shorter keys earn no reputation and load no bank. */
+  dkim_minimum_key_bits: z.number().int().min(0).default(1024),
+  /** $myauthservid: authserv-id of the Authentication-Results header field ('' = myhostname). */
+  myauthservid: z.string().default(''),
 })
 
 /** The section, with the checks that span keys (every problem still reported in one run). */
