@@ -6,6 +6,7 @@
 import { CC, type AmavisEvent, type Ccat, type CommonConfig, type Logger, type RecipientEvent } from '@vigil/protocol'
 import type { ParsedMessage, SpamResult, VirusResult } from '../checks/check.ts'
 import type { FilterConfig, Listener } from '../config.ts'
+import { emptyDkimState, type DkimState } from '../dkim/state.ts'
 import type { SmtpClient } from '../forward/client.ts'
 import type { Transaction } from '../smtp/session.ts'
 import { normalizeAddress } from '../smtp/address.ts'
@@ -145,6 +146,8 @@ export interface MessageContext {
   virusNames: string[]
   bannedReason?: string
   spam?: SpamResult
+  // DKIM: verification (after decoding) and signing (before forwarding); filter-core/src/dkim/.
+  dkim: DkimState
 
   // Results (r) and delivery (Q, F).
   outcomes: RecipientOutcome[]
@@ -267,6 +270,7 @@ export function createContext(
     virusNames: [],
     bannedReason: undefined,
     spam: undefined,
+    dkim: emptyDkimState(),
     outcomes: [],
     msgCcat: { major: CC.CLEAN, minor: 0 },
     quarantine: undefined,

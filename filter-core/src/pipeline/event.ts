@@ -113,6 +113,9 @@ export function buildEvent(x: MessageContext): AmavisEvent {
           .sort((a, b) => a.score - b.score)
           .map((t) => t.name)
       : undefined,
+    dkim_valid_sig: x.dkim.valid.length ? [...new Set(x.dkim.valid.map((s) => s.domain))] : undefined,
+    dkim_new_sig: x.dkim.newSigs.length ? [...new Set(x.dkim.newSigs.map((s) => s.domain))] : undefined,
+    dkim_author_sig: x.dkim.authorSig,
     smtp_code: codes.length ? codes : undefined,
     queued_as: queuedAs.length ? queuedAs : undefined,
     action: actions,

@@ -3,10 +3,12 @@
 import { DESTINY } from '@vigil/protocol'
 import type { Reply } from '../../forward/client.ts'
 import type { MessageContext, RecipientOutcome } from '../context.ts'
+import { authenticationResults } from '../../dkim/auth-results.ts'
 import { buildHeaderEdits, rewriteHeader, type HeaderEdits } from '../headers.ts'
 import type { Stage } from './stage.ts'
 
 const passes = (o: RecipientOutcome) => o.destiny === DESTINY.D_PASS
+const authservId = (ctx: MessageContext) => ctx.deps.cfg.myauthservid || ctx.deps.common.myhostname
 
 export const forward: Stage = {
   name: 'forward',
@@ -41,6 +43,12 @@ function groupByEdits(ctx: MessageContext): Map<string, { edits: HeaderEdits; id
       singleRecipient: toPass.length === 1,
       now: ctx.now(),
     })
+    // amavis: the DKIM results in Authentication-Results, for local recipients only.
+    const ar = o.isLocal ? authenticationResults(authservId(ctx), ctx.dkim.signatures) : undefined
+    if (ar) {
+      edits.prepend.push(`Authentication-Results: ${ar}`)
+      edits.key += '\0ar'
+    }
     const g = groups.get(edits.key) ?? { edits, idx: [] }
     g.idx.push(outcomes.indexOf(o))
     groups.set(edits.key, g)

@@ -8,6 +8,8 @@ import type { Stage } from './stage.ts'
 import { receive } from './receive.ts'
 import { mailId } from './mail-id.ts'
 import { decode } from './decode.ts'
+import { dkimVerify } from './dkim-verify.ts'
+import { dkimReputation } from './dkim-reputation.ts'
 import { virus } from './virus.ts'
 import { banned } from './banned.ts'
 import { spam } from './spam.ts'
@@ -24,9 +26,11 @@ export const STAGES: readonly Stage[] = Object.freeze([
   receive, // =  InMsgs* counters                          (Receiving, from the SMTP session)
   mailId, //  G  mail_id
   decode, //  D  parse, decoders, header checks (H)        (Decoding)
+  dkimVerify, // DKIM signatures verified (D), author sig   (Decoding)
   virus, //   V  virus scan (V)                            (VirusCheck)
   banned, //     banned names and types (B)
   spam, //    S  spam scan (S)                             (SpamCheck)
+  dkimReputation, // @signer_reputation_maps adjusts the score
   penpals, // P  pen pals: no-op hook point until #13      (PenPals)
   results, // r  per-recipient categories and destinies
   quarantineNotify, // Q  quarantine, admin notifications  (Sending)
