@@ -135,6 +135,15 @@ export const COMMANDS = {
     minArgs: 1,
     maxArgs: 2,
   },
+  dkim: {
+    summary:
+      'DKIM signing keys: genkey DOMAIN SELECTOR prints the DNS TXT record (like amavisd genrsa + showkeys), showkeys.',
+    synopsis: 'genkey DOMAIN SELECTOR [--type rsa|ed25519] [--bits N] [--key-file FILE] | showkeys [DOMAIN...]',
+    valueOptions: ['type', 'bits', 'key-file'],
+    flagOptions: [],
+    minArgs: 1,
+    maxArgs: Infinity,
+  },
   help: {
     summary: 'Show this help, or the help of one command.',
     synopsis: '[COMMAND]',

@@ -13,6 +13,7 @@ import { runControl } from './commands/control.ts'
 import { runDemo, runRelease, runTestMessage } from './commands/delegated.ts'
 import { runPipeline } from './commands/pipeline.ts'
 import { runUser } from './commands/user.ts'
+import { runDkim } from './commands/dkim.ts'
 
 /** `vigil shipper`: the collector package's standalone shipper (collector/src/shipper-app.ts). */
 const SHIPPER = {
@@ -109,6 +110,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return runPipeline(loaded, parsed.options, io)
     case 'user':
       return runUser(loaded, parsed.args, parsed.options, io)
+    case 'dkim':
+      return runDkim(loaded, parsed.args, parsed.options, io)
     case 'shipper':
       return runComponent(SHIPPER, loaded, io)
     case 'demo':

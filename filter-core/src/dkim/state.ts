@@ -1,4 +1,5 @@
 // What the DKIM stages found and did for one message (MessageContext.dkim).
+import type { SignPlan } from './sign.ts'
 import type { DkimSignature } from './verify.ts'
 
 export interface NewSignature {
@@ -15,6 +16,8 @@ export interface DkimState {
   authorSig?: string
   /** Signatures Vigil added (dkim_signatures_new). */
   newSigs: NewSignature[]
+  /** The key and options the dkim-sign stage chose; the forward stage signs each copy it sends. */
+  signPlan?: SignPlan
 }
 
 export function emptyDkimState(): DkimState {

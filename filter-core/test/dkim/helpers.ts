@@ -60,7 +60,7 @@ export interface RunResult {
 export async function runMessage(
   raw: Buffer,
   filter: Record<string, unknown>,
-  opts: { spamScore?: number; clientIp?: string; mailFrom?: string } = {},
+  opts: { spamScore?: number; clientIp?: string; mailFrom?: string; bank?: string } = {},
 ): Promise<RunResult> {
   const cfg = filterConfigSchema.parse({ local_domains_maps: ['example.test'], ...filter })
   const common = commonConfigSchema.parse({ home: '/nonexistent', myhostname: 'mx.test' })
@@ -121,9 +121,19 @@ export async function runMessage(
       srcIp: '127.0.0.1',
       dstIp: '127.0.0.1',
       dstPort: 10024,
-      listener: { address: '127.0.0.1:10024', protocol: 'smtp' },
+      listener: { address: '127.0.0.1:10024', protocol: 'smtp', policy_bank: opts.bank },
     },
     deps,
   )
   return { event: out.event as unknown as Record<string, unknown>, sent, logs, elapsedMs: Date.now() - t0 }
+}
+
+/** The bytes of the first message forwarded. */
+export async function forwarded(r: RunResult): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const c of r.sent[0].content()) {
+    if (Buffer.isBuffer(c)) parts.push(c)
+    else for await (const chunk of c as AsyncIterable<Buffer>) parts.push(Buffer.from(chunk))
+  }
+  return Buffer.concat(parts)
 }

@@ -5,6 +5,7 @@ import type { Reply } from '../../forward/client.ts'
 import type { MessageContext, RecipientOutcome } from '../context.ts'
 import { authenticationResults } from '../../dkim/auth-results.ts'
 import { buildHeaderEdits, rewriteHeader, type HeaderEdits } from '../headers.ts'
+import { signedHeader } from './dkim-sign.ts'
 import type { Stage } from './stage.ts'
 
 const passes = (o: RecipientOutcome) => o.destiny === DESTINY.D_PASS
@@ -58,7 +59,7 @@ function groupByEdits(ctx: MessageContext): Map<string, { edits: HeaderEdits; id
 
 async function send(ctx: MessageContext, edits: HeaderEdits, idx: number[]): Promise<void> {
   const { deps, tx, counters } = ctx
-  const header = rewriteHeader(tx.body.header(), edits)
+  const header = await signedHeader(ctx, rewriteHeader(tx.body.header(), edits), tx.body.headerEnd)
   const bodyStart = tx.body.headerEnd
   const outSize = header.length + (ctx.size - bodyStart)
   let replies: Reply[]

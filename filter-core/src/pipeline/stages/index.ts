@@ -17,6 +17,7 @@ import { penpals } from './penpals.ts'
 import { results } from './results.ts'
 import { quarantineNotify } from './quarantine-notify.ts'
 import { tempfail } from './tempfail.ts'
+import { dkimSign } from './dkim-sign.ts'
 import { forward } from './forward.ts'
 import { bounce } from './bounce.ts'
 import { actions } from './actions.ts'
@@ -35,6 +36,7 @@ export const STAGES: readonly Stage[] = Object.freeze([
   results, // r  per-recipient categories and destinies
   quarantineNotify, // Q  quarantine, admin notifications  (Sending)
   tempfail, //   any failure so far tempfails every recipient
+  dkimSign, //   DKIM key and options for originating mail (signed as forwarded)
   forward, // F  forward to the next hop                   (Sending)
   bounce, //     blocked recipients' replies, DSNs         (Sending)
   actions, //    per-recipient actions, InMsgsStatus*, client replies

@@ -93,6 +93,7 @@ test('the stages run in amavis order, pen pals after the spam scan and delivery 
       'results',
       'quarantine-notify',
       'tempfail',
+      'dkim-sign',
       'forward',
       'bounce',
       'actions',
