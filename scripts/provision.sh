@@ -28,9 +28,12 @@ declare -A pkg_of=(
   [tmux]=tmux [smilint]=smitools
   [amavis-services]=amavisd-new [amavisd]=amavisd-new
   [nsd]=nsd
+  [postgres]=postgresql-15 [initdb]=postgresql-15 [psql]=postgresql-client-15
+  [slapd]=slapd [ldapsearch]=ldap-utils [ldapadd]=ldap-utils
 )
 need_bins=(redis-server redis-cli snmpd snmpget snmpwalk snmpbulkwalk snmpgetnext clamd clamscan spamd spamc spamassassin
-           smtp-source smtp-sink tmux smilint amavis-services amavisd nsd)
+           smtp-source smtp-sink tmux smilint amavis-services amavisd nsd
+           postgres initdb psql slapd ldapsearch ldapadd)
 # file (not a binary) -> Debian package. The interop tests (test/interop/) run the real amavis-services and amavisd
 # (never as services) on ZMQ::FFI through a test-only ZMQ::LibZMQ3 shim, because Debian ships no ZMQ::LibZMQ3.
 declare -A pkg_of_file=(
@@ -47,6 +50,8 @@ have() {
   local b=$1 d
   command -v "$b" >/dev/null 2>&1 && return 0
   for d in /usr/sbin /usr/local/sbin /sbin; do [[ -x "$d/$b" ]] && return 0; done
+  # PostgreSQL's server binaries (initdb, postgres) live in Debian's versioned directory, off PATH.
+  [[ -x /usr/lib/postgresql/15/bin/$b ]] && return 0
   return 1
 }
 
@@ -106,6 +111,11 @@ if [[ " ${pkgs[*]} " == *" postfix "* ]]; then
   # Postfix without an MTA configuration: we only want smtp-source and smtp-sink.
   echo "postfix postfix/main_mailer_type select No configuration" | "${SUDO[@]}" debconf-set-selections
   echo "postfix postfix/mailname string localhost" | "${SUDO[@]}" debconf-set-selections
+fi
+
+if [[ " ${pkgs[*]} " == *" slapd "* ]]; then
+  # slapd only as a binary: no system directory, the harness runs it from a private slapd.conf.
+  echo "slapd slapd/no_configuration boolean true" | "${SUDO[@]}" debconf-set-selections
 fi
 
 apt_opts=(-q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
