@@ -36,6 +36,11 @@ export interface SpamdInstance {
 export interface StartSpamdOptions {
   /** Extra local.cf lines (e.g. 'required_score 3'). */
   config?: string[]
+  /**
+   * Allow network tests (no -L): with `dns_available yes` and `dns_server 127.0.0.1:PORT` in
+   * config, DNS-based checks such as the DKIM plugin ask a private DNS server (test/harness/dns.ts).
+   */
+  network?: boolean
 }
 
 /** One spamc-protocol request; resolves with the whole response. */
@@ -108,7 +113,7 @@ export async function startSpamd(t: Owner | null, opts: StartSpamdOptions = {}):
     const host = '127.0.0.1'
     const port = await freePort(host)
     const args = [
-      '-L',
+      ...(opts.network ? [] : ['-L']),
       '-x',
       `--listen=${host}:${port}`,
       `--siteconfigpath=${site}`,
