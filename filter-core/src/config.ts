@@ -5,6 +5,12 @@ import { z } from 'zod'
 import { DEFAULT_BANNED_RULES } from './checks/banned.ts'
 import { ipMapsSchema, mapsSchema, perRecipientTablesSchema } from './lookup/spec.ts'
 import { parseIpNetwork } from './lookup/ip.ts'
+import {
+  DEFAULT_LDAP_FILTER,
+  DEFAULT_SQL_SELECT_POLICY,
+  DEFAULT_SQL_SELECT_WBLIST,
+  SQL_DSN_RE,
+} from './lookup/dynamic-defaults.ts'
 import { DEFAULT_FORWARD_METHOD, DEFAULT_NOTIFY_METHOD, DEFAULT_SMTP_LISTEN } from '@vigil/protocol'
 
 /** One @mynetworks entry (`10.0.0.0/8`, `!192.168.1.1`, `[::1]/128`), parsed as the lookups parse it. */
@@ -117,6 +123,38 @@ const dnsSettings = z
     negative_ttl_secs: z.number().min(0).default(60),
   })
   .prefault({})
+/**
+ * SQL and LDAP lookups (README.sql, README.ldap; docs/adr/0012-sql-ldap-lookups.md): answered once
+ * per message by the lookups stage, before the static tables of every map they feed.
+ */
+const dynamicLookupFields = {
+  /** @lookup_sql_dsn: postgres://user:pass@host:port/db or sqlite:/path/file; the first that answers is used. */
+  lookup_sql_dsn: z
+    .array(z.string().regex(SQL_DSN_RE, 'a DSN is postgres://user:pass@host:port/db or sqlite:/path/to/file'))
+    .default([]),
+  sql_select_policy: z.string().default(DEFAULT_SQL_SELECT_POLICY),
+  sql_select_white_black_list: z.string().default(DEFAULT_SQL_SELECT_WBLIST),
+  sql_lookups_no_at_means_domain: z.boolean().default(false),
+  /** $enable_ldap with $default_ldap (hostname, port, base with %d, scope, query_filter with %m, bind_dn/bind_password). */
+  enable_ldap: z.boolean().default(false),
+  default_ldap: z
+    .strictObject({
+      hostname: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('localhost'),
+      port: z.number().int().min(1).max(65535).optional(),
+      base: z.string().default(''),
+      scope: z.enum(['base', 'one', 'sub']).default('sub'),
+      query_filter: z.string().includes('%m').default(DEFAULT_LDAP_FILTER),
+      bind_dn: z.string().optional(),
+      bind_password: z.string().optional(),
+    })
+    .prefault({}),
+  ldap_lookups_no_at_means_domain: z.boolean().default(false),
+  /** All of one message's SQL/LDAP lookups must answer within this (ms). */
+  lookup_timeout_ms: z.number().int().min(1).default(5000),
+  /** A lookup server that fails or times out: tempfail the message (default), or use the static tables (logged, counted). */
+  lookup_failure: z.enum(['tempfail', 'defaults']).default('tempfail'),
+}
+
 /** One signature's options (amavis @dkim_signature_options_bysender_maps values; docs/adr/0013-dkim.md). */
 export const dkimSignatureOptions = z.strictObject({
   /** d=: signing domain (default: the author's domain). */
@@ -343,6 +381,7 @@ const filterConfigFields = z.strictObject({
 
   /** The filter's DNS resolver (DKIM key look-ups; filter-core/src/dns/resolver.ts). */
   dns: dnsSettings,
+  ...dynamicLookupFields,
   ...dkimBankFields,
   /** @dkim_signature_options_bysender_maps: tables from sender (hash semantics) to signature options. */
   dkim_signature_options_bysender_maps: z.array(z.record(z.string(), dkimSignatureOptions.nullable())).default([]),

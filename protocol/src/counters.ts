@@ -364,3 +364,16 @@ export function compareOids(a: string, b: string): number {
 export function isNannyName(name: string): boolean {
   return name.startsWith('Proc')
 }
+
+/**
+ * `am.snmp` names with no AMAVIS-MIB object (no OID; amavisd-agent shows them, the SNMP agent
+ * does not serve them). OpsSqlSelect / OpsLDAPSearch are amavis's own (one per SQL query or LDAP
+ * search); the Lookup* ones are Vigil's: a message whose SQL/LDAP lookups failed, or did not
+ * answer within lookup_timeout_ms (docs/adr/0012-sql-ldap-lookups.md).
+ */
+export const WIRE_ONLY_COUNTERS: readonly string[] = Object.freeze([
+  'OpsSqlSelect',
+  'OpsLDAPSearch',
+  'LookupFailures',
+  'LookupTimeouts',
+])

@@ -14,6 +14,7 @@ import { SnmpCounters } from '../telemetry/counters.ts'
 import type { BusPublisher } from '../telemetry/publisher.ts'
 import type { EventSink } from '../telemetry/events.ts'
 import type { LogCounter } from '../telemetry/log-counter.ts'
+import type { DynamicAnswers } from '../lookup/dynamic.ts'
 import type { Analyzers } from './analyzers.ts'
 import type { MessageSettings, Settings, SettingsLookup } from './settings.ts'
 import type { CheckLetter, ElapsedSection, Stage } from './stages/stage.ts'
@@ -204,6 +205,12 @@ export function loadPolicyBanks(ctx: MessageContext, names: readonly string[]): 
   const added = settings.banks.slice(ctx.settings.banks.length)
   const { analyzers } = ctx.deps
   Object.assign(ctx, resolvePolicy([...ctx.bankNames, ...added], settings, analyzers, ctx.rcptAddrs, ctx.clientIp))
+}
+
+/** Re-resolves every recipient's settings with the message's SQL/LDAP answers first (lookups stage). */
+export function applyDynamicLookups(ctx: MessageContext, answers: DynamicAnswers): void {
+  const settings = ctx.settings.withDynamic(answers)
+  Object.assign(ctx, resolvePolicy(ctx.bankNames, settings, ctx.deps.analyzers, ctx.rcptAddrs, ctx.clientIp))
 }
 
 export function cleanIp(ip: string | undefined): string | undefined {

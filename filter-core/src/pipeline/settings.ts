@@ -17,6 +17,7 @@ import {
   buildPerRecipientTables,
 } from '../lookup/spec.ts'
 import { type LookupTable, type LookupValue, isTrue } from '../lookup/table.ts'
+import type { DynamicAnswers } from '../lookup/dynamic.ts'
 
 type BannedRule = { readonly pattern: string; readonly allow?: boolean }
 
@@ -100,6 +101,8 @@ export interface SettingsLookup {
   banksFor(listenerBank: string | undefined, clientIp: string | undefined): string[]
   /** This lookup with the named banks loaded on top (unknown names are ignored) and fresh caches. */
   withBanks(names: readonly string[]): SettingsLookup
+  /** This lookup with a message's SQL/LDAP answers asked before every static table (lookups stage). */
+  withDynamic(answers: DynamicAnswers): SettingsLookup
 }
 
 /** Builds the lookup; tables are built once per bank combination, caches live per lookup. */
@@ -111,7 +114,8 @@ export function createSettingsLookup(cfg: FilterConfig): SettingsLookup {
     if (!c) compiled.set(key, (c = compile(cfg, banks)))
     return c
   }
-  const build = (banks: readonly string[]): SettingsLookup => instance(cfg, compiledFor(banks), banks, build)
+  const build = (banks: readonly string[], dyn?: DynamicAnswers): SettingsLookup =>
+    instance(cfg, compiledFor(banks), banks, build, dyn)
   return build([])
 }
 
@@ -211,7 +215,8 @@ function instance(
   cfg0: FilterConfig,
   c: Compiled,
   banks: readonly string[],
-  build: (banks: readonly string[]) => SettingsLookup,
+  build: (banks: readonly string[], dyn?: DynamicAnswers) => SettingsLookup,
+  dyn?: DynamicAnswers,
 ): SettingsLookup {
   const cache = new Map<string, Settings>()
   const isMyNetwork = (ip: string | undefined) => (ip ? isTrue(c.mynets.lookup(ip)) : false)
@@ -220,15 +225,15 @@ function instance(
       let s = cache.get(rcpt)
       if (!s) {
         if (cache.size >= CACHE_LIMIT) cache.clear()
-        cache.set(rcpt, (s = resolve(c, rcpt)))
+        cache.set(rcpt, (s = resolve(c, rcpt, dyn)))
       }
       return s
     },
     forMessage: () => c.msg,
-    isLocal: (rcpt) => isTrue(c.local.lookup(rcpt)),
+    isLocal: (rcpt) => isTrue(dyn?.value('local_domains_maps', rcpt) ?? c.local.lookup(rcpt)),
     isMyNetwork,
     isOriginating: (ip) => c.overlay.originating ?? isMyNetwork(ip),
-    senderListing: (rcpt, senders) => senderListing(c, rcpt, senders),
+    senderListing: (rcpt, senders) => dyn?.listing(rcpt) ?? senderListing(c, rcpt, senders),
     banks,
     banksFor(listenerBank, clientIp) {
       const out: string[] = []
@@ -236,19 +241,22 @@ function instance(
       if (cfg0.policy_banks.MYNETS && isMyNetwork(clientIp) && !out.includes('MYNETS')) out.push('MYNETS')
       return out
     },
-    withBanks: (names) => build([...banks, ...names.filter((n) => cfg0.policy_banks[n])]),
+    withBanks: (names) => build([...banks, ...names.filter((n) => cfg0.policy_banks[n])], dyn),
+    withDynamic: (answers) => build(banks, answers),
   }
 }
 
-function resolve(c: Compiled, rcpt: string): Settings {
+function resolve(c: Compiled, rcpt: string, dyn?: DynamicAnswers): Settings {
   const m = c.maps
-  const bool = (name: string) => isTrue(m[name].lookup(rcpt))
+  // SQL, then LDAP, then the static tables (amavis unshifts SQLfield/LDAPattr onto each map).
+  const look = (name: string) => dyn?.value(name, rcpt) ?? m[name].lookup(rcpt)
+  const bool = (name: string) => isTrue(look(name))
   const str = (name: string) => {
-    const v = m[name].lookup(rcpt)
+    const v = look(name)
     return v === undefined || v === false ? '' : String(v)
   }
   const num = (name: string, undef: number) => {
-    const v = m[name].lookup(rcpt)
+    const v = look(name)
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
     return Number.isFinite(n) ? n : undef
   }

@@ -7,6 +7,7 @@
 import type { Stage } from './stage.ts'
 import { receive } from './receive.ts'
 import { mailId } from './mail-id.ts'
+import { lookups } from './lookups.ts'
 import { decode } from './decode.ts'
 import { dkimVerify } from './dkim-verify.ts'
 import { dkimReputation } from './dkim-reputation.ts'
@@ -26,6 +27,7 @@ import { report } from './report.ts'
 export const STAGES: readonly Stage[] = Object.freeze([
   receive, // =  InMsgs* counters                          (Receiving, from the SMTP session)
   mailId, //  G  mail_id
+  lookups, //    SQL/LDAP per-recipient answers, cached for the message (lookup failure tempfails)
   decode, //  D  parse, decoders, header checks (H)        (Decoding)
   dkimVerify, // DKIM signatures verified (D), author sig   (Decoding)
   virus, //   V  virus scan (V)                            (VirusCheck)

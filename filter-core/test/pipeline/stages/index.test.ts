@@ -83,6 +83,7 @@ test('the stages run in amavis order, pen pals after the spam scan and delivery 
     [
       'receive',
       'mail-id',
+      'lookups',
       'decode',
       'dkim-verify',
       'virus',
