@@ -30,7 +30,7 @@ import { readFileSync } from 'node:fs'
 import { fork, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Pull, Subscriber } from 'zeromq'
+import { Router, Subscriber } from 'zeromq'
 import { commonConfigSchema, createLogger } from '@vigil/protocol'
 import { filterConfigSchema } from '../filter-core/src/config.ts'
 import { createFilter } from '../filter-core/src/app.ts'
@@ -393,7 +393,7 @@ async function main() {
 async function consumerMain(home: string) {
   if (values.consumer === 'collector') return collectorMain(home)
   const sub = new Subscriber({ linger: 0 })
-  const pull = new Pull({ linger: 0 })
+  const pull = new Router({ linger: 0 })
   await sub.bind(`ipc://${home}/amavisd-zmq.sock`)
   sub.subscribe()
   await pull.bind(`ipc://${home}/vigil-events.sock`)
@@ -405,7 +405,10 @@ async function consumerMain(home: string) {
   })()
   void (async () => {
     try {
-      for await (const _ of pull) frames++
+      for await (const [peer, id] of pull) {
+        frames++
+        await pull.send([peer, 'ACK', id]) // the acknowledged events channel (ADR 0015)
+      }
     } catch {}
   })()
   process.on('message', () => {

@@ -246,6 +246,7 @@ export function createCollector(
         }
       }
     },
+    onStored: (tokens) => events.stored(tokens),
   })
   let pipelineReady: Promise<void> | undefined
   const events = createEventsReceiver({
@@ -520,7 +521,7 @@ export function createCollector(
       const lines = [
         ...bus.describe(),
         `snmp-responder REP: ${common.zmq.snmp}`,
-        `events PULL: ${common.zmq.events ?? eventsSocket(common.home)}`,
+        `events ROUTER (acknowledged): ${common.zmq.events ?? eventsSocket(common.home)}`,
       ]
       if (history) lines.push(history.describe())
       if (cfg.http_listen) lines.push(`HTTP (API, /api/stream, /metrics): http://${httpAddress ?? cfg.http_listen}`)

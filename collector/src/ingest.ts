@@ -100,6 +100,8 @@ export function createIngest(o: IngestOptions) {
           o.stats.filterEventsDeadLettered += v.events_dead_lettered ?? 0
           o.stats.filterEventsTrimmed += v.events_trimmed ?? 0
           o.stats.filterEventsProduced += v.events_produced ?? 0
+          o.stats.filterEventsResent += v.events_resent ?? 0
+          o.stats.filterEventsSpooled += v.events_spooled ?? 0
         }
         continue
       }

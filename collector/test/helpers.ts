@@ -1,7 +1,7 @@
 // Shared test setup: a collector on private ipc endpoints in a temp dir (no TCP ports needed,
 // HTTP on an OS-assigned port), plus small zeromq clients acting as amavis children and tools.
 import { join } from 'node:path'
-import { Publisher, Request, Subscriber, Push } from 'zeromq'
+import { Publisher, Request, Subscriber, Dealer } from 'zeromq'
 import { commonConfigSchema, createLogger, type CommonConfig } from '@vigil/protocol'
 import { collectorConfigSchema, type CollectorConfig } from '../src/config.ts'
 import { createCollector } from '../src/app.ts'
@@ -106,8 +106,8 @@ export function requester(t: Owner, endpoint: string): Request {
   return req
 }
 
-export function eventsPusher(t: Owner, endpoint: string): Push {
-  const p = new Push({ linger: 2000 })
+export function eventsPusher(t: Owner, endpoint: string): Dealer {
+  const p = new Dealer({ linger: 2000 })
   p.connect(endpoint)
   t.after(() => {
     p.linger = 0

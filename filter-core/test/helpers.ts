@@ -1,7 +1,7 @@
 // Test helpers for filter-core: a filter on free loopback ports with a private home, a ZMQ SUB
 // bound at its inner endpoint (standing in for msg-forwarder), and frame collection.
 import { join } from 'node:path'
-import { Subscriber, Pull } from 'zeromq'
+import { Subscriber, Router } from 'zeromq'
 import {
   commonConfigSchema,
   createLogger,
@@ -67,15 +67,17 @@ export interface EventsPull {
 }
 
 export async function startEventsPull(t: { after(fn: () => unknown): void }, endpoint: string): Promise<EventsPull> {
-  const pull = new Pull({ linger: 0 })
+  // The collector's side of the acknowledged events channel (ADR 0015): a ROUTER that acks each id.
+  const pull = new Router({ linger: 0 })
   await pull.bind(endpoint)
   const raw: string[] = []
   const events: Record<string, unknown>[] = []
   const loop = (async () => {
     try {
-      for await (const [m] of pull) {
+      for await (const [peer, id, m] of pull) {
         raw.push(m.toString('utf8'))
         events.push(JSON.parse(m.toString('utf8')))
+        await pull.send([peer, 'ACK', id])
       }
     } catch {
       /* closed */

@@ -32,6 +32,10 @@ export interface VigilStats {
   events_trimmed?: number
   /** Events the worker wrote (one per message, DSN and notification), whatever became of them. */
   events_produced?: number
+  /** Events sent to the collector again (no acknowledgement in time, connection lost; ADR 0015). */
+  events_resent?: number
+  /** Events written to the filter's spool (in-memory window full, or the worker stopped). */
+  events_spooled?: number
 }
 
 export function formatVigilStats(s: VigilStats): string {
@@ -63,7 +67,13 @@ export function parseVigilStats(frame: string | Uint8Array): VigilStats | { erro
     }
     out.smtp_protocol_errors = errs
   }
-  for (const k of ['events_dead_lettered', 'events_trimmed', 'events_produced'] as const) {
+  for (const k of [
+    'events_dead_lettered',
+    'events_trimmed',
+    'events_produced',
+    'events_resent',
+    'events_spooled',
+  ] as const) {
     if (o[k] === undefined) continue
     if (!nonNeg(o[k])) return { error: `${k} must be a non-negative number` }
     out[k] = o[k] as number

@@ -17,6 +17,10 @@ export interface BusStats {
   eventsReceived: number
   eventsMalformed: number
   eventsStoreErrors: number
+  /** Acknowledged events (ADR 0015): ids answered with ACK once stored or dead-lettered here. */
+  eventsAcked: number
+  /** Events that arrived again with an id already received (a filter's resend); not stored twice. */
+  eventsDuplicates: number
   responderRequests: number
   responderMalformed: number
   /** Sums of the filters' `vigil.stats` increments. */
@@ -24,6 +28,9 @@ export interface BusStats {
   filterEventsDeadLettered: number
   filterEventsTrimmed: number
   filterEventsProduced: number
+  /** Sums of the filters' resent and spooled events (vigil.stats). */
+  filterEventsResent: number
+  filterEventsSpooled: number
   nannyRounds: number
   purged: number
   signalsSent: number
@@ -44,12 +51,16 @@ export function createBusStats(): BusStats {
     eventsReceived: 0,
     eventsMalformed: 0,
     eventsStoreErrors: 0,
+    eventsAcked: 0,
+    eventsDuplicates: 0,
     responderRequests: 0,
     responderMalformed: 0,
     smtpProtocolErrors: {},
     filterEventsDeadLettered: 0,
     filterEventsTrimmed: 0,
     filterEventsProduced: 0,
+    filterEventsResent: 0,
+    filterEventsSpooled: 0,
     nannyRounds: 0,
     purged: 0,
     signalsSent: 0,

@@ -1,7 +1,10 @@
-// The events channel (ADR 0001): a PULL socket bound at common.zmq.events receiving one
-// amavis-JSON event per frame from filter workers. Accepted events go to every sink in batches;
-// malformed ones are counted and dead-lettered, never dropped silently.
-import { Pull } from 'zeromq'
+// The events channel (ADR 0001, acknowledged since ADR 0015): a ROUTER bound at common.zmq.events.
+// Filter workers (DEALERs) send [id, json]; accepted events go to every sink in batches, and the
+// id is answered ["ACK", id…] once the search store took the event (stored() from the pipeline) or
+// dead-lettered it. An id received again while in flight or after it was stored is a resend: it is
+// counted and acknowledged, never stored twice. A one-frame message is an event without an id
+// (stored, not acknowledged). Malformed events are counted, dead-lettered and acknowledged.
+import { Router } from 'zeromq'
 import { isUtf8 } from 'node:buffer'
 import type { Logger } from '@vigil/protocol'
 import { bindOrThrow, closeNow, needsIpv6 } from '../bus/sockets.ts'
@@ -31,8 +34,13 @@ export function parseEvent(raw: Uint8Array, receivedAt: number): StoredEvent | {
 export interface EventsReceiver {
   start(): Promise<void>
   stop(): Promise<void>
+  /** The store took (or dead-lettered) the events with these tokens: acknowledge them to their senders. */
+  stored(tokens: readonly number[]): void
   readonly endpoint: string
 }
+
+/** Ids remembered as stored, for dedup of resends (a resend comes within seconds to minutes). */
+const DONE_IDS = 200_000
 
 export function createEventsReceiver(o: {
   endpoint: string
@@ -51,7 +59,7 @@ export function createEventsReceiver(o: {
 }): EventsReceiver {
   const batchMs = o.batchMs ?? 50
   const now = o.now ?? (() => Date.now() / 1000)
-  const sock = new Pull({})
+  const sock = new Router({ handover: true })
   sock.linger = 2000
   sock.receiveHighWaterMark = 10000
   sock.receiveTimeout = 200
@@ -63,6 +71,43 @@ export function createEventsReceiver(o: {
   /** The pending batch's timer, and how to end its wait early (stop). */
   let batchTimer: NodeJS.Timeout | undefined
   let flushNow: (() => void) | undefined
+  // Acknowledgements: token → sender and id while the store has not confirmed; ids done since.
+  let nextToken = 1
+  const inFlight = new Map<number, { peer: Buffer; id: string }>()
+  const tokenOf = new Map<string, number>()
+  const done = new Set<string>()
+  const acks = new Map<string, { peer: Buffer; ids: string[] }>()
+  let acking: Promise<void> | undefined
+  const ack = (peer: Buffer, id: string) => {
+    o.stats.eventsAcked++
+    const k = peer.toString('latin1')
+    const a = acks.get(k) ?? { peer, ids: [] }
+    a.ids.push(id)
+    acks.set(k, a)
+    kickAcks()
+  }
+  const kickAcks = () => {
+    acking ??= sendAcks().finally(() => {
+      acking = undefined
+      if (acks.size > 0 && !sock.closed) kickAcks()
+    })
+  }
+  async function sendAcks(): Promise<void> {
+    while (acks.size > 0 && !sock.closed) {
+      const [k, a] = acks.entries().next().value!
+      const ids = a.ids.splice(0, 512)
+      if (!a.ids.length) acks.delete(k)
+      try {
+        await sock.send([a.peer, 'ACK', ...ids])
+      } catch {
+        // the sender is gone (unroutable) or we are closing: it resends, and the resend is acked
+      }
+    }
+  }
+  const markDone = (id: string) => {
+    done.add(id)
+    if (done.size > DONE_IDS) done.delete(done.values().next().value!)
+  }
 
   async function flush(): Promise<void> {
     while (pending.length > 0) {
@@ -80,18 +125,43 @@ export function createEventsReceiver(o: {
     flushing = undefined
   }
 
-  function handle(parts: Buffer[]): void {
+  function handle(msg: Buffer[]): void {
     const at = now()
-    for (const raw of parts) {
+    const peer = msg[0]
+    const id = msg.length >= 3 ? msg[1].toString('latin1') : undefined
+    for (const raw of msg.slice(msg.length >= 3 ? 2 : 1)) {
+      if (id !== undefined) {
+        if (done.has(id)) {
+          o.stats.eventsDuplicates++
+          ack(peer, id)
+          continue
+        }
+        const t = tokenOf.get(id)
+        if (t !== undefined) {
+          // in flight: the ack goes to the newest connection of the sender
+          o.stats.eventsDuplicates++
+          inFlight.get(t)!.peer = peer
+          continue
+        }
+      }
       const r = parseEvent(raw, at)
       if ('error' in r) {
         o.stats.eventsMalformed++
         o.log.warn('Malformed event dead-lettered.', { error: r.error, bytes: raw.length })
         o.deadLetter.add(raw, r.error, at).catch((err) => o.log.error('Dead-letter write failed.', { err }))
+        if (id !== undefined) {
+          markDone(id)
+          ack(peer, id)
+        }
         continue
       }
       o.stats.eventsReceived++
-      pending.push(r)
+      if (id !== undefined) {
+        const token = nextToken++
+        inFlight.set(token, { peer, id })
+        tokenOf.set(id, token)
+        pending.push({ ...r, token })
+      } else pending.push(r)
       try {
         o.onEvent?.(r)
       } catch (err) {
@@ -132,6 +202,16 @@ export function createEventsReceiver(o: {
 
   return {
     endpoint: o.endpoint,
+    stored(tokens) {
+      for (const t of tokens) {
+        const f = inFlight.get(t)
+        if (!f) continue
+        inFlight.delete(t)
+        tokenOf.delete(f.id)
+        markDone(f.id)
+        ack(f.peer, f.id)
+      }
+    },
     async start() {
       await bindOrThrow(sock, o.endpoint, 'events')
       loop = run()
@@ -144,6 +224,7 @@ export function createEventsReceiver(o: {
       if (batchTimer) clearTimeout(batchTimer)
       flushNow?.()
       while (flushing) await flushing
+      await acking
       for (const s of o.sinks) await s.close().catch(() => {})
     },
   }

@@ -143,6 +143,12 @@ export function formatMetrics(m: MetricsInput): string {
   counter('vigil_events_received', 'Per-message JSON events accepted on the events socket.', [[{}, s.eventsReceived]])
   counter('vigil_events_malformed', 'Malformed events, written to the dead-letter file.', [[{}, s.eventsMalformed]])
   counter('vigil_events_store_errors', 'Event batches a sink failed to store.', [[{}, s.eventsStoreErrors]])
+  counter('vigil_events_acked', 'Event ids acknowledged to the filters once stored or dead-lettered (ADR 0015).', [
+    [{}, s.eventsAcked],
+  ])
+  counter('vigil_events_duplicates', 'Events received again with an id already received (resends), not stored twice.', [
+    [{}, s.eventsDuplicates],
+  ])
   counter('vigil_responder_requests', 'Requests on the snmp-responder REP socket.', [[{}, s.responderRequests]])
   counter(
     'vigil_responder_malformed_requests',
@@ -166,6 +172,16 @@ export function formatMetrics(m: MetricsInput): string {
     'vigil_filter_events_produced',
     'Events the filters wrote, one per message, DSN and notification (from vigil.stats).',
     [[{}, s.filterEventsProduced]],
+  )
+  counter(
+    'vigil_filter_events_resent',
+    'Events the filters sent to the collector again: unacknowledged in time or connection lost (from vigil.stats).',
+    [[{}, s.filterEventsResent]],
+  )
+  counter(
+    'vigil_filter_events_spooled',
+    'Events the filters wrote to their spool: window full or worker stopping (from vigil.stats).',
+    [[{}, s.filterEventsSpooled]],
   )
   counter('vigil_minder_rounds', 'am.nanny rounds published.', [[{}, s.nannyRounds]])
   counter('vigil_minder_purged', 'Processes purged from the table (gone, stale or given up).', [[{}, s.purged]])

@@ -3,6 +3,8 @@
 // and retried while the backend is down or busy. With no broker to hold them, the queue lives in
 // memory up to `maxQueued`; beyond that, at shutdown after `drainMs`, and for permanent rejects,
 // events go to the dead-letter file with their reason: counted, never dropped silently.
+// Events that carry a token (the acknowledged channel, ADR 0015) are reported to onDone once
+// indexed or dead-lettered for good; not those dead-lettered at shutdown (the filter resends them).
 import type { Logger } from '@vigil/protocol'
 import { BackendUnavailableError, type Backend, type IndexDoc } from '../backends/backend.ts'
 
@@ -19,7 +21,7 @@ export interface DirectIngestStats {
 }
 
 export interface DirectIngest {
-  push(raws: readonly string[]): void
+  push(raws: readonly string[], tokens?: readonly number[]): void
   readonly queued: number
   stats(): DirectIngestStats
   /** Sends what is queued (at most drainMs), then dead-letters the rest with reason 'shutting down'. */
@@ -33,6 +35,8 @@ export function createDirectIngest(o: {
   prepare(raw: string): Prepared
   deadLetter(raw: string, reason: string, code?: number): void
   onIndexed?(raws: string[]): void
+  /** Tokens of events indexed or dead-lettered for good. */
+  onDone?(tokens: number[]): void
   batchMaxEvents: number
   batchMaxBytes: number
   retryMinMs: number
@@ -54,6 +58,7 @@ export function createDirectIngest(o: {
     raw: string
     doc: IndexDoc
     attempts: number
+    token?: number
   }
   let queue: Item[] = []
   let running: Promise<void> | undefined
@@ -61,7 +66,15 @@ export function createDirectIngest(o: {
   let wake: (() => void) | undefined
   let backoffMs = 0
 
-  const dead = (raw: string, reason: string, code?: number) => {
+  let doneTokens: number[] = []
+  const reportDone = () => {
+    if (!doneTokens.length) return
+    const t = doneTokens
+    doneTokens = []
+    o.onDone?.(t)
+  }
+  const dead = (raw: string, reason: string, code?: number, token?: number) => {
+    if (token !== undefined && !reason.startsWith('shutting down')) doneTokens.push(token)
     st.deadLettered++
     const cls = reason.split(':')[0]
     st.deadLetteredByReason[cls] = (st.deadLetteredByReason[cls] ?? 0) + 1
@@ -100,16 +113,18 @@ export function createDirectIngest(o: {
       if (r.status === 'ok') {
         st.indexed++
         ok.push(it.raw)
-      } else if (r.status === 'reject') dead(it.raw, `rejected: ${r.reason}`, r.code)
+        if (it.token !== undefined) doneTokens.push(it.token)
+      } else if (r.status === 'reject') dead(it.raw, `rejected: ${r.reason}`, r.code, it.token)
       else {
         st.retried++
         it.attempts++
         if (r.code !== 429 && r.code !== 507 && it.attempts >= o.maxItemAttempts)
-          dead(it.raw, `retries exhausted: ${r.code} ${r.reason}`, r.code)
+          dead(it.raw, `retries exhausted: ${r.code} ${r.reason}`, r.code, it.token)
         else again.push(it)
       }
     })
     if (ok.length) o.onIndexed?.(ok)
+    reportDone()
     return again
   }
 
@@ -150,21 +165,18 @@ export function createDirectIngest(o: {
   }
 
   return {
-    push(raws) {
-      for (const raw of raws) {
+    push(raws, tokens) {
+      raws.forEach((raw, i) => {
+        const token = tokens?.[i] !== undefined && tokens[i] >= 0 ? tokens[i] : undefined
         st.received++
-        if (stopping) {
-          dead(raw, 'shutting down')
-          continue
-        }
-        if (queue.length >= o.maxQueued) {
-          dead(raw, `queue full: ${o.maxQueued} events wait for the search backend`)
-          continue
-        }
+        if (stopping) return dead(raw, 'shutting down', undefined, token)
+        if (queue.length >= o.maxQueued)
+          return dead(raw, `queue full: ${o.maxQueued} events wait for the search backend`, undefined, token)
         const p = o.prepare(raw)
-        if ('error' in p) dead(raw, p.error)
-        else queue.push({ raw, doc: p, attempts: 0 })
-      }
+        if ('error' in p) dead(raw, p.error, undefined, token)
+        else queue.push({ raw, doc: p, attempts: 0, token })
+      })
+      reportDone()
       kick()
     },
     get queued() {
@@ -180,7 +192,8 @@ export function createDirectIngest(o: {
       stopping = true
       wake?.()
       await running
-      for (const it of queue.splice(0)) dead(it.raw, 'shutting down: search backend did not take it in time')
+      for (const it of queue.splice(0))
+        dead(it.raw, 'shutting down: search backend did not take it in time', undefined, it.token)
     },
   }
 }

@@ -13,7 +13,8 @@ export interface WorkerInit {
 export type CallMethod = 'search' | 'aggregate' | 'status' | 'refresh' | 'retention'
 
 export type ToWorker =
-  | { readonly t: 'ingest'; readonly raws: string[] }
+  /** tokens[i] ≥ 0: answer 'stored' with it once raws[i] is indexed or dead-lettered for good (ADR 0015). */
+  | { readonly t: 'ingest'; readonly raws: string[]; readonly tokens?: number[] }
   | { readonly t: 'call'; readonly id: number; readonly method: CallMethod; readonly arg?: unknown }
   | { readonly t: 'stop'; readonly drainMs: number }
 
@@ -43,6 +44,8 @@ export type FromWorker =
    * here, so the bus's event loop never parses a thousand events at once.
    */
   | { readonly t: 'indexed'; readonly events: IndexedEvent[] }
+  /** Tokens of ZMQ events the store took (or dead-lettered for good): the receiver acknowledges them. */
+  | { readonly t: 'stored'; readonly tokens: number[] }
   | {
       readonly t: 'log'
       readonly level: LogLevel

@@ -49,6 +49,8 @@ export function createPipeline(o: {
   log: Logger
   /** Events the shipper stored (Redis topology): the collector's ring and live stream see them here. */
   onIndexed?(events: IndexedEvent[]): void
+  /** Tokens of acknowledged-channel events the store took (events/receiver.ts stored()). */
+  onStored?(tokens: number[]): void
   /** How long stop() lets queued events reach the backend. */
   drainMs?: number
 }): Pipeline {
@@ -72,7 +74,8 @@ export function createPipeline(o: {
   const sink: EventSink = {
     name: 'search',
     async write(batch: readonly StoredEvent[]) {
-      worker?.postMessage({ t: 'ingest', raws: batch.map((e) => e.raw) } satisfies ToWorker)
+      const tokens = batch.some((e) => e.token !== undefined) ? batch.map((e) => e.token ?? -1) : undefined
+      worker?.postMessage({ t: 'ingest', raws: batch.map((e) => e.raw), tokens } satisfies ToWorker)
     },
     async close() {},
   }
@@ -108,6 +111,9 @@ export function createPipeline(o: {
             }
             case 'indexed':
               o.onIndexed?.(m.events)
+              break
+            case 'stored':
+              o.onStored?.(m.tokens)
               break
             case 'log':
               {

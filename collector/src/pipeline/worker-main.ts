@@ -160,8 +160,9 @@ async function start(): Promise<void> {
     maxItemAttempts: cfg.shipper.max_item_attempts,
     maxQueued: 100_000,
     log: log.child('direct'),
+    onDone: (tokens) => post({ t: 'stored', tokens }),
   })
-  for (const raws of early.splice(0)) direct.push(raws)
+  for (const m of early.splice(0)) direct.push(m.raws, m.tokens)
   const dsn = common.storage_redis_dsn[0]
   if (init.ship && dsn) {
     shipper = createShipper({
@@ -229,11 +230,11 @@ async function stop(drainMs: number): Promise<void> {
 }
 
 /** Events that arrive while the backend and enrichment are still loading wait here. */
-const early: string[][] = []
+const early: { raws: string[]; tokens?: number[] }[] = []
 port.on('message', (m: ToWorker) => {
   if (m.t === 'ingest') {
-    if (direct) direct.push(m.raws)
-    else early.push(m.raws)
+    if (direct) direct.push(m.raws, m.tokens)
+    else early.push(m)
   } else if (m.t === 'call')
     call(m.method, m.arg).then(
       (value) => post({ t: 'reply', id: m.id, ok: true, value }),

@@ -8,6 +8,8 @@ export interface StoredEvent {
   readonly event: Readonly<Record<string, unknown>>
   /** Unix seconds when the collector received it. */
   readonly receivedAt: number
+  /** Acknowledged channel: answer the sender once the search store has it (receiver.stored()). */
+  readonly token?: number
 }
 
 export interface EventSink {

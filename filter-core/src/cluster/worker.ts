@@ -90,7 +90,7 @@ export async function createWorker(
   publisher.state('-')
   process.title = 'amavisd (ch0-avail)'
   let served = 0
-  let lastEventStats = { deadLettered: 0, trimmed: 0, produced: 0 }
+  let lastEventStats = { deadLettered: 0, trimmed: 0, produced: 0, resent: 0, spooled: 0 }
   // The connection to forward_method is cached across sessions, as amavis's SMTP connection
   // cache does; it is closed after a quiet period and when the worker exits.
   let forwarder: SmtpClient | undefined
@@ -200,16 +200,34 @@ export async function createWorker(
           deadLettered: es.deadLettered - lastEventStats.deadLettered,
           trimmed: es.trimmed - lastEventStats.trimmed,
           produced: es.produced - lastEventStats.produced,
+          resent: (es.resent ?? 0) - lastEventStats.resent,
+          spooled: (es.spooled ?? 0) - lastEventStats.spooled,
         }
-      : { deadLettered: 0, trimmed: 0, produced: 0 }
-    if (es) lastEventStats = { deadLettered: es.deadLettered, trimmed: es.trimmed, produced: es.produced }
-    if (Object.keys(sessionErrors).length || evDelta.deadLettered || evDelta.trimmed || evDelta.produced) {
+      : { deadLettered: 0, trimmed: 0, produced: 0, resent: 0, spooled: 0 }
+    if (es)
+      lastEventStats = {
+        deadLettered: es.deadLettered,
+        trimmed: es.trimmed,
+        produced: es.produced,
+        resent: es.resent ?? 0,
+        spooled: es.spooled ?? 0,
+      }
+    if (
+      Object.keys(sessionErrors).length ||
+      evDelta.deadLettered ||
+      evDelta.trimmed ||
+      evDelta.produced ||
+      evDelta.resent ||
+      evDelta.spooled
+    ) {
       // Vigil-only counts (deltas; not amavis wire names) on Vigil's own topic; amavis peers never subscribe to it.
       const stats: VigilStats = { pid }
       if (Object.keys(sessionErrors).length) stats.smtp_protocol_errors = sessionErrors
       if (evDelta.deadLettered) stats.events_dead_lettered = evDelta.deadLettered
       if (evDelta.trimmed) stats.events_trimmed = evDelta.trimmed
       if (evDelta.produced) stats.events_produced = evDelta.produced
+      if (evDelta.resent) stats.events_resent = evDelta.resent
+      if (evDelta.spooled) stats.events_spooled = evDelta.spooled
       publisher.send(formatVigilStats(stats))
       if (stats.smtp_protocol_errors)
         log.info(`(${base}) Session had SMTP protocol errors.`, { smtp_protocol_errors: sessionErrors })

@@ -1,12 +1,11 @@
 // Delivery of the per-message JSON events (spec §5.1): to Redis (`RPUSH key json` + `LTRIM key
 // -limit -1`, pipelined, exactly as amavis) when storage_redis_dsn is set, otherwise to the
-// collector over Vigil's PUSH channel. Nothing is dropped silently: an event that cannot be
-// delivered (Redis down, collector away and the bounded queue full, shutdown with a backlog) is
-// appended to <home>/events-deadletter.ndjson and counted.
+// collector over Vigil's acknowledged DEALER channel (telemetry/acked-sink.ts, ADR 0015). Nothing
+// is dropped silently: an event that cannot be delivered (Redis down; for the collector, neither
+// kept nor spooled) is appended to <home>/events-deadletter.ndjson and counted.
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Push } from 'zeromq'
-import { createZmtpPusher, zmtpSupports } from './zmtp.ts'
+import { createAckedSink } from './acked-sink.ts'
 import type { Redis } from 'ioredis'
 import type { CommonConfig, Logger } from '@vigil/protocol'
 
@@ -18,6 +17,10 @@ export interface EventSinkStats {
   queued: number
   /** Events the Redis LTRIM pushed out of the list (oldest), as far as the list length tells. */
   trimmed: number
+  /** Collector channel: events sent again (no acknowledgement in time, or the connection was lost). */
+  resent?: number
+  /** Collector channel: events written to the spool (window full, or the worker stopped). */
+  spooled?: number
 }
 
 export interface EventSink {
@@ -36,6 +39,14 @@ export interface EventSinkOptions {
   batchMs?: number
   /** Collector channel only: 'zmtp' (default) writes ZMTP from JS, one write per burst; 'libzmq' a zeromq.js PUSH. */
   transport?: 'zmtp' | 'libzmq'
+  /** Collector channel: an event not acknowledged this long after it was sent is sent again. */
+  resendMs?: number
+  /** Collector channel: the spool directory (default <home>/events-spool). */
+  spoolDir?: string
+  /** Collector channel: segments in the spool beyond which events are dead-lettered. */
+  spoolMaxSegments?: number
+  /** Collector channel: how long close() waits for acknowledgements before spooling. */
+  closeWaitMs?: number
 }
 
 function parseRedisServer(server: string): { host?: string; port?: number; path?: string } {
@@ -46,7 +57,15 @@ function parseRedisServer(server: string): { host?: string; port?: number; path?
 }
 
 export function createEventSink(opts: EventSinkOptions): EventSink {
-  const st: EventSinkStats = { produced: 0, delivered: 0, deadLettered: 0, queued: 0, trimmed: 0 }
+  const st: EventSinkStats = {
+    produced: 0,
+    delivered: 0,
+    deadLettered: 0,
+    queued: 0,
+    trimmed: 0,
+    resent: 0,
+    spooled: 0,
+  }
   // One warning per reason and 10 s, with the count since the last one (not one line per event).
   const lastWarn = new Map<string, { at: number; count: number; msg: string }>()
   const warn = (why: string, n: number, msg = 'Events not delivered; written to the dead-letter file.') => {
@@ -89,7 +108,7 @@ export function createEventSink(opts: EventSinkOptions): EventSink {
           'Oldest events trimmed from the Redis list (LTRIM), as amavis does.',
         ),
       )
-    : createPushSink(opts, st, deadLetter, deadLetterMany)
+    : createAckedSink(opts, st, deadLetterMany)
   return {
     ...sink,
     deliver(json) {
@@ -202,107 +221,6 @@ function createRedisSink(
         client = undefined
       })()
       return closing
-    },
-  }
-}
-
-/** How the collector channel hands events over: `take` returns how many of them it took, in order. */
-interface EventChannel {
-  take(events: string[]): number | Promise<number>
-  close(): Promise<void>
-}
-
-/** ZMTP written from JS: a burst of events is one socket write. */
-function zmtpChannel(endpoint: string): EventChannel {
-  const push = createZmtpPusher({ endpoints: [endpoint] })
-  return { take: (events) => push.push(events), close: () => push.close(200) }
-}
-
-/** A libzmq PUSH (IMMEDIATE: a send fails at once while no collector is connected). */
-function libzmqChannel(endpoint: string): EventChannel {
-  const push = new Push({ immediate: true, sendTimeout: 0, sendHighWaterMark: 1000, linger: 500 })
-  if (/:[0-9a-f]*:/i.test(endpoint)) push.ipv6 = true
-  push.connect(endpoint)
-  return {
-    async take(events) {
-      let n = 0
-      for (const e of events) {
-        try {
-          await push.send(e)
-        } catch {
-          break
-        }
-        n++
-      }
-      return n
-    },
-    async close() {
-      push.linger = 200
-      push.close()
-    },
-  }
-}
-
-function createPushSink(
-  opts: EventSinkOptions,
-  st: EventSinkStats,
-  deadLetter: (j: string, why: string) => void,
-  deadLetterMany: (j: string[], why: string) => void,
-): EventSink {
-  const channel =
-    (opts.transport ?? 'zmtp') === 'zmtp' && zmtpSupports(opts.eventsEndpoint)
-      ? zmtpChannel(opts.eventsEndpoint)
-      : libzmqChannel(opts.eventsEndpoint)
-  const queue: string[] = []
-  let pumping = false
-  let retry: NodeJS.Timeout | undefined
-  let batch: NodeJS.Timeout | undefined
-  let closed = false
-  const batchMs = opts.batchMs ?? 0
-  const pump = async () => {
-    if (pumping || closed) return
-    pumping = true
-    try {
-      // Handed over in pieces of at most 256 events, so one write stays bounded.
-      while (queue.length && !closed) {
-        const n = await channel.take(queue.slice(0, 256))
-        queue.splice(0, n)
-        st.delivered += n
-        if (!n) {
-          // No collector connected (or its queue is full): keep the events, try again shortly.
-          if (!retry && !closed) retry = setTimeout(() => ((retry = undefined), void pump()), 200)
-          break
-        }
-      }
-    } finally {
-      pumping = false
-    }
-  }
-  return {
-    deliver(json) {
-      if (closed) return deadLetter(json, 'shutting down')
-      if (queue.length >= opts.queueLimit) return deadLetter(json, 'event queue full; collector away')
-      queue.push(json)
-      if (batchMs <= 0) return void pump()
-      if (!batch && !retry) {
-        batch = setTimeout(() => ((batch = undefined), void pump()), batchMs)
-        batch.unref()
-      }
-    },
-    stats: () => ({ ...st, queued: queue.length }),
-    async close() {
-      if (closed) return
-      // Try for a short while to hand over the backlog, then dead-letter what is left.
-      const until = Date.now() + 500
-      while (queue.length && Date.now() < until) {
-        await pump()
-        if (queue.length) await new Promise((r) => setTimeout(r, 50))
-      }
-      closed = true
-      if (retry) clearTimeout(retry)
-      if (batch) clearTimeout(batch)
-      deadLetterMany(queue.splice(0), 'collector away at shutdown')
-      await channel.close()
     },
   }
 }

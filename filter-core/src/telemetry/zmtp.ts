@@ -5,7 +5,9 @@
 // connects: reconnects every `reconnectMs` (ZMQ_RECONNECT_IVL); PUB sends each message only to
 // peers with a matching subscription (prefix of the first frame) and drops for a peer whose queue is
 // over the high-water mark; PUSH hands messages to a ready peer with room (as ZMQ_IMMEDIATE) and
-// tells the caller how many it took. Never blocks the caller.
+// tells the caller how many it took. DEALER (Vigil's acknowledged events channel, ADR 0015) sends
+// as PUSH does, announces its Identity in READY and hands every message the ROUTER sends back to
+// `onMessage`. Never blocks the caller.
 // Why not zeromq.js here: every libzmq send is one N-API call plus a wake-up of libzmq's I/O thread,
 // which then wakes again for the next record; a worker sends ~13 records per message. Here a burst
 // of records is encoded into one buffer and written with one syscall (ADR 0004).
@@ -18,6 +20,14 @@ export interface ZmtpPublisherOptions {
   /** Bytes queued for one peer beyond which messages to it are dropped (PUB high-water mark). */
   hwmBytes?: number
   onError?: (e: unknown) => void
+  /** DEALER: the Identity property of READY (the ROUTER's routing id for this peer). */
+  identity?: string
+  /** DEALER: a message (all its frames) the peer sent. */
+  onMessage?: (frames: Buffer[]) => void
+  /** A peer finished the handshake (connected or reconnected). */
+  onReady?: () => void
+  /** A ready peer's connection was lost. */
+  onLost?: () => void
 }
 
 export interface ZmtpPublisher {
@@ -58,25 +68,23 @@ function greeting(): Buffer {
   return g
 }
 
-function readyCommand(socketType: string): Buffer {
-  const name = 'READY'
-  const prop = 'Socket-Type'
-  const body = Buffer.alloc(1 + name.length + 1 + prop.length + 4 + socketType.length)
-  let o = body.writeUInt8(name.length, 0)
-  o += body.write(name, o, 'latin1')
-  o = body.writeUInt8(prop.length, o)
-  o += body.write(prop, o, 'latin1')
-  o = body.writeUInt32BE(socketType.length, o)
-  body.write(socketType, o, 'latin1')
+function readyCommand(socketType: string, identity?: string): Buffer {
+  const props: [string, string][] = [['Socket-Type', socketType]]
+  if (identity) props.push(['Identity', identity])
+  const parts: Buffer[] = [Buffer.from([5]), Buffer.from('READY', 'latin1')]
+  for (const [k, v] of props) {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(Buffer.byteLength(v, 'latin1'))
+    parts.push(Buffer.from([k.length]), Buffer.from(k, 'latin1'), len, Buffer.from(v, 'latin1'))
+  }
+  const body = Buffer.concat(parts)
+  if (body.length > 255) throw new Error('READY command too long')
   return Buffer.concat([Buffer.from([0x04, body.length]), body])
 }
 
-type SocketType = 'PUB' | 'PUSH'
-const HELLO: Record<SocketType, Buffer> = {
-  PUB: Buffer.concat([greeting(), readyCommand('PUB')]),
-  PUSH: Buffer.concat([greeting(), readyCommand('PUSH')]),
-}
-const PEER_TYPES: Record<SocketType, string[]> = { PUB: ['SUB', 'XSUB'], PUSH: ['PULL'] }
+type SocketType = 'PUB' | 'PUSH' | 'DEALER'
+const hello = (type: SocketType, identity?: string) => Buffer.concat([greeting(), readyCommand(type, identity)])
+const PEER_TYPES: Record<SocketType, string[]> = { PUB: ['SUB', 'XSUB'], PUSH: ['PULL'], DEALER: ['ROUTER', 'DEALER'] }
 
 /** Messages as ZMTP frames in one buffer, with where each message and its first frame's body lie. */
 function encode(messages: readonly (string | readonly string[])[]) {
@@ -144,6 +152,8 @@ interface Peer {
   /** Subscribed prefixes (latin1 keys) with their counts; '' matches everything. */
   subs: Map<string, number>
   timer?: NodeJS.Timeout
+  /** DEALER: frames of an incoming message received so far. */
+  parts: Buffer[]
 }
 
 export function createZmtpPublisher(opts: ZmtpPublisherOptions): ZmtpPublisher {
@@ -161,9 +171,15 @@ export function createZmtpPusher(opts: ZmtpPublisherOptions): ZmtpPusher {
   return createZmtpSocket('PUSH', opts)
 }
 
+/** A DEALER: sends as a PUSH does; what the ROUTER answers goes to `opts.onMessage`. */
+export function createZmtpDealer(opts: ZmtpPublisherOptions): ZmtpPusher {
+  return createZmtpSocket('DEALER', opts)
+}
+
 function createZmtpSocket(type: SocketType, opts: ZmtpPublisherOptions): ZmtpPublisher & ZmtpPusher {
   const reconnectMs = opts.reconnectMs ?? 100
   const hwmBytes = opts.hwmBytes ?? 1024 * 1024
+  const HELLO = hello(type, opts.identity)
   const onError = (e: unknown) => opts.onError?.(e)
   let closed = false
   let dropped = 0
@@ -177,18 +193,21 @@ function createZmtpSocket(type: SocketType, opts: ZmtpPublisherOptions): ZmtpPub
   const peers: Peer[] = opts.endpoints.map((endpoint) => {
     const target = parseEndpoint(endpoint)
     if (!target) throw new Error(`ZMTP publisher cannot connect to ${endpoint}`)
-    return { endpoint, target, inbuf: Buffer.alloc(0), greeted: false, ready: false, subs: new Map() }
+    return { endpoint, target, inbuf: Buffer.alloc(0), greeted: false, ready: false, subs: new Map(), parts: [] }
   })
 
   const lost = (p: Peer, why?: unknown) => {
     if (why) onError(why)
     const s = p.sock
+    const wasReady = p.ready
     p.sock = undefined
     p.ready = false
+    p.parts = []
     p.greeted = false
     p.subs.clear()
     p.inbuf = Buffer.alloc(0)
     s?.destroy()
+    if (wasReady) opts.onLost?.()
     if (!closed && !p.timer) {
       p.timer = setTimeout(() => {
         p.timer = undefined
@@ -207,9 +226,15 @@ function createZmtpSocket(type: SocketType, opts: ZmtpPublisherOptions): ZmtpPub
         const peerType = readyProperties(rest).get('socket-type') ?? '?'
         if (!PEER_TYPES[type].includes(peerType)) throw new Error(`peer socket type ${peerType} cannot talk to ${type}`)
         p.ready = true
+        opts.onReady?.()
       } else if (name === 'SUBSCRIBE') subscribe(p, rest, true)
       else if (name === 'CANCEL') subscribe(p, rest, false)
       else if (name === 'ERROR') throw new Error(`peer error: ${rest.toString('latin1', 1, 1 + rest[0])}`)
+      return
+    }
+    if (type === 'DEALER') {
+      p.parts.push(Buffer.from(body))
+      if (!(flags & 0x01)) opts.onMessage?.(p.parts.splice(0))
       return
     }
     // ZMTP 3.0 subscriptions: a one-frame message, 1 = subscribe / 0 = cancel, then the prefix.
@@ -259,7 +284,7 @@ function createZmtpSocket(type: SocketType, opts: ZmtpPublisherOptions): ZmtpPub
     let connected = false
     s.on('connect', () => {
       connected = true
-      s.write(HELLO[type])
+      s.write(HELLO)
     })
     s.on('data', (c: Buffer) => {
       if (p.sock !== s) return

@@ -1,11 +1,10 @@
 // JSON event delivery: to a real Redis exactly as amavis (RPUSH + LTRIM -limit -1, oldest
-// dropped), to the collector's PUSH channel with a bounded queue, and to the dead-letter file
-// whenever neither can take an event. Nothing is dropped silently.
+// dropped), and to the dead-letter file whenever Redis cannot take an event. Nothing is dropped
+// silently.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Pull } from 'zeromq'
 import { Redis } from 'ioredis'
 import { commonConfigSchema, createLogger } from '@vigil/protocol'
 import { freePort, plainMessage, sendMail, startRedis, startSmtpSink, tmpDir } from '../../../test/harness/index.ts'
@@ -71,38 +70,7 @@ test('writes events to the dead-letter file when Redis is unreachable', async (t
   assert.deepEqual(readFileSync(join(home, 'dl.ndjson'), 'utf8').trim().split('\n').sort(), ['{"n":1}', '{"n":2}'])
 })
 
-for (const transport of ['zmtp', 'libzmq'] as const)
-  test(`queues events for an absent collector, dead-letters the overflow, and delivers the rest when it comes (${transport})`, async (t) => {
-    const home = await tmpDir(t, 'vigil-ev-')
-    const endpoint = `ipc://${join(home, 'events.sock')}`
-    const common = commonConfigSchema.parse({ home })
-    const dl = join(home, 'dl.ndjson')
-    const sink = createEventSink({
-      common,
-      eventsEndpoint: endpoint,
-      deadLetterPath: dl,
-      queueLimit: 2,
-      log: quiet,
-      transport,
-    })
-    for (let i = 1; i <= 4; i++) sink.deliver(`{"n":${i}}`)
-    assert.equal(sink.stats().queued, 2)
-    assert.equal(sink.stats().deadLettered, 2)
-    assert.deepEqual(readFileSync(dl, 'utf8').trim().split('\n'), ['{"n":3}', '{"n":4}'])
-    const pull = new Pull({ linger: 0 })
-    await pull.bind(endpoint)
-    t.after(() => pull.close())
-    const got: string[] = []
-    for (let i = 0; i < 2; i++) got.push((await pull.receive())[0].toString())
-    assert.deepEqual(got, ['{"n":1}', '{"n":2}'])
-    assert.equal(sink.stats().delivered, 2)
-    // A backlog at shutdown with the collector gone again goes to the dead-letter file.
-    pull.close()
-    await new Promise((r) => setTimeout(r, 100))
-    sink.deliver('{"n":5}')
-    await sink.close()
-    assert.ok(readFileSync(dl, 'utf8').includes('{"n":5}') || sink.stats().delivered === 3)
-  })
+// The collector channel (acknowledged, spooled, resent): test/telemetry/acked-sink.test.ts.
 
 test('a filter with storage_redis_dsn logs one amavis JSON event per message to the Redis list', async (t) => {
   const [redis, smtp] = await Promise.all([startRedis(t), startSmtpSink(t)])

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Publisher, Push, Reply } from 'zeromq'
+import { Publisher, Dealer, Reply } from 'zeromq'
 import {
   commonConfigSchema,
   createLogger,
@@ -65,7 +65,7 @@ test('full screen with --api: category rates, stage latency, pipeline health and
     void collector.internals.inject('mx1', ['am.snmp InMsgs C32 2', 'am.snmp ContentCleanMsgs C32 2'])
   }, 200)
   t.after(() => clearInterval(feed))
-  const push = new Push({ linger: 0 })
+  const push = new Dealer({ linger: 0 })
   push.connect(common.zmq.events!)
   t.after(() => push.close())
   await push.send(

@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { Publisher, Push } from 'zeromq'
+import { Publisher, Dealer } from 'zeromq'
 import { formatAbsTime, formatEventTimestamp } from '@vigil/protocol'
 import { artifactsDir, formatAxe, openBrowserPage, runAxe, waitFor } from '../../harness/index.ts'
 import { rot13 } from '../../../dashboard/web/src/lib/rot13.ts'
@@ -43,7 +43,7 @@ test('Live page: processes from the stream, child details with its event, pipeli
   const pub = new Publisher({ linger: 0 })
   pub.connect(s.common.zmq.inner[0])
   t.after(() => pub.close())
-  const push = new Push({ linger: 0 })
+  const push = new Dealer({ linger: 0 })
   push.connect(s.common.zmq.events!)
   t.after(() => push.close())
 

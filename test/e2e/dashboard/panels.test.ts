@@ -9,7 +9,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { Push } from 'zeromq'
+import { Dealer } from 'zeromq'
 import { eventsSocket, formatEventTimestamp } from '@vigil/protocol'
 import { artifactsDir, formatAxe, openBrowserPage, runAxe, waitFor, type HarnessPage } from '../../harness/index.ts'
 import { startDashboardStack } from './stack.ts'
@@ -87,7 +87,7 @@ test('Panels page: terms bars and map equal the API and the corpus, elapsed perc
   }
 
   const docs = corpus(Date.now())
-  const push = new Push({ linger: 0 })
+  const push = new Dealer({ linger: 0 })
   push.connect(s.common.zmq.events ?? eventsSocket(s.home))
   t.after(() => push.close())
   for (const d of docs) await push.send(JSON.stringify(d))

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
-import { Publisher, Push } from 'zeromq'
+import { Publisher, Dealer } from 'zeromq'
 import { commonConfigSchema, createLogger, formatAbsTime, rot13 } from '@vigil/protocol'
 import { collectorConfigSchema } from '@vigil/collector/config.ts'
 import { createCollector } from '@vigil/collector/app.ts'
@@ -58,7 +58,7 @@ async function startStack(t: import('node:test').TestContext, dashExtra: Record<
   const pub = new Publisher({ linger: 0 })
   pub.connect(inner)
   t.after(() => pub.close())
-  const push = new Push({ linger: 0 })
+  const push = new Dealer({ linger: 0 })
   push.connect(common.zmq.events!)
   t.after(() => push.close())
   return { dash, pub, push, httpPort, home }
