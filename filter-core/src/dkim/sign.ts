@@ -9,17 +9,11 @@
 // ed25519-sha256) signs. Nothing is signed when no address finds a key, nor when a valid
 // signature by the same domain is already there.
 import { createPrivateKey, type KeyObject } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
 import { ErrorCode, VigilError } from '@vigil/protocol'
 import type { DkimSignatureOptions, FilterConfig } from '../config.ts'
 import type { LookupTable } from '../lookup/table.ts'
 import { signedHeaderFields } from './signed-headers.ts'
-
-const require = createRequire(import.meta.url)
-const { dkimSign } = require('mailauth/lib/dkim/sign') as {
-  dkimSign(raw: Buffer, o: Record<string, unknown>): Promise<{ signatures: string; errors: { err: Error }[] }>
-}
 
 export interface SigningKey {
   domain: string
@@ -128,6 +122,7 @@ export async function signMessage(
   rxTime: number,
 ): Promise<string> {
   const t = Math.floor(rxTime)
+  const { dkimSign } = await import('./mailauth.ts')
   const out = await dkimSign(message, {
     canonicalization: plan.c,
     signTime: new Date(t * 1000),

@@ -5,13 +5,7 @@
 // The author match is amavis's collect_some_dkim_info: a valid, unexpired signature whose d=
 // equals the domain of a From: address is an author domain signature (dkim_author_sig).
 import { createPublicKey } from 'node:crypto'
-import { createRequire } from 'node:module'
 import type { DnsResolver } from '../dns/resolver.ts'
-
-const require = createRequire(import.meta.url)
-const { dkimVerify } = require('mailauth/lib/dkim/verify') as {
-  dkimVerify(input: Buffer, options: Record<string, unknown>): Promise<{ results: MailauthResult[] }>
-}
 
 interface MailauthResult {
   signingDomain?: string
@@ -113,13 +107,15 @@ export async function verifyMessage(raw: Buffer, opts: VerifyOptions): Promise<D
     if (type !== 'TXT') throw Object.assign(new Error(`unsupported type ${type}`), { code: 'ENOTIMP' })
     return opts.resolver.resolveTxt(name)
   }
-  const out = await dkimVerify(raw, {
+  // Loaded on the first signed message: a worker that sees none never runs mailauth's modules.
+  const { dkimVerify } = await import('./mailauth.ts')
+  const out = (await dkimVerify(raw, {
     resolver,
     sender: opts.envSender || undefined,
     curTime: new Date(opts.now * 1000),
     // Short keys are amavis's decision (dkim_minimum_key_bits), not the verifier's.
     minBitLength: 512,
-  })
+  })) as { results: MailauthResult[] }
   // Mail::DKIM fetches the key of every signature; mailauth not when the body hash differs.
   // amavis reports the key size in either case, so fetch it (from the resolver's cache, mostly).
   const results = out.results.filter((r) => r.status.result !== 'none' && r.signingDomain).slice(0, 50) // amavis: "Too many DKIM or DK signatures, truncating to 50"
