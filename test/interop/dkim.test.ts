@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { sendMail, startDns, startSmtpSink, startSpamd, tmpDir } from '../harness/index.ts'
 import { MESSAGE, forwarded, makeKey, runMessage, txtRecord } from '../../filter-core/test/dkim/helpers.ts'
 import { startAmavisd } from './amavis.ts'
+import { startTestFilter } from '../../filter-core/test/helpers.ts'
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 const rsa = makeKey('rsa')
@@ -106,3 +107,47 @@ test('a real amavisd signs originating mail: Vigil verifies pass', { timeout: 18
   assert.deepEqual(r.event.dkim_valid_sig, ['example.com'])
   assert.equal(r.event.dkim_author_sig, 'example.com')
 })
+
+test(
+  'the real filter (worker processes): Mail::DKIM-signed mail gets dkim=pass, originating mail leaves signed',
+  { timeout: 120_000 },
+  async (t) => {
+    const { dns, filter, keyFile } = await setup(t)
+    const sink = await startSmtpSink(t)
+    const f = await startTestFilter(t, {
+      forwardPort: sink.port,
+      filter: { ...filter, local_domains_maps: ['example.test'] },
+    })
+    const perl = spawnSync('perl', [here('./dkim-sign.pl'), keyFile, 'example.com', 'vig'], {
+      input: MESSAGE,
+      timeout: 30_000,
+    })
+    const inbound = await sendMail({
+      port: f.port,
+      from: 'alice@example.com',
+      to: ['bob@example.test'],
+      data: perl.stdout.toString(),
+    })
+    assert.equal(inbound.finalCode, 250, String(inbound.transcript))
+    const out = await sendMail({
+      port: f.port,
+      from: 'alice@example.com',
+      to: ['carol@example.net'],
+      data: MESSAGE.toString(),
+      xforward: { ADDR: '10.0.0.5' },
+    })
+    assert.equal(out.finalCode, 250, String(out.transcript))
+    const msgs = await sink.waitForMessages(2, 60_000)
+    const toBob = msgs.find((m) => m.rcpts.includes('bob@example.test'))!
+    assert.match(
+      toBob.data.toString(),
+      /^Authentication-Results: filter\.test \(amavis\);\r?\n dkim=pass \(2048-bit key\)\r?\n header\.d=example\.com/m,
+    )
+    const toCarol = msgs.find((m) => m.rcpts.includes('carol@example.net'))!
+    const v = spawnSync('perl', [here('./dkim-verify.pl'), '127.0.0.1', String(dns.port)], {
+      input: toCarol.dataCrlf,
+      timeout: 30_000,
+    })
+    assert.match(v.stdout.toString(), /^pass d=example\.com s=vig /, v.stderr.toString())
+  },
+)
