@@ -18,6 +18,7 @@ export const LDIF = [
   `dn: ${PEOPLE}\nobjectClass: organizationalUnit\nou: People\n`,
   entry('lover', 'lover@example.com', {
     amavisSpamLover: 'TRUE',
+    amavisSpamKillLevel: '3.0',
     amavisBlacklistSender: ['@spam.example'],
     amavisWhitelistSender: ['friend@sender.example'],
   }),

@@ -35,11 +35,11 @@ CREATE TABLE wblist (
 `
 }
 
-/** policy 1 Normal, 2 spam lover, 3 low kill level (3.0), 4 the catch-all's levels (kill 8.0). */
+/** policy 1 Normal, 2 spam lover (kill level 3.0), 3 low kill level (3.0), 4 the catch-all's levels (kill 8.0). */
 export const DATA = `
 INSERT INTO policy (id, policy_name, virus_lover, spam_lover, spam_tag2_level, spam_kill_level, spam_subject_tag2) VALUES
   (1, 'Normal',   'N', 'N', NULL, NULL, NULL),
-  (2, 'Lover',    NULL, 'Y', NULL, NULL, NULL),
+  (2, 'Lover',    NULL, 'Y', NULL, 3.0, NULL),
   (3, 'Low kill', NULL, NULL, 2.0, 3.0, '[LOW] '),
   (4, 'catchall', NULL, NULL, 6.0, 8.0, NULL);
 INSERT INTO users (id, priority, policy_id, email) VALUES

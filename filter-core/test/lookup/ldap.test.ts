@@ -72,8 +72,9 @@ test('LDAP answers feed the settings maps (TRUE/FALSE booleans, numbers), and wh
   assert.equal(counts.ldap, rcpts.length)
   assert.deepEqual(
     [s.settingsFor('lover@example.com').spamLover, s.settingsFor('lover@example.com').killLevel],
-    [true, 8],
+    [true, 3],
   )
+  assert.equal(s.settingsFor('other@example.com').killLevel, 8, 'no kill level in @example.com: the catch-all answers')
   const low = s.settingsFor('low@example.com')
   assert.deepEqual([low.killLevel, low.tag2Level, low.spamSubjectTag], [3, 2, '[LOW] '])
   assert.equal(s.settingsFor('other@example.com').spamLover, false)

@@ -112,7 +112,12 @@ for (const kind of ['pg', 'sqlite'] as const) {
       const s = base.withDynamic(answers)
       const lover = s.settingsFor('lover@example.com')
       assert.equal(lover.spamLover, true)
-      assert.equal(lover.killLevel, 8, 'kill level NULL in its own policy: the catch-all row answers')
+      assert.equal(lover.killLevel, 3)
+      assert.equal(
+        s.settingsFor('other@example.com').killLevel,
+        8,
+        'kill level NULL in its Normal policy: the catch-all row answers',
+      )
       const low = s.settingsFor('low@example.com')
       assert.deepEqual([low.killLevel, low.tag2Level, low.spamSubjectTag, low.spamLover], [3, 2, '[LOW] ', false])
       // other@: the Normal policy says spam_lover 'N', which is an answer: the static table is not asked.
