@@ -316,6 +316,36 @@ test('the compose config file uses the default ports for every endpoint and is v
   }
 })
 
+test('events have a consumer: the collector drains the Redis list the filters write, or receives them on the shared home', async () => {
+  const c = deployConfig
+  const common = commonConfigSchema.parse(
+    Object.fromEntries(
+      Object.entries(c).filter(([k]) => !['filter', 'collector', 'snmp_agent', 'status', 'dashboard'].includes(k)),
+    ),
+  )
+  const { collectorConfigSchema } = await import('@vigil/collector/config.ts')
+  const { filterConfigSchema } = await import('@vigil/filter-core/config.ts')
+  const { shipsFromRedis } = await import('@vigil/collector/pipeline/pipeline.ts')
+  const filter = filterConfigSchema.parse(c.filter ?? {})
+  const collector = collectorConfigSchema.parse(c.collector ?? {})
+  assert.ok(filter.enable_events, 'the filter writes events')
+  const home = (n: string) => (services[n].volumes as string[]).some((v) => v === `vigil-home:${common.home}`)
+  if (common.storage_redis_dsn.length > 0) {
+    // Events go to Redis only: the collector must drain that list (the same key, the same server).
+    assert.ok(shipsFromRedis(common, collector), 'storage_redis_dsn is set but the collector does not drain Redis')
+    const redisService = services[common.storage_redis_dsn[0].server.split(':')[0]]
+    assert.ok(redisService, 'the Redis the filters write to is a compose service')
+    assert.ok(
+      (redisService.command as string[]).join(' ').includes('--appendonly yes'),
+      'Redis keeps queued events across a restart',
+    )
+    assert.ok(dependsOn(services['vigil-collector']).redis, 'the collector starts after Redis')
+  } else {
+    // Events go over ipc:// in <home>: filter and collector must share the home volume.
+    assert.ok(home('vigil-filter') && home('vigil-collector'), 'filter and collector share the home volume')
+  }
+})
+
 test('snmpd.conf offers the AgentX master on the default port and healthchecks query real OIDs', () => {
   const ax = /^agentXSocket\s+(\S+)$/m.exec(snmpdConf)
   assert.ok(ax)
