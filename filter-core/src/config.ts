@@ -1,6 +1,7 @@
 // The `filter:` section of vigil.yaml. Keys are amavisd.conf names in snake_case where amavis
 // has the setting; Vigil-only keys carry their unit. Every key has a default so an empty
 // section gives a working post-queue filter on 127.0.0.1:10024 → smtp:[127.0.0.1]:10025.
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { DEFAULT_BANNED_RULES } from './checks/banned.ts'
 import { ipMapsSchema, mapsSchema, perRecipientTablesSchema } from './lookup/spec.ts'
@@ -104,13 +105,13 @@ const recipientMaps = {
   per_recip_blacklist_sender_lookup_tables: perRecipientTablesSchema.optional(),
 }
 
-/** `host`, `host:port` or `[v6]:port` of a DNS server. */
-const dnsServer = z
-  .string()
-  .regex(
-    /^(\[[0-9a-fA-F:.]+\]:\d{1,5}|[0-9a-fA-F:]*:[0-9a-fA-F:]*|[0-9A-Za-z.-]+(:\d{1,5})?)$/,
-    'expected HOST, HOST:PORT or [V6]:PORT',
-  )
+/** A DNS server: `ipv4`, `ipv4:port`, `ipv6` or `[ipv6]:port`. */
+const dnsServer = z.string().refine((v) => {
+  // node:dns setServers takes addresses only: IPv4, IPv4:port, IPv6, [IPv6]:port.
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(v) ?? /^(\d+\.\d+\.\d+\.\d+):(\d{1,5})$/.exec(v)
+  const host = m ? m[1] : v
+  return isIP(host) !== 0 && (!m || Number(m[2]) <= 65535)
+}, 'expected an address: IPV4, IPV4:PORT, IPV6 or [IPV6]:PORT')
 const dnsSettings = z
   .strictObject({
     /** Servers asked in order; empty: the system's (/etc/resolv.conf). */

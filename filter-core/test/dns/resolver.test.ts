@@ -56,5 +56,7 @@ test('config: dns servers as host:port, defaults filled in', () => {
     negative_ttl_secs: 60,
   })
   assert.equal(filterConfigSchema.parse({}).dns.timeout_ms, 3000)
-  assert.throws(() => filterConfigSchema.parse({ dns: { servers: ['bad server'] } }))
+  for (const bad of ['bad server', 'localhost:53', '[::1]', '127.0.0.1:70000', '::1:53x'])
+    assert.throws(() => filterConfigSchema.parse({ dns: { servers: [bad] } }), /expected an address/, bad)
+  assert.deepEqual(filterConfigSchema.parse({ dns: { servers: ['::1'] } }).dns.servers, ['::1'])
 })
