@@ -203,3 +203,15 @@ test('a database that is gone rejects (nothing is answered from defaults here)',
     /ECONNREFUSED/,
   )
 })
+
+test('the config rejects a DSN that is not postgres:// or sqlite:, and an LDAP filter without %m, with their paths', () => {
+  const r = filterConfigSchema.safeParse({
+    lookup_sql_dsn: ['postgres://vscan@127.0.0.1/mail_prefs', 'DBI:mysql:database=mail'],
+    enable_ldap: true,
+    default_ldap: { base: 'dc=example,dc=com', query_filter: '(mail=*)' },
+    lookup_failure: 'pass',
+  })
+  assert.equal(r.success, false)
+  const paths = r.error!.issues.map((i) => i.path.join('.')).sort()
+  assert.deepEqual(paths, ['default_ldap.query_filter', 'lookup_failure', 'lookup_sql_dsn.1'])
+})
