@@ -1,11 +1,14 @@
 // Delivery of the per-message JSON events (spec §5.1): to Redis (`RPUSH key json` + `LTRIM key
 // -limit -1`, pipelined, exactly as amavis) when storage_redis_dsn is set, otherwise to the
 // collector over Vigil's acknowledged DEALER channel (telemetry/acked-sink.ts, ADR 0015). Nothing
-// is dropped silently: an event that cannot be delivered (Redis down; for the collector, neither
-// kept nor spooled) is appended to <home>/events-deadletter.ndjson and counted.
+// is dropped silently: an event Redis did not take (down, unreachable) is kept (up to the queue
+// limit) and retried, spooled to <home>/events-spool/ when the worker stops and sent by the next
+// one; an event Redis refuses (a reply error), or that can be neither kept nor spooled, is
+// appended to <home>/events-deadletter.ndjson and counted.
 import { appendFileSync, mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createAckedSink } from './acked-sink.ts'
+import { createEventSpool } from './spool.ts'
 import type { Redis } from 'ioredis'
 import type { CommonConfig, Logger } from '@vigil/protocol'
 
@@ -161,9 +164,50 @@ function createRedisSink(
   })
   const early: string[] = []
   let unavailable = false
+  // Events Redis did not take: retried with a backoff; at close, spooled for the next worker.
+  const spool = createEventSpool({
+    dir: opts.spoolDir ?? join(opts.common.home, 'events-spool'),
+    pid: process.pid,
+    segmentEvents: Math.max(1, opts.queueLimit),
+    maxSegments: opts.spoolMaxSegments ?? 1000,
+    onError: (e) => opts.log.warn('Event spool not usable.', { err: e as Error }),
+  })
+  const retryQ: string[] = []
+  let retryTimer: NodeJS.Timeout | undefined
+  let backoffMs = 200
+  let spoolSeq = 0
+  let spooledSome = false
+  /** Redis takes events again: send what this worker spooled meanwhile, one segment at a time. */
+  const unspool = () => {
+    if (!spooledSome || closing || retryQ.length) return
+    const seg = spool.claim()
+    if (!seg) spooledSome = false
+    else for (const [, j] of seg) deliver(j)
+  }
+  const keep = (json: string, why: string) => {
+    if (retryQ.length >= opts.queueLimit) return spoolRest([json])
+    retryQ.push(json)
+    if (closing || retryTimer) return
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined
+      backoffMs = Math.min(backoffMs * 2, 5000)
+      for (const j of retryQ.splice(0)) deliver(j)
+    }, backoffMs)
+    retryTimer.unref()
+  }
+  const spoolRest = (jsons: string[]) => {
+    if (!jsons.length) return
+    const prefix = `redis.${process.pid}.${Date.now().toString(36)}`
+    if (spool.write(jsons.map((j) => [`${prefix}.${spoolSeq++}`, j]))) {
+      st.spooled = (st.spooled ?? 0) + jsons.length
+      spooledSome = true
+    } else deadLetterMany(jsons, 'redis did not take it; spool not writable')
+  }
   void ready.then(
     () => {
       for (const j of early.splice(0)) deliver(j)
+      // what earlier workers left in the spool (Redis was down when they stopped)
+      for (let seg = spool.claim(); seg; seg = spool.claim()) for (const [, j] of seg) deliver(j)
     },
     (e: Error) => {
       unavailable = true
@@ -173,7 +217,7 @@ function createRedisSink(
   )
   let idle: (() => void) | undefined
   const deliver = (json: string): void => {
-    if (closing) return deadLetter(json, 'shutting down')
+    if (closing) return spoolRest([json])
     if (unavailable) return deadLetter(json, 'redis client unavailable')
     if (!client) {
       early.push(json)
@@ -194,9 +238,13 @@ function createRedisSink(
           onTrimmed(len - limit)
         }
         st.delivered++
+        backoffMs = 200
+        unspool()
       })
       .catch((e: Error) => {
-        deadLetter(json, `redis: ${e.message}`)
+        // A reply error (WRONGTYPE, OOM…) will not pass on a retry; a connection problem may.
+        if (e.name === 'ReplyError') deadLetter(json, `redis: ${e.message}`)
+        else keep(json, `redis: ${e.message}`)
         // Fail over to the next DSN for later events, as amavis tries the next server.
         if (dsns.length > 1 && c === client) {
           idx = (idx + 1) % dsns.length
@@ -211,12 +259,14 @@ function createRedisSink(
   }
   return {
     deliver,
-    stats: () => ({ ...st, queued: pending }),
+    stats: () => ({ ...st, queued: pending + retryQ.length }),
     close() {
       closing ??= (async () => {
         await ready.catch(() => undefined)
-        deadLetterMany(early.splice(0), 'shutting down')
+        if (retryTimer) clearTimeout(retryTimer)
+        spoolRest(early.splice(0))
         if (pending > 0) await new Promise<void>((r) => ((idle = r), setTimeout(r, 3000).unref()))
+        spoolRest(retryQ.splice(0))
         client?.disconnect()
         client = undefined
       })()
