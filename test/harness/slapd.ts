@@ -79,6 +79,7 @@ export async function startSlapd(t: Owner | null, opts: { suffix?: string } = {}
       (
         await runCommand('ldapsearch', [...ldapArgs, '-b', '', '-s', 'base', '-LLL', 'objectClass=*'], {
           timeoutMs: 2000,
+          pkg: 'ldap-utils',
         })
       ).code === 0,
   }).catch(async (err: unknown) => {
@@ -110,6 +111,7 @@ export async function startSlapd(t: Owner | null, opts: { suffix?: string } = {}
     async search(base, filter, attrs = []) {
       const r = await runCommand('ldapsearch', [...ldapArgs, '-LLL', '-b', base, filter, ...attrs], {
         timeoutMs: 10_000,
+        pkg: 'ldap-utils',
       })
       if (r.code !== 0 && r.code !== 32) throw new Error(`ldapsearch: ${r.stderr.trim()}`)
       return r.stdout
