@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// `vigil <command>`: registers the TypeScript loader, then hands over to the CLI.
-import { register } from 'tsx/esm/api'
-register()
-const { main } = await import('../cli/src/main.ts')
+// `vigil <command>`: loads the CLI, compiled or through tsx (see bin/runtime.mjs), and runs it.
+import { loadEntry } from './runtime.mjs'
+const { main } = await loadEntry('cli/src/main')
 await main(process.argv.slice(2))

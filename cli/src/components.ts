@@ -67,9 +67,12 @@ export function componentByName(name: string): ComponentInfo | undefined {
 
 const REPO_ROOT = new URL('../../', import.meta.url)
 
+/** Compiled (dist/), a package's `app.ts` is `app.js`. */
+const COMPILED = import.meta.url.endsWith('.js')
+
 /** Absolute path of a file in a workspace package, e.g. `filter-core/src/app.ts`. */
 export function packageFile(dir: string, file: string): string {
-  return fileURLToPath(new URL(`${dir}/src/${file}`, REPO_ROOT))
+  return fileURLToPath(new URL(`${dir}/src/${COMPILED ? file.replace(/\.ts$/, '.js') : file}`, REPO_ROOT))
 }
 
 /** True when the package file exists (the component is part of this checkout). */

@@ -1,5 +1,5 @@
 // `vigil start`: the supervisor. Creates home, takes the pid file, starts every available
-// component as its own child process (`node --import tsx cli/src/main.ts <component> …` with the
+// component as its own child process (`node [--import tsx] cli/src/main.ts <component> …` with the
 // same configuration), passes their output through with a `[name]` prefix, and on SIGTERM/SIGINT
 // stops them all and exits 0.
 import { join, resolve } from 'node:path'
@@ -14,9 +14,11 @@ import { ensureHome } from './component.ts'
 import { acquirePidFile, releasePidFile } from '../supervisor/pid-file.ts'
 import { createSupervisor, type ChildSpec } from '../supervisor/supervisor.ts'
 
-const MAIN_PATH = fileURLToPath(new URL('../main.ts', import.meta.url))
+/** Compiled (dist/, scripts/build.mjs), children run the compiled main with no loader. */
+const COMPILED = import.meta.url.endsWith('.js')
+const MAIN_PATH = fileURLToPath(new URL(COMPILED ? '../main.js' : '../main.ts', import.meta.url))
 /** Absolute loader URL: `--import tsx` would resolve against the child's cwd, not this repo. */
-const TSX_LOADER = import.meta.resolve('tsx')
+const LOADER_ARGS = COMPILED ? [] : ['--import', import.meta.resolve('tsx')]
 
 /** The supervisor's pid file, below `home`. */
 export const PID_FILE_NAME = 'vigil.pid'
@@ -68,7 +70,7 @@ function childSpecs(names: readonly string[], loaded: LoadedConfig, global: Glob
     name,
     label: `vigil ${name}`,
     command: process.execPath,
-    args: ['--import', TSX_LOADER, MAIN_PATH, name, ...flags],
+    args: [...LOADER_ARGS, MAIN_PATH, name, ...flags],
     env: { ...io.env, VIGIL_CONFIG: loaded.source.file ?? '' },
     cwd: io.cwd,
     // Every component prints `listening: …` once started (see commands/component.ts).

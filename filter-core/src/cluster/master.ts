@@ -13,7 +13,7 @@ import { AMAVIS_VERSION, formatSnmpFrame, type CommonConfig, type Logger, type L
 import { normalizeListeners, type FilterConfig, type Listener } from '../config.ts'
 import { createBusPublisher } from '../telemetry/publisher.ts'
 import { resolveHome } from './worker.ts'
-import { prepareWorkerEntry, WORKER_MAIN_TS, type WorkerEntry } from './worker-bundle.ts'
+import { prepareWorkerEntry, unbundledEntry, type WorkerEntry } from './worker-bundle.ts'
 import { buildAnalyzers } from '../pipeline/real-analyzers.ts'
 import { parseSocketTarget } from '../checks/socket-target.ts'
 import { parseDeliveryMethod } from '../forward/client.ts'
@@ -145,9 +145,8 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
 
   const spawn = () => {
     if (stopping) return
-    // The shared bundle lives in the temp directory; if it was cleaned away, run the TS entry.
-    if (entry!.bundled && !existsSync(entry!.file))
-      entry = { file: WORKER_MAIN_TS, execArgv: ['--import', 'tsx'], bundled: false }
+    // The shared bundle lives in the temp directory; if it was cleaned away, run the unbundled entry.
+    if (entry!.bundled && !existsSync(entry!.file)) entry = unbundledEntry()
     const child = fork(entry!.file, [], {
       // VIGIL_WORKER_NODE_ARGS: extra node options for workers (e.g. --cpu-prof), for profiling.
       execArgv: [
@@ -265,7 +264,7 @@ export function createFilterMaster(common: CommonConfig, cfg: FilterConfig, deps
       parseDeliveryMethod(cfg.notify_method)
       mkdirSync(paths.tmp, { recursive: true })
       entry = await prepareWorkerEntry(tmpdir(), (err) =>
-        log.warn('Worker bundle not built; workers run through tsx.', { err: err as Error }),
+        log.warn('Worker bundle not built; workers run unbundled.', { err: err as Error }),
       )
       if (cfg.enable_zmq) {
         // Cold start: the master announces itself, then drops its socket before forking (as amavisd).

@@ -3,12 +3,25 @@
 // connection-pool packages (zeromq, ioredis) stay external, imported by absolute path. The file
 // is named by its content hash in the temp directory and shared by every filter of the same code.
 // Any problem building the bundle falls back to running the TypeScript entry through tsx.
+// Compiled (dist/, scripts/build.mjs) there is no TypeScript and no esbuild: workers run the
+// bundle built with dist/ (worker.bundle.mjs), else the compiled worker-main.js, with no loader.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
-export const WORKER_MAIN_TS = fileURLToPath(new URL('./worker-main.ts', import.meta.url))
+const COMPILED = import.meta.url.endsWith('.js')
+export const WORKER_MAIN_TS = fileURLToPath(
+  new URL(COMPILED ? './worker-main.js' : './worker-main.ts', import.meta.url),
+)
+const PREBUILT_BUNDLE = fileURLToPath(new URL('./worker.bundle.mjs', import.meta.url))
+/** Small young generation: a worker's RSS stays low (messages are short-lived garbage). */
+const BUNDLE_ARGS = ['--max-semi-space-size=4', '--optimize-for-size']
+
+/** The worker entry without a bundle, run by the same runtime as this process (tsx, or none compiled). */
+export function unbundledEntry(): WorkerEntry {
+  return { file: WORKER_MAIN_TS, execArgv: COMPILED ? [] : ['--import', 'tsx'], bundled: false }
+}
 
 export interface WorkerEntry {
   file: string
@@ -17,8 +30,10 @@ export interface WorkerEntry {
 }
 
 export async function prepareWorkerEntry(outDir: string, onFallback?: (err: unknown) => void): Promise<WorkerEntry> {
-  const fallback: WorkerEntry = { file: WORKER_MAIN_TS, execArgv: ['--import', 'tsx'], bundled: false }
+  const fallback = unbundledEntry()
   if (process.env.VIGIL_WORKER_TSX === '1') return fallback
+  if (COMPILED)
+    return existsSync(PREBUILT_BUNDLE) ? { file: PREBUILT_BUNDLE, execArgv: BUNDLE_ARGS, bundled: true } : fallback
   try {
     const esbuild = (await import('esbuild')) as typeof import('esbuild')
     mkdirSync(outDir, { recursive: true })
@@ -54,8 +69,7 @@ export async function prepareWorkerEntry(outDir: string, onFallback?: (err: unkn
       writeFileSync(tmp, code)
       renameSync(tmp, outfile)
     }
-    // A small young generation keeps a worker's RSS low (messages are short-lived garbage).
-    return { file: outfile, execArgv: ['--max-semi-space-size=4', '--optimize-for-size'], bundled: true }
+    return { file: outfile, execArgv: BUNDLE_ARGS, bundled: true }
   } catch (err) {
     onFallback?.(err)
     return fallback
