@@ -33,13 +33,16 @@ COPY status-cli/package.json status-cli/
 COPY snmp-agent/package.json snmp-agent/
 COPY cli/package.json cli/
 COPY dashboard/server/package.json dashboard/server/
-# tsx (a devDependency) runs the TypeScript sources: no build step, so dev deps are needed.
+# The devDependencies (typescript, esbuild, vite) build; they are pruned before the image is done.
 RUN npm ci --no-audit --no-fund
 COPY . .
-# The dashboard's React app, built once into dashboard/web/dist.
-RUN bash scripts/build-web.sh
+# The dashboard's React app into dashboard/web/dist, the TypeScript into dist/ (ADR 0016), then
+# the devDependencies go: the image runs plain JavaScript, no tsx.
+RUN bash scripts/build-web.sh \
+ && node scripts/build.mjs \
+ && npm prune --omit=dev --no-audit --no-fund
 RUN mkdir -p /var/lib/vigil /etc/vigil && chown node:node /var/lib/vigil
-ENV VIGIL_CONFIG=/etc/vigil/vigil.yaml MIBS=
+ENV VIGIL_CONFIG=/etc/vigil/vigil.yaml MIBS= VIGIL_RUNTIME=dist
 USER node
 EXPOSE 10024 23232 23233 23234 23235
 CMD ["node", "bin/vigil.mjs", "--config", "/etc/vigil/vigil.yaml", "start"]
