@@ -38,7 +38,7 @@ export const commonConfigSchema = z.strictObject({
       outer: zmqEndpoint.default(DEFAULT_OUTER),
       /** snmp-responder's REP. */
       snmp: zmqEndpoint.default(DEFAULT_RESPONDER),
-      /** Vigil's PUSH/PULL event channel; default ipc://<home>/vigil-events.sock. */
+      /** Vigil's acknowledged event channel (DEALER → collector ROUTER, ADR 0015); default ipc://<home>/vigil-events.sock. */
       events: zmqEndpoint.optional(),
     })
     .prefault({}),
