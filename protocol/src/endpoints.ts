@@ -19,9 +19,9 @@ export function innerSocket(home: string): string {
   return `ipc://${join(home, 'amavisd-zmq.sock')}`
 }
 /**
- * Vigil-only PUSH/PULL channel carrying one JSON event per message from filter workers to the
- * collector when no Redis is configured. PUSH queues rather than drops, so events are not lost
- * while the collector restarts. amavis peers never see it.
+ * Vigil-only channel carrying one JSON event per message from filter workers (DEALERs) to the
+ * collector (ROUTER) when no Redis is configured; each event is acknowledged once stored and kept
+ * and resent by the filter until then (docs/adr/0015-acknowledged-events.md). amavis peers never see it.
  */
 export function eventsSocket(home: string): string {
   return `ipc://${join(home, 'vigil-events.sock')}`
