@@ -20,4 +20,20 @@ if [[ ! -x "$bin" ]] || ! "$bin" -e 'process.exit(process.versions.node.startsWi
     exit 1
   fi
 fi
+# better-sqlite3 is a native addon for one Node ABI: a copy compiled for Node 24 (headers from the
+# same platform package, npm's own node-gyp), loaded by scripts/node24-preload.mjs.
+overlay="$dir/overlay/node_modules/better-sqlite3"
+version="$(node -p 'require("./node_modules/better-sqlite3/package.json").version')"
+if [[ ! -f "$overlay/build/Release/better_sqlite3.node" ]] || [[ "$(node -p "require('./$overlay/package.json').version")" != "$version" ]]; then
+  echo "ensure-node24: compiling better-sqlite3 $version for Node 24" >&2
+  gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+  rm -rf "$overlay" && mkdir -p "$(dirname "$overlay")"
+  cp -a node_modules/better-sqlite3 "$overlay" && rm -rf "$overlay/build"
+  node24="$PWD/$bin"
+  nodedir="$PWD/$dir/node_modules/node-$platform"
+  (cd "$overlay" && PATH="$(dirname "$node24"):$PATH" "$node24" "$gyp" rebuild --release --nodedir="$nodedir" -j 2 >&2) || {
+    echo "ensure-node24: compiling better-sqlite3 failed" >&2
+    exit 1
+  }
+fi
 echo "$PWD/$bin"

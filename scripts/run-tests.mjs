@@ -3,6 +3,8 @@
 // the node test runner's summary. Usage: node scripts/run-tests.mjs [--unit] [filter...]
 //   --unit   only the suites that need no external service (files not under integration/ or e2e/)
 //   filter   substrings; only test files whose path contains one of them run
+//   --node24 then the same files again on Node 24 (scripts/ensure-node24.sh fetches it from the
+//            npm registry; scripts/node24-preload.mjs loads its better-sqlite3); also VIGIL_TEST_NODE24=1
 import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -102,19 +104,36 @@ function stopHelper(helper) {
 const env = { ...process.env, NODE_NO_WARNINGS: '1', TZ: 'UTC' }
 const helper = await startSharedEngines(env)
 const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '2'
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
-  { cwd: root, stdio: 'inherit', env },
-)
+let child = null
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     try {
-      child.kill(sig)
+      child?.kill(sig)
     } catch {}
     void stopHelper(helper).then(() => process.exit(1))
   })
 }
-child.on('exit', (code, signal) => {
-  void stopHelper(helper).then(() => process.exit(code ?? (signal ? 1 : 0)))
-})
+/** One pass of node:test over the files with `node`; resolves its exit code. */
+function pass(node, passEnv) {
+  child = spawn(
+    node,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
+    { cwd: root, stdio: 'inherit', env: passEnv },
+  )
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+}
+let code = await pass(process.execPath, env)
+if (code === 0 && (args.includes('--node24') || process.env.VIGIL_TEST_NODE24 === '1')) {
+  const got = spawnSync('bash', [join(root, 'scripts/ensure-node24.sh')], { cwd: root, encoding: 'utf8' })
+  if (got.status !== 0) {
+    process.stderr.write(got.stderr)
+    code = 1
+  } else {
+    const node24 = got.stdout.trim().split('\n').at(-1)
+    console.log(`run-tests: second pass on Node 24 (${node24})`)
+    const preload = `--import=${join(root, 'scripts/node24-preload.mjs')}`
+    code = await pass(node24, { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${preload}`.trim() })
+  }
+}
+await stopHelper(helper)
+process.exit(code)
