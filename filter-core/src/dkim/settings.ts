@@ -6,6 +6,7 @@ import { buildMaps } from '../lookup/spec.ts'
 import { createHashTable } from '../lookup/hash.ts'
 import { createMapsList } from '../lookup/maps.ts'
 import type { LookupTable, LookupValue } from '../lookup/table.ts'
+import { effectiveConfig } from '../pipeline/settings.ts'
 
 export interface DkimSettings {
   verify: boolean
@@ -29,27 +30,20 @@ export function dkimSettings(cfg: FilterConfig, bankNames: readonly string[]): D
   return s
 }
 
-function compile(cfg: FilterConfig, bankNames: readonly string[]): DkimSettings {
-  const pick = <K extends keyof FilterConfig>(k: K): FilterConfig[K] => {
-    let v = cfg[k]
-    for (const n of bankNames) {
-      const b = cfg.policy_banks[n] as Partial<FilterConfig> | undefined
-      if (b && b[k] !== undefined) v = b[k] as FilterConfig[K]
-    }
-    return v
-  }
+function compile(cfg0: FilterConfig, bankNames: readonly string[]): DkimSettings {
+  const cfg = effectiveConfig(cfg0, bankNames)
   const opts = {
-    recipientDelimiter: cfg.recipient_delimiter,
-    localpartIsCaseSensitive: cfg.localpart_is_case_sensitive,
+    recipientDelimiter: cfg0.recipient_delimiter,
+    localpartIsCaseSensitive: cfg0.localpart_is_case_sensitive,
   }
   return {
-    verify: pick('enable_dkim_verification'),
-    sign: pick('enable_dkim_signing'),
-    reputationFactor: pick('reputation_factor'),
-    minimumKeyBits: cfg.dkim_minimum_key_bits,
-    signerReputation: buildMaps(pick('signer_reputation_maps'), 'number', opts),
+    verify: cfg.enable_dkim_verification,
+    sign: cfg.enable_dkim_signing,
+    reputationFactor: cfg.reputation_factor,
+    minimumKeyBits: cfg0.dkim_minimum_key_bits,
+    signerReputation: buildMaps(cfg.signer_reputation_maps, 'number', opts),
     signatureOptions: createMapsList(
-      pick('dkim_signature_options_bysender_maps').map((t) => createHashTable<DkimSignatureOptions>(t, opts)),
+      cfg.dkim_signature_options_bysender_maps.map((t) => createHashTable<DkimSignatureOptions>(t, opts)),
     ),
   }
 }

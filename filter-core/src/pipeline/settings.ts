@@ -168,8 +168,18 @@ const MAPS: Record<string, [MapKind, (c: Effective) => TableSpec[]]> = {
   blacklist_sender_maps: ['boolean', () => []],
 }
 
+/** The settings of the named policy banks laid over each other in load order (a later bank wins). */
+export function bankOverlay(cfg0: FilterConfig, banks: readonly string[]): PolicyBank {
+  return Object.assign({}, ...banks.map((n) => cfg0.policy_banks[n] ?? {}))
+}
+
+/** The configuration in force with these banks loaded: the global settings, the banks' on top. */
+export function effectiveConfig(cfg0: FilterConfig, banks: readonly string[]): FilterConfig & PolicyBank {
+  return { ...cfg0, ...bankOverlay(cfg0, banks) } as FilterConfig & PolicyBank
+}
+
 function compile(cfg0: FilterConfig, banks: readonly string[]): Compiled {
-  const overlay: PolicyBank = Object.assign({}, ...banks.map((n) => cfg0.policy_banks[n] ?? {}))
+  const overlay = bankOverlay(cfg0, banks)
   const cfg = { ...cfg0, ...overlay } as Effective
   const opts: AddressKeyOptions = {
     recipientDelimiter: cfg.recipient_delimiter,
