@@ -6,10 +6,9 @@
 // worker stops. The collector drops an id it already stored, so a resend never stores twice. What
 // can be neither kept nor spooled is dead-lettered with the reason and counted.
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { Dealer } from 'zeromq'
 import { createZmtpDealer, zmtpSupports } from './zmtp.ts'
-import { createEventSpool, type SpooledEvent } from './spool.ts'
+import { openEventSpool, type SpooledEvent } from './spool.ts'
 import type { EventSink, EventSinkOptions, EventSinkStats } from './events.ts'
 
 export interface AckHandlers {
@@ -85,13 +84,7 @@ export function createAckedSink(
   const pid = process.pid
   const prefix = `${opts.common.myhostname || hostname()}.${pid}.${Date.now().toString(36)}`
   const resendMs = opts.resendMs ?? 10_000
-  const spool = createEventSpool({
-    dir: opts.spoolDir ?? join(opts.common.home, 'events-spool'),
-    pid,
-    segmentEvents: Math.max(1, opts.queueLimit),
-    maxSegments: opts.spoolMaxSegments ?? 1000,
-    onError: (e) => opts.log.warn('Event spool not usable.', { err: e as Error }),
-  })
+  const spool = openEventSpool({ ...opts, home: opts.common.home })
   const pending = new Map<string, Pending>()
   let toSend: string[] = []
   let seq = 0

@@ -6,9 +6,9 @@
 // one; an event Redis refuses (a reply error), or that can be neither kept nor spooled, is
 // appended to <home>/events-deadletter.ndjson and counted.
 import { appendFileSync, mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { createAckedSink } from './acked-sink.ts'
-import { createEventSpool } from './spool.ts'
+import { openEventSpool } from './spool.ts'
 import type { Redis } from 'ioredis'
 import type { CommonConfig, Logger } from '@vigil/protocol'
 
@@ -165,13 +165,7 @@ function createRedisSink(
   const early: string[] = []
   let unavailable = false
   // Events Redis did not take: retried with a backoff; at close, spooled for the next worker.
-  const spool = createEventSpool({
-    dir: opts.spoolDir ?? join(opts.common.home, 'events-spool'),
-    pid: process.pid,
-    segmentEvents: Math.max(1, opts.queueLimit),
-    maxSegments: opts.spoolMaxSegments ?? 1000,
-    onError: (e) => opts.log.warn('Event spool not usable.', { err: e as Error }),
-  })
+  const spool = openEventSpool({ ...opts, home: opts.common.home })
   const retryQ: string[] = []
   let retryTimer: NodeJS.Timeout | undefined
   let backoffMs = 200

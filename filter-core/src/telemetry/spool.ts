@@ -111,3 +111,20 @@ export function createEventSpool(o: {
     },
   }
 }
+
+/** The worker's spool as the event sinks configure it (<home>/events-spool unless given). */
+export function openEventSpool(o: {
+  home: string
+  spoolDir?: string
+  queueLimit: number
+  spoolMaxSegments?: number
+  log: { warn(msg: string, f?: { err: Error }): void }
+}): EventSpool {
+  return createEventSpool({
+    dir: o.spoolDir ?? join(o.home, 'events-spool'),
+    pid: process.pid,
+    segmentEvents: Math.max(1, o.queueLimit),
+    maxSegments: o.spoolMaxSegments ?? 1000,
+    onError: (e) => o.log.warn('Event spool not usable.', { err: e as Error }),
+  })
+}
