@@ -2,30 +2,15 @@
 // processes; one message sent to the filter arrives at a real Postfix smtp-sink; SIGINT stops the
 // supervisor, every component and every worker they forked.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { it } from 'node:test'
-import { freePorts, sendMail, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+import { sendMail, startSmtpSink, tmpDir, waitFor } from '../harness/index.ts'
+import { processesInGroups, startSupervisor, startedPids, writeStartConfig } from './supervisor.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin/vigil.mjs')
-
-/** Every live process whose process group is one of `groups` (the supervisor's children lead their own). */
-function processesInGroups(groups: ReadonlySet<number>): number[] {
-  const out: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // fields[0] is the state, fields[2] the process group; zombies are already gone for our purpose.
-      if (fields[0] !== 'Z' && groups.has(Number(fields[2]))) out.push(Number(name))
-    } catch {}
-  }
-  return out
-}
 
 function isGone(pid: number): boolean {
   try {
@@ -46,50 +31,9 @@ it('vigil start runs filter, collector and dashboard; mail flows, also after a f
   }
   const dir = await tmpDir(t, 'e2e-start')
   const sink = await startSmtpSink(t)
-  const [filterPort, outerPort, snmpPort, httpPort, dashboardPort] = await freePorts(5)
-  const configFile = join(dir, 'vigil.yaml')
-  writeFileSync(
-    configFile,
-    [
-      `home: ${join(dir, 'home')}`,
-      'myhostname: e2e.vigil.test',
-      'zmq:',
-      `  outer: tcp://127.0.0.1:${outerPort}`,
-      `  snmp: tcp://127.0.0.1:${snmpPort}`,
-      'filter:',
-      `  listen: ['127.0.0.1:${filterPort}']`,
-      `  forward_method: 'smtp:[127.0.0.1]:${sink.port}'`,
-      '  max_servers: 1',
-      'collector:',
-      `  http_listen: 127.0.0.1:${httpPort}`,
-      'dashboard:',
-      `  listen: 127.0.0.1:${dashboardPort}`,
-      `  collector_http: 127.0.0.1:${httpPort}`,
-      '',
-    ].join('\n'),
-  )
-
-  const env = { ...process.env, VIGIL_CONFIG: '', VIGIL_HOME: '', VIGIL_LOG_LEVEL: '' }
-  const sup = spawn(process.execPath, [BIN, 'start', '--config', configFile], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  sup.stdout.on('data', (d) => (out += d))
-  sup.stderr.on('data', (d) => (out += d))
-  const exited = new Promise<number | null>((resolve) => sup.on('exit', (code) => resolve(code)))
-  t.after(() => {
-    if (sup.exitCode === null && sup.signalCode === null) sup.kill('SIGKILL')
-  })
-
-  await waitFor(
-    () => {
-      assert.equal(sup.exitCode, null, `vigil start exited early:\n${out}`)
-      return ['filter', 'collector', 'dashboard'].every((c) => new RegExp(`^\\[${c}\\] listening: `, 'm').test(out))
-    },
-    { timeoutMs: 90_000, what: 'every component listening' },
-  ).catch((err: Error) => assert.fail(`${err.message}\n${out}`))
-  assert.match(out, /Component not started: snmp-agent: disabled/)
+  const { configFile, filterPort, httpPort, dashboardPort } = await writeStartConfig(dir, sink.port)
+  const sup = await startSupervisor(t, { bin: BIN, configFile })
+  assert.match(sup.out(), /Component not started: snmp-agent: disabled/)
 
   const sent = await sendMail({
     port: filterPort,
@@ -97,7 +41,7 @@ it('vigil start runs filter, collector and dashboard; mail flows, also after a f
     to: ['rcpt@example.com'],
     data: 'From: sender@example.org\r\nTo: rcpt@example.com\r\nSubject: vigil e2e start\r\nMessage-ID: <e2e-start@example.org>\r\n\r\nHello through vigil start.\r\n',
   })
-  assert.ok(sent.accepted, `the filter did not accept the message: ${sent.finalReply?.raw ?? sent.error}\n${out}`)
+  assert.ok(sent.accepted, `the filter did not accept the message: ${sent.finalReply?.raw ?? sent.error}\n${sup.out()}`)
   const [mail] = await sink.waitForMessages(1, 60_000)
   assert.equal(mail.mailFrom, 'sender@example.org')
   assert.deepEqual(mail.rcpts, ['rcpt@example.com'])
@@ -110,23 +54,24 @@ it('vigil start runs filter, collector and dashboard; mail flows, also after a f
     await res.body?.cancel()
   }
 
-  const startedPids = (name: string) =>
-    [...out.matchAll(new RegExp(`Process \\[(\\d+)\\] started \\(vigil ${name}\\)`, 'g'))].map((m) => Number(m[1]))
-  const [firstFilter] = startedPids('filter')
+  const [firstFilter] = startedPids(sup.out(), 'filter')
   const firstFilterGroup = processesInGroups(new Set([firstFilter]))
   assert.ok(firstFilterGroup.length >= 2, `expected the filter master and its workers, found ${firstFilterGroup}`)
 
   // A crashed filter (master killed outright) is restarted; its orphaned workers are killed.
   process.kill(firstFilter, 'SIGKILL')
-  await waitFor(() => startedPids('filter').length === 2 && out.split('[filter] listening: ').length === 3, {
-    timeoutMs: 60_000,
-    what: 'the restarted filter',
-  }).catch((err: Error) => assert.fail(`${err.message}\n${out}`))
+  await waitFor(
+    () => startedPids(sup.out(), 'filter').length === 2 && sup.out().split('[filter] listening: ').length === 3,
+    {
+      timeoutMs: 60_000,
+      what: 'the restarted filter',
+    },
+  ).catch((err: Error) => assert.fail(`${err.message}\n${sup.out()}`))
   assert.match(
-    out,
+    sup.out(),
     new RegExp(`Process \\[${firstFilter}\\] exited \\(vigil filter\\) after [\\d.]+ s: KILLED, signal 9`),
   )
-  assert.match(out, /Restarting \(vigil filter\) in 1\.0 s\./)
+  assert.match(sup.out(), /Restarting \(vigil filter\) in 1\.0 s\./)
   await waitFor(() => firstFilterGroup.every(isGone), { timeoutMs: 10_000, what: 'the old filter workers to be gone' })
   const again = await sendMail({
     port: filterPort,
@@ -138,14 +83,14 @@ it('vigil start runs filter, collector and dashboard; mail flows, also after a f
   const both = await sink.waitForMessages(2, 60_000)
   assert.equal(both[1].header('subject'), 'after restart')
 
-  const children = new Set(['filter', 'collector', 'dashboard'].map((n) => startedPids(n).at(-1) as number))
-  assert.equal(children.size, 3, out)
+  const children = new Set(['filter', 'collector', 'dashboard'].map((n) => startedPids(sup.out(), n).at(-1) as number))
+  assert.equal(children.size, 3, sup.out())
   const everyPid = processesInGroups(children)
   assert.ok(everyPid.length >= 4, `expected the components and the filter's workers, found ${everyPid}`)
 
   sup.kill('SIGINT')
-  assert.equal(await exited, 0, out)
+  assert.equal(await sup.exited, 0, sup.out())
   await waitFor(() => everyPid.every(isGone), { timeoutMs: 10_000, what: `processes ${everyPid} to be gone` })
-  assert.match(out, /Supervisor stopped\./)
+  assert.match(sup.out(), /Supervisor stopped\./)
   assert.ok(!existsSync(join(dir, 'home', 'vigil.pid')), 'the pid file is removed')
 })
