@@ -10,6 +10,8 @@ import type { Analyzers } from '../../src/pipeline/analyzers.ts'
 import type { SmtpClient, OutTransaction } from '../../src/forward/client.ts'
 import { memoryBody } from '../../src/smtp/spool.ts'
 import { parseMessage } from '../../src/mime/index.ts'
+import { createSpamdScanner } from '../../src/checks/spam-spamd.ts'
+import type { SpamdInstance } from '../../../test/harness/index.ts'
 
 const require = createRequire(import.meta.url)
 const { dkimSign } = require('mailauth/lib/dkim/sign') as {
@@ -56,11 +58,11 @@ export interface RunResult {
   elapsedMs: number
 }
 
-/** Runs one message through processMessage with `filter` config; spamScore: a fake scanner's score. */
+/** Runs one message through processMessage with `filter` config; `spamd`: scan with this real spamd. */
 export async function runMessage(
   raw: Buffer,
   filter: Record<string, unknown>,
-  opts: { spamScore?: number; clientIp?: string; mailFrom?: string; bank?: string } = {},
+  opts: { spamd?: SpamdInstance; clientIp?: string; mailFrom?: string; bank?: string } = {},
 ): Promise<RunResult> {
   const cfg = filterConfigSchema.parse({ local_domains_maps: ['example.test'], ...filter })
   const common = commonConfigSchema.parse({ home: '/nonexistent', myhostname: 'mx.test' })
@@ -78,18 +80,8 @@ export async function runMessage(
     parse: (r) => parseMessage(r),
     checkHeaders: () => ({ bad: false, minor: 0 }),
     checkBanned: () => ({ banned: false }),
-    ...(opts.spamScore !== undefined
-      ? {
-          spamScanner: {
-            name: 'fake',
-            check: async () => ({
-              score: opts.spamScore!,
-              requiredScore: 5,
-              tests: [{ name: 'T', score: opts.spamScore! }],
-              report: '',
-            }),
-          },
-        }
+    ...(opts.spamd
+      ? { spamScanner: createSpamdScanner({ host: opts.spamd.host, port: opts.spamd.port, timeoutMs: 60_000 }) }
       : {}),
   }
   const deps: PipelineDeps = {

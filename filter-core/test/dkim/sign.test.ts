@@ -6,7 +6,15 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createScope, startDns, tmpDir, type DnsInstance } from '../../../test/harness/index.ts'
+import {
+  GTUBE,
+  createScope,
+  startDns,
+  startSpamd,
+  tmpDir,
+  type DnsInstance,
+  type SpamdInstance,
+} from '../../../test/harness/index.ts'
 import { MESSAGE, forwarded, makeKey, runMessage, txtRecord } from './helpers.ts'
 
 const PERL_VERIFY = fileURLToPath(new URL('../../../test/interop/dkim-verify.pl', import.meta.url))
@@ -14,8 +22,10 @@ const rsa = makeKey('rsa')
 const ed = makeKey('ed25519')
 const scope = createScope()
 let dns: DnsInstance
+let spamd: SpamdInstance
 let keys: { rsa: string; ed: string }
 before(async () => {
+  spamd = await startSpamd(scope)
   const dir = await tmpDir(scope, 'dkim-keys')
   keys = { rsa: join(dir, 'rsa.pem'), ed: join(dir, 'ed.pem') }
   writeFileSync(keys.rsa, rsa.privatePem)
@@ -96,7 +106,10 @@ test('not signed: inbound mail, spam from inside, a domain without a key, signin
   const inbound = await runMessage(MESSAGE, signing())
   assert.equal(inbound.event.dkim_new_sig, undefined)
   assert.equal(sigField(await forwarded(inbound)), '')
-  const spam = await runMessage(MESSAGE, signing({ final_spam_destiny: 'D_PASS' }), { clientIp: ORIG, spamScore: 20 })
+  // GTUBE through the real spamd (score 1000), passed on by final_spam_destiny: never signed.
+  const gtube = Buffer.from(MESSAGE.toString('latin1').replace('\r\n\r\n', `\r\n\r\n${GTUBE}\r\n`), 'latin1')
+  const spam = await runMessage(gtube, signing({ final_spam_destiny: 'D_PASS' }), { clientIp: ORIG, spamd })
+  assert.ok(Number((spam.event.spam_score as { text: string }).text) >= 1000, 'GTUBE scores 1000')
   assert.equal(spam.event.dkim_new_sig, undefined)
   assert.equal(sigField(await forwarded(spam)), '')
   const other = Buffer.from(MESSAGE.toString().replace('alice@example.com>', 'alice@other.example>'))
