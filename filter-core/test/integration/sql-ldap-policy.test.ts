@@ -12,15 +12,17 @@ import {
   createScope,
   startPostgres,
   startSlapd,
+  startSmtpSink,
   startSpamd,
   tmpDir,
   type PostgresInstance,
   type SlapdInstance,
+  type SmtpSink,
   type SpamdInstance,
 } from '../../../test/harness/index.ts'
 import { createSpamdScanner } from '../../src/checks/spam-spamd.ts'
 import { filterConfigSchema } from '../../src/config.ts'
-import type { OutTransaction, SmtpClient } from '../../src/forward/client.ts'
+import { SmtpClient } from '../../src/forward/client.ts'
 import { closeLookupClients } from '../../src/lookup/prefetch.ts'
 import { parseMessage } from '../../src/mime/index.ts'
 import type { Analyzers } from '../../src/pipeline/analyzers.ts'
@@ -42,12 +44,14 @@ const scope = createScope()
 let spamd: SpamdInstance
 let pgdb: PostgresInstance
 let slapd: SlapdInstance
+let sink: SmtpSink
 let sqliteDsn: string
 before(async () => {
-  ;[spamd, pgdb, slapd] = await Promise.all([
+  ;[spamd, pgdb, slapd, sink] = await Promise.all([
     startSpamd(scope, { config: ['body VIGIL_LOOKUP /VIGIL_LOOKUP_SCENARIO/', 'score VIGIL_LOOKUP 5.0'] }),
     startPostgres(scope),
     startSlapd(scope),
+    startSmtpSink(scope),
   ])
   await Promise.all([pgdb.sql(schema('pg') + DATA), slapd.add(LDIF)])
   sqliteDsn = createSqliteFile(join(await tmpDir(scope, 'sqlite'), 'mail_prefs.sqlite'))
@@ -62,15 +66,10 @@ async function run(filter: Record<string, unknown>) {
     lookup_timeout_ms: 3000,
     ...filter,
   })
-  const sent: OutTransaction[] = []
   const logs: string[] = []
-  const client = {
-    method: { protocol: 'smtp', raw: cfg.forward_method },
-    async send(tx: OutTransaction) {
-      sent.push(tx)
-      return tx.rcpts.map(() => ({ code: 250, text: '250 2.0.0 Ok: queued as ABC123' }))
-    },
-  } as unknown as SmtpClient
+  // The next hop is a real Postfix smtp-sink; what it holds after this message is what was forwarded.
+  const client = new SmtpClient(`smtp:[127.0.0.1]:${sink.port}`, { heloName: 'mx.test' })
+  const before = (await sink.messages()).length
   const analyzers: Analyzers = {
     parse: (r) => parseMessage(r),
     checkHeaders: () => ({ bad: false, minor: 0 }),
@@ -110,7 +109,11 @@ async function run(filter: Record<string, unknown>) {
     deps,
   )
   const actions = Object.fromEntries(out.event.recipients.map((r) => [r.rcpt_to, r.action]))
-  const forwarded = sent.flatMap((tx) => tx.rcpts.map((r) => (typeof r === 'string' ? r : r.address)))
+  await client.close()
+  // The filter forwarded once per queued_as it logged; wait for the sink's dumps of those.
+  const expected = before + (out.event.queued_as?.length ?? 0)
+  const got = expected > before ? await sink.waitForMessages(expected, 10_000) : await sink.messages()
+  const forwarded = got.slice(before).flatMap((m) => m.rcpts)
   return { cfg, out, actions, forwarded, logs, ms: Date.now() - started }
 }
 
